@@ -1,0 +1,291 @@
+/* module.c - sesstok._core: PEP 489 multi-phase init, module state, the
+ * shared helpers and the limits. Each concern adds its own functions and
+ * types in its own exec function (see sesstok.h). */
+#include "sesstok.h"
+
+#include <openssl/err.h>
+
+PyObject *
+sesstok_raise_openssl_error(PyObject *exc_type, const char *what)
+{
+    /* mirrors CPython's _hashopenssl/_ssl practice: report the most recent
+     * error and drain the rest of the queue */
+    unsigned long code = ERR_peek_last_error();
+    char reason[256] = "";
+    if (code) {
+        ERR_error_string_n(code, reason, sizeof(reason));
+    }
+    ERR_clear_error();
+    if (exc_type == NULL) {
+        exc_type = PyExc_ValueError;
+    }
+    if (reason[0]) {
+        PyErr_Format(exc_type, "%s: %s", what, reason);
+    }
+    else {
+        PyErr_Format(exc_type, "%s failed", what);
+    }
+    return NULL;
+}
+
+int
+sesstok_bytes_view(PyObject *obj, Py_buffer *view, const char **p, Py_ssize_t *n)
+{
+    view->obj = NULL;
+    if (PyUnicode_Check(obj)) {
+        *p = PyUnicode_AsUTF8AndSize(obj, n);
+        return *p == NULL ? -1 : 0;
+    }
+    if (PyBytes_Check(obj)) {
+        *p = PyBytes_AS_STRING(obj);
+        *n = PyBytes_GET_SIZE(obj);
+        return 0;
+    }
+    if (PyObject_CheckBuffer(obj)) {
+        if (PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0) {
+            return -1;
+        }
+        *p = view->buf;
+        *n = view->len;
+        return 0;
+    }
+    return 1;
+}
+
+int
+sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kwnames, const char *const *names, int n, int max_pos,
+                   int min_args, PyObject **out)
+{
+    if (nargs > max_pos) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %d positional argument%s (%zd given)",
+                     fname, max_pos, max_pos == 1 ? "" : "s", nargs);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        out[i] = i < nargs ? args[i] : NULL;
+    }
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        int i = 0;
+        for (; i < n; i++) {
+            if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0) {
+                break;
+            }
+        }
+        if (i == n) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname, name);
+            return -1;
+        }
+        if (out[i] != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname, names[i]);
+            return -1;
+        }
+        out[i] = args[nargs + k];
+    }
+    for (int i = 0; i < min_args; i++) {
+        if (out[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- limits -------------------------------------------------------------- */
+
+#define DEFAULT_MAX_DECOMPRESSED (64 * 1024 * 1024)
+#define DEFAULT_MAX_JSON_DEPTH 512
+
+PyDoc_STRVAR(set_limits_doc,
+"set_limits(*, max_decompressed_size=None, max_json_depth=None)\n--\n\n"
+"Set limits Django does not have; return the previous ones as a dict.\n"
+"max_decompressed_size caps zlib output of signed values (default 64 MiB);\n"
+"max_json_depth caps JSON nesting of signed values (default 512).");
+
+static PyObject *
+limits_dict(sesstok_state *st)
+{
+    return Py_BuildValue("{s:n,s:i}", "max_decompressed_size", st->max_decompressed_size,
+                         "max_json_depth", st->max_json_depth);
+}
+
+static PyObject *
+set_limits(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"max_decompressed_size", "max_json_depth", NULL};
+    PyObject *size = Py_None, *depth = Py_None;
+    sesstok_state *st = sesstok_get_state(module);
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OO:set_limits", kwlist, &size, &depth)) {
+        return NULL;
+    }
+    Py_ssize_t new_size = st->max_decompressed_size;
+    long new_depth = st->max_json_depth;
+    if (size != Py_None) {
+        new_size = PyNumber_AsSsize_t(size, PyExc_OverflowError);
+        if (new_size == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (new_size < 1) {
+            PyErr_SetString(PyExc_ValueError, "max_decompressed_size must be positive");
+            return NULL;
+        }
+    }
+    if (depth != Py_None) {
+        new_depth = PyLong_AsLong(depth);
+        if (new_depth == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (new_depth < 1 || new_depth > 100000) {
+            PyErr_SetString(PyExc_ValueError, "max_json_depth must be between 1 and 100000");
+            return NULL;
+        }
+    }
+    PyObject *old = limits_dict(st);
+    if (old == NULL) {
+        return NULL;
+    }
+    st->max_decompressed_size = new_size;
+    st->max_json_depth = (int)new_depth;
+    return old;
+}
+
+static PyObject *
+get_limits(PyObject *module, PyObject *unused)
+{
+    return limits_dict(sesstok_get_state(module));
+}
+
+static PyMethodDef module_methods[] = {
+    {"set_limits", (PyCFunction)(void (*)(void))set_limits, METH_VARARGS | METH_KEYWORDS,
+     set_limits_doc},
+    {"get_limits", get_limits, METH_NOARGS, "get_limits()\n--\n\nThe current limits as a dict."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ---- state ----------------------------------------------------------------- */
+
+#define STATE_OBJECTS(X)                                                       \
+    X(HmacKeyType) X(SignerType) X(TimestampSignerType) X(hmac_cache)          \
+    X(time_module) X(dj_settings) X(dj_BadSignature) X(dj_SignatureExpired)    \
+    X(dj_JSONSerializer) X(dj_sep_unsafe_match) X(dj_Signer_sign)              \
+    X(dj_Signer_unsign) X(dj_Signer_sign_object) X(dj_Signer_unsign_object)    \
+    X(dj_base64_hmac) X(dj_b64_decode) X(dj_b62_decode) X(py_timedelta)        \
+    X(py_zlib_decompress) X(PayloadTooLarge) X(str_signature) X(str_timestamp) \
+    X(str_sign) X(str_unsign) X(str_time) X(str_SECRET_KEY)                    \
+    X(str_SECRET_KEY_FALLBACKS) X(str_total_seconds) X(str_signer) X(str_key)  \
+    X(str_fallback_keys) X(str_sep) X(str_salt) X(str_algorithm) X(str_loads)  \
+    X(str_dumps) X(str_colon)
+
+static int
+module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    sesstok_state *st = sesstok_get_state(m);
+#define VISIT(name) Py_VISIT(st->name);
+    STATE_OBJECTS(VISIT)
+#undef VISIT
+    for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
+        Py_VISIT(st->md_name[i]);
+    }
+    return 0;
+}
+
+static int
+module_clear(PyObject *m)
+{
+    sesstok_state *st = sesstok_get_state(m);
+#define CLEAR(name) Py_CLEAR(st->name);
+    STATE_OBJECTS(CLEAR)
+#undef CLEAR
+    for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
+        Py_CLEAR(st->md_name[i]);
+        EVP_MD_free(st->md[i]);
+        st->md[i] = NULL;
+    }
+    if (st->deflater_ready) {
+        deflateEnd(&st->deflater);
+        st->deflater_ready = 0;
+    }
+    return 0;
+}
+
+static void
+module_free(void *m)
+{
+    module_clear((PyObject *)m);
+}
+
+static int
+exec_state(PyObject *m)
+{
+    sesstok_state *st = sesstok_get_state(m);
+    st->max_decompressed_size = DEFAULT_MAX_DECOMPRESSED;
+    st->max_json_depth = DEFAULT_MAX_JSON_DEPTH;
+#define INTERN(field, text)                                                   \
+    if ((st->field = PyUnicode_InternFromString(text)) == NULL) {              \
+        return -1;                                                             \
+    }
+    INTERN(str_signature, "signature")
+    INTERN(str_timestamp, "timestamp")
+    INTERN(str_sign, "sign")
+    INTERN(str_unsign, "unsign")
+    INTERN(str_time, "time")
+    INTERN(str_SECRET_KEY, "SECRET_KEY")
+    INTERN(str_SECRET_KEY_FALLBACKS, "SECRET_KEY_FALLBACKS")
+    INTERN(str_total_seconds, "total_seconds")
+    INTERN(str_signer, "signer")
+    INTERN(str_key, "key")
+    INTERN(str_fallback_keys, "fallback_keys")
+    INTERN(str_sep, "sep")
+    INTERN(str_salt, "salt")
+    INTERN(str_algorithm, "algorithm")
+    INTERN(str_loads, "loads")
+    INTERN(str_dumps, "dumps")
+    INTERN(str_colon, ":")
+#undef INTERN
+    st->time_module = PyImport_ImportModule("time");
+    if (st->time_module == NULL) {
+        return -1;
+    }
+    if (PyModule_AddIntConstant(m, "DEFAULT_MAX_DECOMPRESSED_SIZE", DEFAULT_MAX_DECOMPRESSED) < 0
+        || PyModule_AddIntConstant(m, "DEFAULT_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH) < 0
+        || PyModule_AddStringConstant(m, "OPENSSL_VERSION", OpenSSL_version(OPENSSL_VERSION)) < 0
+        || PyModule_AddStringConstant(m, "ZLIB_VERSION", zlibVersion()) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, exec_state},
+    {Py_mod_exec, sesstok_codec_exec},
+    {Py_mod_exec, sesstok_crypto_exec},
+    {Py_mod_exec, sesstok_random_exec},
+    {Py_mod_exec, sesstok_json_exec},
+    {Py_mod_exec, sesstok_zlib_exec},
+    {Py_mod_exec, sesstok_signer_exec},
+#ifdef Py_mod_multiple_interpreters
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+    {0, NULL},
+};
+
+PyModuleDef sesstok_module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "sesstok._core",
+    .m_doc = "sesstok's C core: codecs, prepared HMAC keys, random tokens, "
+             "JSON, zlib and Django's signed-value format.",
+    .m_size = sizeof(sesstok_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    return PyModuleDef_Init(&sesstok_module_def);
+}

@@ -1,0 +1,3 @@
+"""sesstok: fast, wire-compatible Django signing, sessions, tokens and JWT."""
+
+__version__ = "0.1.0"
