@@ -249,9 +249,11 @@ static PyType_Spec hmac_key_spec = {
 /* ---- the cache ------------------------------------------------------------- */
 
 PyObject *
-sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObject *algorithm)
+sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObject *suffix,
+                     PyObject *algorithm)
 {
-    PyObject *cache_key = PyTuple_Pack(3, secret, salt ? salt : Py_None, algorithm);
+    PyObject *cache_key = PyTuple_Pack(4, secret, salt ? salt : Py_None, suffix ? suffix : Py_None,
+                                       algorithm);
     if (cache_key == NULL) {
         return NULL;
     }
@@ -268,8 +270,8 @@ sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObje
         Py_DECREF(cache_key);
         return NULL; /* not computed in C: no exception, caller falls back */
     }
-    const char *sp, *tp = NULL;
-    Py_ssize_t sn, tn = 0;
+    const char *sp;
+    Py_ssize_t sn;
     if (PyUnicode_Check(secret)) {
         if ((sp = PyUnicode_AsUTF8AndSize(secret, &sn)) == NULL) {
             goto error;
@@ -283,10 +285,19 @@ sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObje
         PyErr_SetString(PyExc_TypeError, "secret must be str or bytes");
         goto error;
     }
-    if (salt != NULL && (tp = PyUnicode_AsUTF8AndSize(salt, &tn)) == NULL) {
-        goto error;
+    if (salt == NULL) {
+        key = hmac_key_new_raw(st, md, algorithm, sp, sn, NULL, 0);
     }
-    key = hmac_key_new_raw(st, md, algorithm, sp, sn, tp, tn);
+    else {
+        PyObject *full = suffix ? PyUnicode_Concat(salt, suffix) : Py_NewRef(salt);
+        if (full == NULL) {
+            goto error;
+        }
+        Py_ssize_t tn;
+        const char *tp = PyUnicode_AsUTF8AndSize(full, &tn);
+        key = tp ? hmac_key_new_raw(st, md, algorithm, sp, sn, tp, tn) : NULL;
+        Py_DECREF(full);
+    }
     if (key == NULL) {
         goto error;
     }

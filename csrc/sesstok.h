@@ -73,6 +73,7 @@ typedef struct {
     PyObject *dj_Signer_unsign_object;
     PyObject *dj_base64_hmac;
     PyObject *dj_b64_decode;
+    PyObject *dj_b62_encode;
     PyObject *dj_b62_decode;
     PyObject *py_timedelta;        /* datetime.timedelta */
     PyObject *py_zlib_decompress;  /* zlib.decompress, to raise its exact errors */
@@ -96,6 +97,14 @@ typedef struct {
     PyObject *str_loads;
     PyObject *str_dumps;
     PyObject *str_colon;
+    PyObject *str_encode;
+    PyObject *str_sha256;
+    PyObject *str_salt_signing;   /* "django.core.signing" (dumps/loads) */
+    PyObject *str_salt_signer;    /* "django.core.signing.Signer" */
+    PyObject *str_salt_ts;        /* "django.core.signing.TimestampSigner" */
+
+    /* our signer method descriptors, to detect overrides in subclasses */
+    PyObject *m_signature, *m_sign, *m_unsign, *m_ts_sign, *m_ts_unsign, *m_timestamp;
 } sesstok_state;
 
 extern PyModuleDef sesstok_module_def;
@@ -139,13 +148,15 @@ int sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t narg
  * the name is not one computed in C. */
 const EVP_MD *sesstok_md_lookup(sesstok_state *st, PyObject *name);
 
-/* Prepared HMAC key for (secret, salt, algorithm) from the bounded cache.
- * salt NULL means a plain HMAC key (JWT); otherwise Django's salted_hmac
- * derivation. secret must be str or bytes, salt str. Returns a new reference
- * to an HmacKey, or NULL with an exception set. Returns NULL *without* an
- * exception when the algorithm is not computed in C (the caller falls back). */
-PyObject *sesstok_hmac_key_get(sesstok_state *st, PyObject *secret,
-                               PyObject *salt, PyObject *algorithm);
+/* Prepared HMAC key from the bounded cache. salt NULL means a plain HMAC
+ * key (JWT); otherwise Django's salted_hmac derivation with key salt
+ * salt + suffix (suffix may be NULL; Signer passes "signer", so a hit costs
+ * no string building). secret must be str or bytes, salt and suffix str.
+ * Returns a new reference to an HmacKey, or NULL with an exception set.
+ * Returns NULL *without* an exception when the algorithm is not computed in
+ * C (the caller falls back). */
+PyObject *sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt,
+                               PyObject *suffix, PyObject *algorithm);
 
 /* The prepared key inside an HmacKey object. */
 sesstok_hmac_key *sesstok_hmac_key_of(PyObject *hmac_key_object);

@@ -1,0 +1,46 @@
+"""Test configuration: Django settings (SQLite in memory) and Hypothesis
+profiles. The installed Django, PyJWT, DRF and SimpleJWT are the oracles."""
+
+import os
+
+import django
+from django.conf import settings
+from hypothesis import HealthCheck, settings as hypothesis_settings
+
+TEST_SECRET_KEY = "sesstok-tests-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=200,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "dev", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_configure(config):
+    if settings.configured:
+        return
+    settings.configure(
+        SECRET_KEY=TEST_SECRET_KEY,
+        SECRET_KEY_FALLBACKS=[],
+        DEBUG=False,
+        USE_TZ=True,
+        ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"],
+        INSTALLED_APPS=[
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+        ],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+        MIDDLEWARE=[],
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+    )
+    django.setup()
