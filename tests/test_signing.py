@@ -596,7 +596,7 @@ def test_django_known_answers(vector):
         elif vector["kind"] == "TimestampSigner.sign":
             signer = ss.TimestampSigner(key=_key(vector["key"]), sep=vector["sep"])
             assert signer.sign(vector["value"]) == vector["signed"]
-            assert signer.unsign(vector["signed"], max_age=0) == vector["value"]
+            assert signer.unsign(vector["signed"], max_age=1) == vector["value"]
         else:
             assert ss.dumps(vector["obj"], salt=vector["salt"], compress=vector["compress"]) == vector["signed"]
             assert ss.loads(vector["signed"], salt=vector["salt"]) == vector["obj"]
