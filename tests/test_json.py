@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from sesstok import _core
 
 HYP = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-HYP_MORE = settings(HYP, max_examples=300)
+HYP_MORE = settings(HYP, max_examples=max(300, settings.default.max_examples))
 
 
 # ---- helpers -------------------------------------------------------------------
