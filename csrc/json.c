@@ -725,8 +725,9 @@ on_string(void *ctx, const unsigned char *data, const sesstok_json_string *s)
     return add_value(b, make_str(b, data, s));
 }
 
-/* Member names repeat (lists of similar objects): reuse the str of a name
- * seen before in this document, as json's memo does. */
+/* Member names repeat in nested objects (lists of similar objects): there,
+ * reuse the str of a name seen before in this document, as json's memo does.
+ * The names of the outermost object are left alone: they rarely repeat. */
 static int
 on_key(void *ctx, const unsigned char *data, const sesstok_json_string *s)
 {
@@ -735,7 +736,7 @@ on_key(void *ctx, const unsigned char *data, const sesstok_json_string *s)
     size_t len = s->end - s->start;
     const unsigned char *p = data + s->start;
     f->key_pos = s->start - 1;
-    if (s->plain && len > 0 && len <= KEY_CACHE_MAXLEN) {
+    if (b->depth > 1 && s->plain && len > 0 && len <= KEY_CACHE_MAXLEN) {
         unsigned h = ((unsigned)len * 31u + p[0] * 7u + p[len - 1] + p[len / 2] * 131u)
                      & (KEY_CACHE_SIZE - 1);
         key_slot *slot = &b->key_cache[h];
@@ -1070,6 +1071,10 @@ json_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
             p = PyBytes_AS_STRING(encoded);
             n = PyBytes_GET_SIZE(encoded);
         }
+    }
+    else if (PyBytes_CheckExact(data)) {
+        p = PyBytes_AS_STRING(data); /* immutable, and the caller holds it */
+        n = PyBytes_GET_SIZE(data);
     }
     else {
         if (!PyObject_CheckBuffer(data)) {

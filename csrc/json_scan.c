@@ -81,6 +81,18 @@ is_digit(const unsigned char *d, size_t n, size_t i)
     return i < n && (cclass[d[i]] & C_DIGIT);
 }
 
+/* Whether none of the 8 bytes in x is '"', '\\', below 0x20 or above 0x7f
+ * (all C_PLAIN). Exact: for the lowest offending byte of each kind no borrow
+ * comes from below, so its subtraction sets that byte's high bit. */
+static inline int
+plain8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t q = x ^ (ones * '"');
+    uint64_t b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) | (q - ones) | (b - ones) | x) & highs) == 0;
+}
+
 /* The PyUnicode_New maxchar argument that fits code point c. */
 static inline uint32_t
 range_of(uint32_t c)
@@ -242,6 +254,14 @@ sesstok_json_scan_string(const unsigned char *d, size_t n, size_t pos, sesstok_j
     int plain = 1;
     for (;;) {
         size_t run = i;
+        while (n - i >= 8) {
+            uint64_t x;
+            memcpy(&x, d + i, 8);
+            if (!plain8(x)) {
+                break;
+            }
+            i += 8;
+        }
         while (i < n && (cclass[d[i]] & C_PLAIN)) {
             i++;
         }
