@@ -251,6 +251,10 @@ module_clear(PyObject *m)
         deflateEnd(&st->deflater);
         st->deflater_ready = 0;
     }
+    if (st->inflater_ready) {
+        inflateEnd(&st->inflater);
+        st->inflater_ready = 0;
+    }
     return 0;
 }
 
