@@ -74,14 +74,13 @@ def test_unusual_alphabets(alphabet):
         assert len(set(s)) > 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="C bug (random_py.c random_string): the result is allocated with "
-    "PyUnicode_New(length, max char of the *alphabet*), so when the drawn characters "
-    "are all narrower than the alphabet's widest one the str is not in canonical form: "
-    "random_string(1, 'a\\u0100') returns an 'a' that is != 'a', and "
-    "random_string(3, 'a\\xe9') can return 'aaa' with .isascii() False",
-)
+# C bug, reported to the owner of csrc/random_py.c: random_string allocates its
+# result with PyUnicode_New(length, <widest char of the alphabet>), so when the
+# characters drawn are all narrower than that, the str is not in CPython's
+# canonical form: random_string(1, "a\u0100") can return an "a" that is != "a"
+# (different kind, different hash), and random_string(3, "a\xe9") can return
+# "aaa" whose .isascii() is False. Remove the xfail once fixed.
+@pytest.mark.xfail(strict=True, reason="C bug: random_string returns non-canonical str")
 @pytest.mark.parametrize("alphabet", ["a\u0100", "a\xe9", "a\U0001f600", "\u0100\U0001f600"])
 def test_result_is_a_canonical_str(alphabet):
     for _ in range(64):  # each draw is narrow with probability 1/2
