@@ -176,7 +176,7 @@ static PyMethodDef module_methods[] = {
     X(str_sign) X(str_unsign) X(str_time) X(str_SECRET_KEY)                    \
     X(str_SECRET_KEY_FALLBACKS) X(str_total_seconds) X(str_signer) X(str_key)  \
     X(str_fallback_keys) X(str_sep) X(str_salt) X(str_algorithm) X(str_loads)  \
-    X(str_dumps) X(str_colon) X(py_json)
+    X(str_dumps) X(str_colon) X(py_json) X(json_keys)
 
 static int
 module_traverse(PyObject *m, visitproc visit, void *arg)

@@ -544,6 +544,20 @@ def test_lax_memoized_keys_are_correct():
     assert _core.json_decode(data) == [colliding, colliding]
 
 
+def test_member_names_cached_across_calls_stay_correct():
+    # names that share length, first, middle and last byte land in one slot
+    names = ["k%04dx" % i for i in range(0, 10000, 101)] + ["_auth_user_id", "cart", "a" * 32, "b" * 33]
+    for rnd in range(3):
+        for i, name in enumerate(names):
+            doc = {name: i, names[(i + rnd) % len(names)]: [name], "\u00e9" + name: {name: rnd}}
+            data = json.dumps(doc).encode()
+            assert canon(_core.json_decode(data)) == canon(json.loads(data))
+            assert canon(_core.json_decode(data, strict=True)) == canon(json.loads(data))
+    first = _core.json_decode(b'{"cart": 1}')
+    again = _core.json_decode(b'{"cart": 2}')
+    assert list(first) == list(again) == ["cart"]
+
+
 # ---- strict decoder --------------------------------------------------------------------
 
 RFC8259_EXAMPLES = [
