@@ -336,7 +336,6 @@ static int
 encode_key(sesstok_buf *b, PyObject *key)
 {
     PyTypeObject *tp = Py_TYPE(key);
-    int rc;
     if (tp == &PyUnicode_Type) {
         return encode_str(b, key);
     }
@@ -356,7 +355,7 @@ encode_key(sesstok_buf *b, PyObject *key)
         return put_bytes(b, "\"null\"", 6);
     }
     if (tp == &PyLong_Type) {
-        if (put_char(b, '"') < 0 || (rc = encode_long(b, key)) < 0) {
+        if (put_char(b, '"') < 0 || encode_long(b, key) < 0) {
             return -1;
         }
         return put_char(b, '"');
@@ -544,8 +543,9 @@ typedef struct {
 } frame;
 
 #define FRAMES_INLINE 32
-#define KEY_CACHE_SIZE 32 /* power of two */
-#define KEY_CACHE_MAXLEN 32
+#define KEY_CACHE_SIZE 32   /* per-document memo slots, a power of two */
+#define KEY_CACHE_MAXLEN 32 /* longer names are not memoized */
+#define KEY_CACHE_SLOTS 256 /* slots of the cross-call cache, st->json_keys */
 
 typedef struct {
     const unsigned char *p; /* the key's bytes in the document */
@@ -1162,9 +1162,6 @@ static PyMethodDef json_methods[] = {
      json_decode_doc},
     {NULL, NULL, 0, NULL},
 };
-
-/* Slots of the member-name cache (st->json_keys). */
-#define KEY_CACHE_SLOTS 256
 
 int
 sesstok_json_exec(PyObject *m)
