@@ -220,6 +220,7 @@ static PyMethodDef module_methods[] = {
     X(m_ts_unsign) \
     X(m_timestamp) \
     X(py_json) \
+    X(json_keys) \
     /* end */
 
 static int

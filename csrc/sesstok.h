@@ -82,6 +82,7 @@ typedef struct {
     PyObject *py_timedelta;        /* datetime.timedelta */
     PyObject *py_zlib_decompress;  /* zlib.decompress, to raise its exact errors */
     PyObject *py_json;             /* the json module, imported on first use (json.c) */
+    PyObject *json_keys;           /* json.c: list of recent member-name str (or None) */
     PyObject *PayloadTooLarge;     /* sesstok.signing.PayloadTooLarge */
 
     /* interned attribute names */
@@ -198,6 +199,14 @@ PyObject *sesstok_json_decode_lax(const char *data, Py_ssize_t n, int max_depth,
  * reference, or NULL with `exc` raised (message says what was wrong). */
 PyObject *sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth,
                                      PyObject *exc);
+
+/* The two decoders above, reusing st's str objects for short ASCII member
+ * names seen in earlier calls (their hashes are cached too), which makes
+ * repeated layouts such as sessions and JWT claims faster. Same contracts. */
+PyObject *sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n,
+                                     int max_depth, PyObject *depth_exc, int *fallback);
+PyObject *sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n,
+                                        int max_depth, PyObject *exc);
 
 /* ---- zlib (zlib.c) --------------------------------------------------------- */
 
