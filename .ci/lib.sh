@@ -38,6 +38,18 @@ die() { printf '\n\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 # Run a command, echoing it first.
 run() { printf '+ %s\n' "$*"; "$@"; }
 
+# pip_quiet LOG CMD...: run a (pip) command with its chatter appended to LOG,
+# shown only if it fails.
+pip_quiet() {
+    local log=$1
+    shift
+    printf '+ %s\n' "$*"
+    if ! "$@" >>"$log" 2>&1; then
+        tail -n 80 "$log" >&2
+        die "failed: $* (full log: $log)"
+    fi
+}
+
 # ---- Pythons ----------------------------------------------------------------------
 
 # Print "X.Y" for the interpreter $1, or nothing if it does not run.
