@@ -171,6 +171,7 @@ static PyMethodDef module_methods[] = {
     X(time_module) X(dj_settings) X(dj_BadSignature) X(dj_SignatureExpired)    \
     X(dj_JSONSerializer) X(dj_sep_unsafe_match) X(dj_Signer_sign)              \
     X(dj_Signer_unsign) X(dj_Signer_sign_object) X(dj_Signer_unsign_object)    \
+    X(dj_Signer) X(dj_TimestampSigner)    \
     X(dj_base64_hmac) X(dj_b64_decode) X(dj_b62_encode) X(dj_b62_decode) X(py_timedelta)        \
     X(py_zlib_decompress) X(PayloadTooLarge) X(str_signature) X(str_timestamp) \
     X(str_sign) X(str_unsign) X(str_time) X(str_SECRET_KEY)                    \

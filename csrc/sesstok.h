@@ -70,6 +70,8 @@ typedef struct {
     PyObject *dj_Signer_sign;      /* Django's functions, the general path */
     PyObject *dj_Signer_unsign;
     PyObject *dj_Signer_sign_object;
+    PyObject *dj_Signer;           /* django.core.signing.Signer */
+    PyObject *dj_TimestampSigner;  /* django.core.signing.TimestampSigner */
     PyObject *dj_Signer_unsign_object;
     PyObject *dj_base64_hmac;
     PyObject *dj_b64_decode;

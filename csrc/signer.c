@@ -142,8 +142,22 @@ view_from_native(sesstok_state *st, SignerObject *so, signer_view *v)
     return 0;
 }
 
-/* For Django's own signer objects: the Python caller (sesstok.signing) has
- * checked that the object's class overrides none of the methods. */
+/* Does type(self) define `name` differently from `base`? */
+static int
+differs_from(PyObject *self, PyObject *base, PyObject *name)
+{
+    PyObject *ours = PyObject_GetAttr(base, name);
+    if (ours == NULL) {
+        PyErr_Clear();
+        return 0; /* base has no such method (Signer.timestamp): nothing to override */
+    }
+    int rc = is_overridden(self, name, ours);
+    Py_DECREF(ours);
+    return rc;
+}
+
+/* For Django's own signer objects (accelerate_django): attributes by getattr;
+ * methods a subclass overrides are called, as Django's code would. */
 static int
 view_from_attrs(sesstok_state *st, PyObject *self, int timestamp, signer_view *v)
 {
@@ -156,6 +170,16 @@ view_from_attrs(sesstok_state *st, PyObject *self, int timestamp, signer_view *v
         || (v->algorithm = PyObject_GetAttr(self, st->str_algorithm)) == NULL) {
         view_clear(v);
         return -1;
+    }
+    PyObject *base = timestamp ? st->dj_TimestampSigner : st->dj_Signer;
+    if ((PyObject *)Py_TYPE(self) != base) {
+        if ((v->virt_signature = differs_from(self, base, st->str_signature)) < 0
+            || (v->virt_sign = differs_from(self, base, st->str_sign)) < 0
+            || (v->virt_unsign = differs_from(self, base, st->str_unsign)) < 0
+            || (v->virt_timestamp = differs_from(self, base, st->str_timestamp)) < 0) {
+            view_clear(v);
+            return -1;
+        }
     }
     return 0;
 }
@@ -1657,14 +1681,14 @@ install_django(PyObject *module, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"settings", "BadSignature", "SignatureExpired", "JSONSerializer",
                              "sep_unsafe_match", "Signer_sign", "Signer_unsign", "Signer_sign_object",
                              "base64_hmac", "b64_decode", "b62_encode", "b62_decode", "timedelta",
-                             "PayloadTooLarge", NULL};
-    PyObject *o[14];
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOOOOOOOOOOOO:install_django", kwlist, &o[0], &o[1],
+                             "PayloadTooLarge", "Signer", "TimestampSigner", NULL};
+    PyObject *o[16];
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOOOOOOOOOOOOOO:install_django", kwlist, &o[0], &o[1],
                                      &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10], &o[11],
-                                     &o[12], &o[13])) {
+                                     &o[12], &o[13], &o[14], &o[15])) {
         return NULL;
     }
-    if (PyTuple_GET_SIZE(args) != 0 || kwargs == NULL || PyDict_GET_SIZE(kwargs) != 14) {
+    if (PyTuple_GET_SIZE(args) != 0 || kwargs == NULL || PyDict_GET_SIZE(kwargs) != 16) {
         PyErr_SetString(PyExc_TypeError, "install_django() needs every object by keyword");
         return NULL;
     }
@@ -1682,6 +1706,8 @@ install_django(PyObject *module, PyObject *args, PyObject *kwargs)
     Py_XSETREF(st->dj_b62_decode, Py_NewRef(o[11]));
     Py_XSETREF(st->py_timedelta, Py_NewRef(o[12]));
     Py_XSETREF(st->PayloadTooLarge, Py_NewRef(o[13]));
+    Py_XSETREF(st->dj_Signer, Py_NewRef(o[14]));
+    Py_XSETREF(st->dj_TimestampSigner, Py_NewRef(o[15]));
     Py_RETURN_NONE;
 }
 

@@ -92,6 +92,8 @@ _core.install_django(
     b62_decode=_DJANGO["b62_decode"],
     timedelta=datetime.timedelta,
     PayloadTooLarge=PayloadTooLarge,
+    Signer=_django.Signer,
+    TimestampSigner=_django.TimestampSigner,
 )
 
 Signer = _core.Signer
