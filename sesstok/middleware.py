@@ -23,6 +23,12 @@ Credentials, first found wins:
 3. The query parameter ``SESSTOK["TOKEN_QUERY_PARAM"]`` (off by default:
    URLs end up in logs and Referer headers).
 
+A request whose credential is in the ``Authorization`` header is exempt from
+Django's CSRF check: browsers never send that header on their own and a
+cross-site page cannot add it, so it cannot be forged (DRF's token
+authentication works the same way). Cookie and query-parameter credentials
+get no such exemption.
+
 With a credential, ``request.user`` becomes lazy (nothing is read until it is
 used) and ``request.auser()`` its async twin; without one, whatever an
 earlier middleware set is kept. Under ``SESSTOK["API_PATH_PREFIXES"]``
@@ -220,6 +226,11 @@ class TokenAuthenticationMiddleware:
             reason = csrf_failure_reason(request)
             if reason is not None:
                 return None, self.csrf_response(request, reason)
+        elif credential.transport == HEADER:
+            # A browser never attaches Authorization: Token/Bearer by itself and
+            # a cross-site page cannot add it without a CORS preflight, so a
+            # request that carries one is not a forged one (as DRF's token auth).
+            request._dont_enforce_csrf_checks = True
         request.sesstok_credential = credential
         return credential, None
 
