@@ -88,7 +88,7 @@ class SesstokSettings:
 
     def __init__(self, defaults=None):
         self.defaults = DEFAULTS if defaults is None else defaults
-        self._cache = {}
+        self._cached = set()
         self._listeners = []
 
     @property
@@ -97,13 +97,10 @@ class SesstokSettings:
         return value if isinstance(value, dict) else {}
 
     def __getattr__(self, name):
+        # only called for names not yet resolved: the value is then stored as
+        # an instance attribute, so later reads are plain attribute hits
         if name.startswith("_") or name not in self.defaults:
             raise AttributeError(f"Invalid sesstok setting: {name!r}")
-        cache = self.__dict__["_cache"]
-        try:
-            return cache[name]
-        except KeyError:
-            pass
         value = self.user_settings.get(name, self.defaults[name])
         if value is None and name in _SIMPLE_JWT:
             simple_name, default = _SIMPLE_JWT[name]
@@ -111,7 +108,8 @@ class SesstokSettings:
             value = simple.get(simple_name, default)
         if name == "JWT_SIGNING_KEY" and value is None:
             value = django_settings.SECRET_KEY
-        cache[name] = value
+        self._cached.add(name)
+        setattr(self, name, value)
         return value
 
     def on_change(self, callback):
@@ -121,7 +119,9 @@ class SesstokSettings:
         return callback
 
     def reload(self):
-        self._cache.clear()
+        for name in self._cached:
+            self.__dict__.pop(name, None)
+        self._cached.clear()
         for callback in self._listeners:
             callback()
 

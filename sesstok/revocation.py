@@ -70,12 +70,31 @@ def store():
     return None if alias is None else caches[alias]
 
 
+_flags = {}
+
+
+@sesstok_settings.on_change
+def _forget():
+    _flags.clear()
+
+
 def session_denylist_enabled():
-    return sesstok_settings.REVOCATION_CACHE is not None and bool(sesstok_settings.SESSION_DENYLIST)
+    """SESSION_DENYLIST is on and there is a store (computed once per settings change)."""
+    try:
+        return _flags["session"]
+    except KeyError:
+        value = _flags["session"] = (
+            sesstok_settings.REVOCATION_CACHE is not None and bool(sesstok_settings.SESSION_DENYLIST)
+        )
+        return value
 
 
 def jwt_denylist_enabled():
-    return sesstok_settings.REVOCATION_CACHE is not None and bool(sesstok_settings.JWT_DENYLIST)
+    try:
+        return _flags["jwt"]
+    except KeyError:
+        value = _flags["jwt"] = sesstok_settings.REVOCATION_CACHE is not None and bool(sesstok_settings.JWT_DENYLIST)
+        return value
 
 
 # ---- keys -------------------------------------------------------------------------

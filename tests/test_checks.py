@@ -131,3 +131,8 @@ def test_db_engine_needs_the_sessions_app():
     apps = ["django.contrib.contenttypes", "django.contrib.auth", "sesstok"]
     with override_settings(INSTALLED_APPS=apps):
         assert ids(SESSION_ENGINE="sesstok.sessions.backends.db", SESSION_COOKIE_SECURE=True) == ["sesstok.E010"]
+
+
+def test_sesstok_redis_cache_is_supported():
+    caches = {"default": LOCMEM, "rev": {**REDIS, "BACKEND": "sesstok.cache.RedisCache"}}
+    assert ids(CACHES=caches, SESSTOK={"REVOCATION_CACHE": "rev"}) == []

@@ -273,3 +273,37 @@ def test_jwt_revoked_in_another_process(user, jwt_api, redis_revocation):
     assert json.loads(out) is True
     with pytest.raises(tokens.AuthenticationError):
         access_tokens.authenticate_access_token(raw)
+
+
+@pytest.mark.redis
+def test_sesstok_redis_cache_reuses_its_client_and_behaves_like_djangos(redis_settings):
+    from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+    from sesstok.cache import RedisCache
+
+    mine = RedisCache(redis_settings, {"KEY_PREFIX": "x"})
+    theirs = DjangoRedisCache(redis_settings, {"KEY_PREFIX": "x"})
+    assert isinstance(mine, DjangoRedisCache)
+    assert mine._cache.get_client() is mine._cache.get_client()
+    mine.set("k", {"a": 1}, 30)
+    assert theirs.get("k") == {"a": 1}
+    theirs.set("n", 5, None)
+    assert mine.get_many(["k", "n", "missing"]) == {"k": {"a": 1}, "n": 5}
+    assert mine.add("k", 2) is False and mine.add("new", 2) is True
+    mine.delete("k")
+    assert theirs.get("k") is None
+
+
+@pytest.mark.redis
+def test_revocation_on_sesstok_redis_cache(client, user, redis_url, db):
+    from _django_fixtures import redis_caches
+
+    caches_ = redis_caches(redis_url, revocation={"BACKEND": "sesstok.cache.RedisCache", "LOCATION": redis_url,
+                                                  "KEY_PREFIX": "f"})
+    with override_settings(CACHES=caches_, SESSION_ENGINE="sesstok.sessions.backends.signed_cookies",
+                           SESSTOK={"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True}):
+        client.get("/session/login/", {"username": "alice"})
+        stolen = client.cookies["sessionid"].value
+        client.get("/session/logout/")
+        client.cookies["sessionid"] = stolen
+        assert client.get("/whoami/").json()["user"] is None
