@@ -248,6 +248,9 @@ class TokenAuthenticationMiddleware:
                     return self.error_response(e, credential.keyword)
             request.user = SimpleLazyObject(partial(self._user_or_anonymous, request, credential))
             request.auser = partial(self._auser_or_anonymous, request, credential)
+        elif not hasattr(request, "user"):  # used without AuthenticationMiddleware
+            request.user = AnonymousUser()
+            request.auser = _anonymous
         return self.get_response(request)
 
     async def __acall__(self, request):
@@ -262,6 +265,9 @@ class TokenAuthenticationMiddleware:
                     return self.error_response(e, credential.keyword)
             request.user = SimpleLazyObject(partial(self._user_or_anonymous, request, credential))
             request.auser = partial(self._auser_or_anonymous, request, credential)
+        elif not hasattr(request, "user"):
+            request.user = AnonymousUser()
+            request.auser = _anonymous
         return await self.get_response(request)
 
 

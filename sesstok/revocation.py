@@ -55,6 +55,8 @@ __all__ = [
     "bump_epoch",
     "logout_everywhere",
     "alogout_everywhere",
+    "logout",
+    "alogout",
     "check",
     "acheck",
     "EPOCH_SESSION_KEY",
@@ -226,6 +228,45 @@ def logout_everywhere(user, *, tokens=True):
 
 
 alogout_everywhere = sync_to_async(logout_everywhere)
+
+
+def logout(request):
+    """Log out what authenticated this request: the API token or access
+    token it presented (deleted, or its jti denied until it expires), else
+    the session (``django.contrib.auth.logout``: the session is flushed, and
+    a sesstok signed cookie denied with SESSION_DENYLIST). Returns what was
+    revoked: "token", "jwt" or "session"."""
+    credential = getattr(request, "sesstok_credential", None)
+    if credential is not None:
+        from . import tokens
+
+        if credential.kind == tokens.JWT:
+            from .access_tokens import revoke_access_token
+
+            revoke_access_token(credential.token if isinstance(credential.token, dict) else credential.raw)
+            kind = "jwt"
+        else:
+            tokens.revoke_token(credential.raw)
+            kind = "token"
+        from django.contrib.auth.models import AnonymousUser
+
+        request.user = AnonymousUser()
+        return kind
+    from django.contrib.auth import logout as django_logout
+
+    django_logout(request)
+    return "session"
+
+
+async def alogout(request):
+    """Async :func:`logout`."""
+    credential = getattr(request, "sesstok_credential", None)
+    if credential is None:
+        from django.contrib.auth import alogout as django_alogout
+
+        await django_alogout(request)
+        return "session"
+    return await sync_to_async(logout)(request)
 
 
 # ---- checking ---------------------------------------------------------------------

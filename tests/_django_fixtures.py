@@ -32,7 +32,7 @@ REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 
 @pytest.fixture(scope="session")
 def django_db_setup():
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     yield name
     connection.creation.destroy_test_db(name, verbosity=0)
 

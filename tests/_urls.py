@@ -71,6 +71,14 @@ async def asession_logout(request):
     return JsonResponse({"ok": True})
 
 
+def revoke_this(request):
+    return JsonResponse({"revoked": revocation.logout(request)})
+
+
+async def arevoke_this(request):
+    return JsonResponse({"revoked": await revocation.alogout(request)})
+
+
 def everywhere(request):
     revocation.logout_everywhere(request.user)
     return JsonResponse({"ok": True})
@@ -92,4 +100,7 @@ urlpatterns = [
     path("session/logout/", session_logout),
     path("session/alogout/", asession_logout),
     path("session/everywhere/", everywhere),
+    path("api/logout/", revoke_this),
+    path("api/alogout/", arevoke_this),
+    path("logout/", revoke_this),
 ]

@@ -322,6 +322,13 @@ def test_query_parameter_gets_no_csrf_exemption(plain):
         assert client.post("/echo/?access_token=" + plain).status_code == 403
 
 
+def test_without_authentication_middleware(client, plain):
+    with override_settings(MIDDLEWARE=["sesstok.middleware.TokenAuthenticationMiddleware"]):
+        c = Client()
+        assert c.get("/exempt/").json()["user"] is None
+        assert c.get("/exempt/", HTTP_AUTHORIZATION=f"Token {plain}").json()["user"] == "alice"
+
+
 # a URLconf for test_user_is_lazy_off_the_api: a view that never reads request.user
 def _untouched(request):
     from django.http import HttpResponse

@@ -307,3 +307,56 @@ def test_revocation_on_sesstok_redis_cache(client, user, redis_url, db):
         client.get("/session/logout/")
         client.cookies["sessionid"] = stolen
         assert client.get("/whoami/").json()["user"] is None
+
+
+# ---- logout of what authenticated the request ------------------------------------------
+
+
+def test_logout_revokes_the_presented_token(client, user):
+    _, plain = tokens.create_token(user)
+    _, other = tokens.create_token(user, "other")
+    header = {"HTTP_AUTHORIZATION": f"Token {plain}"}
+    assert client.post("/api/logout/", **header).json() == {"revoked": "token"}
+    assert client.get("/api/whoami/", **header).status_code == 401
+    assert client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Token {other}").json()["user"] == "alice"
+
+
+def test_logout_revokes_the_presented_jwt(client, user, jwt_api, locmem_revocation):
+    raw = access_tokens.issue_access_token(user)
+    header = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.post("/api/logout/", **header).json() == {"revoked": "jwt"}
+    assert client.get("/api/whoami/", **header).status_code == 401
+
+
+def test_logout_of_a_session(client, user, locmem_revocation):
+    with override_settings(SESSION_ENGINE="sesstok.sessions.backends.signed_cookies"):
+        client.get("/session/login/", {"username": "alice"})
+        stolen = client.cookies["sessionid"].value
+        assert client.post("/logout/").json() == {"revoked": "session"}
+        client.cookies["sessionid"] = stolen
+        assert client.get("/whoami/").json()["user"] is None
+
+
+def test_async_logout(async_client, user):
+    _, plain = tokens.create_token(user)
+
+    async def scenario():
+        r = await async_client.post("/api/alogout/", headers={"Authorization": f"Token {plain}"})
+        s = await async_client.post("/api/alogout/")
+        return r.json(), s.json()
+
+    assert async_to_sync(scenario)() == ({"revoked": "token"}, {"revoked": "session"})
+    with pytest.raises(tokens.AuthenticationError):
+        tokens.authenticate_token(plain)
+
+
+@pytest.mark.redis
+def test_jwt_check_is_one_store_read(user, jwt_api, redis_revocation):
+    import redis
+
+    from test_sessions import redis_commands
+
+    raw = access_tokens.issue_access_token(user)  # fills the epoch copy
+    redis.Redis.from_url(redis_revocation).config_resetstat()
+    assert access_tokens.authenticate_access_token(raw)[0] == user
+    assert redis_commands(redis_revocation) == {"mget": 1}
