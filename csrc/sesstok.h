@@ -55,6 +55,8 @@ typedef struct {
     /* zlib: one deflate stream reused for compress=True (the GIL guards it) */
     z_stream deflater;
     int deflater_ready;
+    z_stream inflater; /* reset and reused the same way for decompression */
+    int inflater_ready;
 
     /* limits Django lacks (configurable through set_limits) */
     Py_ssize_t max_decompressed_size;
@@ -79,6 +81,7 @@ typedef struct {
     PyObject *dj_b62_decode;
     PyObject *py_timedelta;        /* datetime.timedelta */
     PyObject *py_zlib_decompress;  /* zlib.decompress, to raise its exact errors */
+    PyObject *py_json;             /* the json module, imported on first use (json.c) */
     PyObject *PayloadTooLarge;     /* sesstok.signing.PayloadTooLarge */
 
     /* interned attribute names */
@@ -201,6 +204,9 @@ PyObject *sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_dep
 /* zlib.compress(data) (level -1) with a reused stream; result in out. */
 int sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n,
                           sesstok_buf *out);
+/* Inflate data into out, as sesstok_zlib_decompress does. Return 0, or -1
+ * with an exception set. */
+int sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out);
 /* zlib.decompress(data) refusing output above st->max_decompressed_size
  * (raises PayloadTooLarge). zlib errors are raised exactly as zlib.decompress
  * raises them. Return a new bytes object or NULL with an exception set. */

@@ -943,59 +943,74 @@ load_payload(sesstok_state *st, const char *p, Py_ssize_t n, PyObject *serialize
         p++;
         n--;
     }
-    PyObject *data = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sesstok_b64url_decoded_max((size_t)n));
-    if (data == NULL) {
-        return NULL;
+    /* Decode (and inflate) into buffers with inline storage: a session
+     * needs no heap allocation until the objects themselves. */
+    sesstok_buf raw, inflated;
+    sesstok_buf_init(&raw);
+    sesstok_buf_init(&inflated);
+    PyObject *data = NULL; /* bytes, made only when Python needs them */
+    PyObject *result = NULL;
+    const char *payload;
+    Py_ssize_t payload_len;
+    if (sesstok_buf_reserve(&raw, sesstok_b64url_decoded_max((size_t)n)) < 0) {
+        PyErr_NoMemory();
+        goto done;
     }
-    long long got = sesstok_b64url_decode_lax(p, (size_t)n, (unsigned char *)PyBytes_AS_STRING(data));
+    long long got = sesstok_b64url_decode_lax(p, (size_t)n, raw.data);
     if (got >= 0) {
-        if (_PyBytes_Resize(&data, (Py_ssize_t)got) < 0) {
-            return NULL;
-        }
+        raw.len = (size_t)got;
     }
     else {
         /* not plain url-safe base64: Django's b64_decode decides */
-        Py_DECREF(data);
-        PyObject *raw = PyBytes_FromStringAndSize(p, n);
-        if (raw == NULL) {
-            return NULL;
+        PyObject *text = PyBytes_FromStringAndSize(p, n);
+        if (text == NULL) {
+            goto done;
         }
-        data = PyObject_CallOneArg(st->dj_b64_decode, raw);
-        Py_DECREF(raw);
-        if (data == NULL) {
-            return NULL;
+        PyObject *decoded = PyObject_CallOneArg(st->dj_b64_decode, text);
+        Py_DECREF(text);
+        if (decoded == NULL) {
+            goto done;
         }
-        if (!PyBytes_Check(data)) {
-            Py_DECREF(data);
-            PyErr_SetString(PyExc_TypeError, "b64_decode() did not return bytes");
-            return NULL;
+        int ok = PyBytes_Check(decoded)
+                 && sesstok_buf_append(&raw, PyBytes_AS_STRING(decoded), (size_t)PyBytes_GET_SIZE(decoded)) == 0;
+        Py_DECREF(decoded);
+        if (!ok) {
+            if (!PyErr_Occurred()) {
+                PyErr_NoMemory();
+            }
+            goto done;
         }
     }
+    payload = (const char *)raw.data;
+    payload_len = (Py_ssize_t)raw.len;
     if (decompress) {
-        Py_SETREF(data, sesstok_zlib_decompress(st, (const unsigned char *)PyBytes_AS_STRING(data),
-                                                (size_t)PyBytes_GET_SIZE(data)));
-        if (data == NULL) {
-            return NULL;
+        if (sesstok_zlib_inflate(st, raw.data, raw.len, &inflated) < 0) {
+            goto done;
         }
+        payload = (const char *)inflated.data;
+        payload_len = (Py_ssize_t)inflated.len;
     }
-    PyObject *result = NULL;
     if (serializer == st->dj_JSONSerializer) {
         int fallback = 0;
-        result = sesstok_json_decode_lax(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), st->max_json_depth,
+        result = sesstok_json_decode_lax(payload, payload_len, st->max_json_depth,
                                          st->PayloadTooLarge ? st->PayloadTooLarge : PyExc_ValueError,
                                          &fallback);
         if (result != NULL || !fallback) {
-            Py_DECREF(data);
-            return result;
+            goto done;
         }
     }
     /* serializer().loads(data) */
-    PyObject *instance = PyObject_CallNoArgs(serializer);
-    if (instance != NULL) {
-        result = PyObject_CallMethodOneArg(instance, st->str_loads, data);
-        Py_DECREF(instance);
+    if ((data = PyBytes_FromStringAndSize(payload, payload_len)) != NULL) {
+        PyObject *instance = PyObject_CallNoArgs(serializer);
+        if (instance != NULL) {
+            result = PyObject_CallMethodOneArg(instance, st->str_loads, data);
+            Py_DECREF(instance);
+        }
     }
-    Py_DECREF(data);
+done:
+    Py_XDECREF(data);
+    sesstok_buf_free(&raw);
+    sesstok_buf_free(&inflated);
     return result;
 }
 

@@ -1,0 +1,493 @@
+"""Tests of sesstok._core as a C extension module: import without Django,
+re-import and sub-interpreters (PEP 489 multi-phase init, per-module state),
+a reference-leak loop over every public callable, and many threads.
+
+To cover a new function or method of _core, add entries to LEAK_CASES below
+(one per code path worth looping: success and each error path). The test
+``test_every_public_callable_is_looped`` fails until you do.
+"""
+
+import ctypes
+import dataclasses
+import gc
+import hmac
+import importlib
+import os
+import string
+import subprocess
+import sys
+import textwrap
+import threading
+import zlib
+from typing import Any, Callable, Optional
+
+import pytest
+
+import sesstok
+from sesstok import _core
+
+# Directory holding the imported ``sesstok`` package, so subprocesses and
+# sub-interpreters import the very same build (an ASan build in CI, say).
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(sesstok.__file__)))
+
+
+def _under_asan():
+    try:
+        return hasattr(ctypes.CDLL(None), "__asan_init")
+    except OSError:
+        return False
+
+
+UNDER_ASAN = _under_asan()
+
+
+def _subprocess_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+    return env
+
+
+# ---- import without Django -------------------------------------------------
+
+
+def test_imports_without_django():
+    code = "import sys; sys.modules['django'] = None; import sesstok._core; print(sesstok._core.__file__)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=_subprocess_env(),
+        cwd=PACKAGE_PARENT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert os.path.samefile(proc.stdout.strip(), _core.__file__)
+
+
+def test_import_pulls_in_no_django():
+    code = (
+        "import sys, sesstok._core\n"
+        "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
+        "assert not loaded, loaded\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_subprocess_env(), timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+# ---- re-import and sub-interpreters ----------------------------------------
+
+
+def _smoke(mod):
+    """A few calls that touch every kind of module state."""
+    assert mod.HmacKey(b"k", "sha256").digest(b"m") == hmac.new(b"k", b"m", "sha256").digest()
+    assert mod.b64url_decode(mod.b64url_encode(b"\x00\xffabc"), strict=True) == b"\x00\xffabc"
+    assert mod.zlib_decompress(mod.zlib_compress(b"x" * 1000)) == b"x" * 1000
+    assert len(mod.random_string(12)) == 12
+    assert mod.get_limits()["max_decompressed_size"] == mod.DEFAULT_MAX_DECOMPRESSED_SIZE
+
+
+def test_reimport_creates_an_independent_module():
+    # mirrors markupsafe's test_ext_init: a fresh module object from the same .so
+    saved = sys.modules.pop("sesstok._core")
+    try:
+        fresh = importlib.import_module("sesstok._core")
+        assert fresh is not saved
+        assert fresh.HmacKey is not saved.HmacKey  # heap types are per module
+        _smoke(fresh)
+        # state is per module: limits set on one do not leak into the other
+        old = fresh.set_limits(max_decompressed_size=1000)
+        try:
+            assert saved.get_limits()["max_decompressed_size"] == old["max_decompressed_size"]
+        finally:
+            fresh.set_limits(**old)
+    finally:
+        sys.modules["sesstok._core"] = saved
+        sesstok._core = saved
+    _smoke(saved)
+
+
+def test_reimported_module_is_collected():
+    import weakref
+
+    saved = sys.modules.pop("sesstok._core")
+    try:
+        fresh = importlib.import_module("sesstok._core")
+        key = fresh.HmacKey(b"secret")  # instance -> type -> module -> state -> type
+        ref = weakref.ref(fresh)
+        del sys.modules["sesstok._core"]
+    finally:
+        sys.modules["sesstok._core"] = saved
+        sesstok._core = saved
+    assert key.digest(b"m") == hmac.new(b"secret", b"m", "sha256").digest()
+    del fresh, key
+    gc.collect()
+    assert ref() is None, "module not freed: m_traverse misses a reference, or a cycle is uncollectable"
+    _smoke(saved)
+
+
+def _subinterp_code():
+    expected = hmac.new(b"k", b"m", "sha256").digest()
+    return textwrap.dedent(
+        f"""
+        import sys
+        sys.path[:0] = [{PACKAGE_PARENT!r}]
+        import sesstok._core as c
+        assert c.__file__ == {_core.__file__!r}, c.__file__
+        assert c.HmacKey(b"k", "sha256").digest(b"m") == {expected!r}
+        assert c.b64url_decode(c.b64url_encode(b"abc"), strict=True) == b"abc"
+        assert c.zlib_decompress(c.zlib_compress(b"x" * 1000)) == b"x" * 1000
+        assert len(c.random_string(10)) == 10
+        c.set_limits(max_decompressed_size=10)
+        """
+    )
+
+
+def test_subinterpreter_shared_gil():
+    _testcapi = pytest.importorskip("_testcapi", reason="_testcapi not built for this Python")
+    before = _core.get_limits()
+    assert _testcapi.run_in_subinterp(_subinterp_code()) == 0
+    assert _core.get_limits() == before  # the sub-interpreter had its own state
+    _smoke(_core)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="per-interpreter GIL needs Python 3.12+")
+def test_subinterpreter_own_gil():
+    interpreters = pytest.importorskip(
+        "test.support.interpreters", reason="test.support.interpreters not available"
+    )
+    if sys.version_info >= (3, 13):
+        interp = interpreters.create()  # isolated: own GIL, checks Py_mod_multiple_interpreters
+        run = interp.exec
+    else:
+        interp = interpreters.create(isolated=True)
+        run = interp.run
+    try:
+        run(_subinterp_code())
+    finally:
+        interp.close()
+    _smoke(_core)
+
+
+# ---- reference-leak loop ---------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class LeakCase:
+    covers: str  # the public name exercised: "func" or "Type.method"
+    func: Callable[..., Any]
+    args: tuple = ()
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    raises: Optional[type] = None  # the exception this call must raise
+    limits: Optional[dict] = None  # _core.set_limits(**limits) around the loop
+    note: str = ""
+
+    @property
+    def id(self):
+        return f"{self.covers}{'-' + self.note if self.note else ''}"
+
+
+def case(covers, func, *args, raises=None, limits=None, note="", **kwargs):
+    return LeakCase(covers, func, args, kwargs, raises, limits, note)
+
+
+_KEY = _core.HmacKey(b"leak-test-key", "sha256")
+_KEY512 = _core.HmacKey("leak-test-key", "sha512", salt="django.core.signing")
+_MAC = _KEY.digest(b"message")
+_Z_SMALL = zlib.compress(b"hello world " * 20)
+_Z_BOMB = zlib.compress(b"\0" * 5000)
+_Z_TRUNCATED = _Z_SMALL[:-5]
+_Z_CORRUPT = _Z_SMALL[:2] + b"\xff\xff\xff" + _Z_SMALL[5:]
+_BIG = os.urandom(700)  # above pymalloc's small-object limit
+_UNI_ALPHABET = "aé€😀" + string.ascii_letters
+_WIDE_ALPHABET = "".join(chr(0x4E00 + i) for i in range(300))
+
+# Every public function and method of _core, on each path worth looping.
+# Add signer/json/jwt entries here as those land in C.
+LEAK_CASES = [
+    # codec
+    case("b64url_encode", _core.b64url_encode, b"some bytes\x00\xff"),
+    case("b64url_encode", _core.b64url_encode, _BIG, note="big"),
+    case("b64url_encode", _core.b64url_encode, bytearray(b"abc"), note="bytearray"),
+    case("b64url_encode", _core.b64url_encode, "str", raises=TypeError, note="str"),
+    case("b64url_decode", _core.b64url_decode, "c29tZSBieXRlcw", note="lax-str"),
+    case("b64url_decode", _core.b64url_decode, b"c29tZSBieXRlcw", note="lax-bytes"),
+    case("b64url_decode", _core.b64url_decode, "c29tZSBieXRlcw", strict=True, note="strict"),
+    case("b64url_decode", _core.b64url_decode, memoryview(b"QQ"), strict=True, note="memoryview"),
+    case("b64url_decode", _core.b64url_decode, "QR", strict=True, raises=ValueError, note="strict-bits"),
+    case("b64url_decode", _core.b64url_decode, "a===", raises=ValueError, note="padding"),
+    case("b64url_decode", _core.b64url_decode, "abcde", raises=ValueError, note="len-mod-4"),
+    case("b64url_decode", _core.b64url_decode, "é", raises=ValueError, note="non-ascii"),
+    case("b64url_decode", _core.b64url_decode, 12, raises=TypeError, note="type"),
+    case("b64url_decode", _core.b64url_decode, "QQ", bogus=1, raises=TypeError, note="kw"),
+    case("b62_encode", _core.b62_encode, 2**63 - 1),
+    case("b62_encode", _core.b62_encode, -(2**63), note="min"),
+    case("b62_encode", _core.b62_encode, 2**64, raises=OverflowError, note="overflow"),
+    case("b62_encode", _core.b62_encode, 1.5, raises=TypeError, note="type"),
+    case("b62_decode", _core.b62_decode, "-AzL8n0Y58m8"),
+    case("b62_decode", _core.b62_decode, "zzzzzzzzzzzzzz", raises=ValueError, note="overflow"),
+    case("b62_decode", _core.b62_decode, b"1", raises=ValueError, note="type"),
+    case("hex", _core.hex, b"\x00\x01\xfe\xff"),
+    case("hex", _core.hex, None, raises=TypeError, note="type"),
+    # crypto
+    case("HmacKey", _core.HmacKey, b"secret"),
+    case("HmacKey", _core.HmacKey, "secret" * 30, "sha512", note="long-str"),
+    case("HmacKey", _core.HmacKey, "secret", "blake2b", salt="salt", note="salted"),
+    case("HmacKey", _core.HmacKey, b"secret", "sha3_224", salt=b"salt", note="salted-sha3"),
+    case("HmacKey", _core.HmacKey, b"secret", "nope", raises=ValueError, note="algorithm"),
+    case("HmacKey", _core.HmacKey, 1, raises=TypeError, note="secret-type"),
+    case("HmacKey", _core.HmacKey, b"s", salt=1, raises=TypeError, note="salt-type"),
+    case("HmacKey", _core.HmacKey, "\ud800", raises=UnicodeEncodeError, note="surrogate"),
+    case("HmacKey.digest", _KEY.digest, b"message"),
+    case("HmacKey.digest", _KEY512.digest, "message", note="salted-str"),
+    case("HmacKey.digest", _KEY.digest, _BIG, note="big"),
+    case("HmacKey.digest", _KEY.digest, 1, raises=TypeError, note="type"),
+    case("HmacKey.verify", _KEY.verify, b"message", _MAC),
+    case("HmacKey.verify", _KEY.verify, b"message", b"\0" * 32, note="mismatch"),
+    case("HmacKey.verify", _KEY.verify, b"message", "str", raises=TypeError, note="mac-type"),
+    case("HmacKey.verify", _KEY.verify, b"message", raises=TypeError, note="arity"),
+    case("HmacKey.digest_size", lambda: _KEY.digest_size),
+    case("HmacKey.algorithm", lambda: _KEY.algorithm),
+    case("compare_digest", _core.compare_digest, b"abc", b"abc"),
+    case("compare_digest", _core.compare_digest, "abc", "abd", note="str"),
+    case("compare_digest", _core.compare_digest, b"abc", 1, raises=TypeError, note="type"),
+    case("compare_digest", _core.compare_digest, b"abc", raises=TypeError, note="arity"),
+    case("digest", _core.digest, "sha256", b"data"),
+    case("digest", _core.digest, "blake2s", "data", note="str"),
+    case("digest", _core.digest, "nope", b"data", raises=ValueError, note="algorithm"),
+    case("digest", _core.digest, "sha256", 1, raises=TypeError, note="type"),
+    case("hmac_cache_size", _core.hmac_cache_size),
+    case("hmac_cache_clear", _core.hmac_cache_clear),
+    # random
+    case("random_bytes", _core.random_bytes, 32),
+    case("random_bytes", _core.random_bytes, -1, raises=ValueError, note="negative"),
+    case("random_bytes", _core.random_bytes, "x", raises=TypeError, note="type"),
+    case("token_hex", _core.token_hex),
+    case("token_hex", _core.token_hex, 16, note="n"),
+    case("token_hex", _core.token_hex, -1, raises=ValueError, note="negative"),
+    case("token_hex", _core.token_hex, 1, 2, raises=TypeError, note="arity"),
+    case("token_urlsafe", _core.token_urlsafe),
+    case("token_urlsafe", _core.token_urlsafe, 2**31, raises=ValueError, note="huge"),
+    case("random_string", _core.random_string, 32),
+    case("random_string", _core.random_string, 32, _UNI_ALPHABET, note="unicode"),
+    case("random_string", _core.random_string, 32, allowed_chars=_WIDE_ALPHABET, note="wide"),
+    case("random_string", _core.random_string, -5, note="negative"),
+    case("random_string", _core.random_string, 5, "", raises=IndexError, note="empty"),
+    case("random_string", _core.random_string, 5, b"ab", raises=TypeError, note="chars-type"),
+    case("random_string", _core.random_string, raises=TypeError, note="arity"),
+    case("random_string", _core.random_string, 5, nope=1, raises=TypeError, note="kw"),
+    # zlib
+    case("zlib_compress", _core.zlib_compress, b"hello world " * 20),
+    case("zlib_compress", _core.zlib_compress, b"", note="empty"),
+    case("zlib_compress", _core.zlib_compress, "str", raises=TypeError, note="type"),
+    case("zlib_decompress", _core.zlib_decompress, _Z_SMALL),
+    case("zlib_decompress", _core.zlib_decompress, _Z_TRUNCATED, raises=zlib.error, note="truncated"),
+    case("zlib_decompress", _core.zlib_decompress, _Z_CORRUPT, raises=zlib.error, note="corrupt"),
+    case("zlib_decompress", _core.zlib_decompress, b"", raises=zlib.error, note="empty"),
+    case("zlib_decompress", _core.zlib_decompress, _Z_BOMB, raises=ValueError,
+         limits={"max_decompressed_size": 1000}, note="cap"),
+    # limits
+    case("get_limits", _core.get_limits),
+    case("set_limits", _core.set_limits, max_json_depth=512),
+    case("set_limits", _core.set_limits, max_decompressed_size=0, raises=ValueError, note="range"),
+    case("set_limits", _core.set_limits, max_json_depth="x", raises=TypeError, note="type"),
+]
+
+# Public callables deliberately not looped, with the reason. Types that
+# cannot be constructed without Django installed belong here until their
+# test module adds cases (by name, or "Type.method").
+NOT_LOOPED: dict[str, str] = {}
+
+LEAK_WARMUP = 200
+LEAK_ITERATIONS = 2000
+LEAK_ROUNDS = 3
+BLOCK_SLACK = 100  # pymalloc blocks per round (far below one per call)
+HEAP_SLACK = 64 * 1024  # malloc'd bytes per round (OpenSSL, zlib, big objects)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                     "fsmblks", "uordblks", "fordblks", "keepcost")
+    ]
+
+
+def _heap_probe():
+    """Bytes in use in the C heap (glibc mallinfo2), or None where unavailable."""
+    if UNDER_ASAN or not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = _MallInfo2
+    fn.argtypes = []
+
+    def probe():
+        info = fn()
+        return info.uordblks + info.hblkhd
+
+    return probe
+
+
+_HEAP = _heap_probe()
+
+
+def _public_callables():
+    """Names (and "Type.method" names) that LEAK_CASES must cover."""
+    names = set()
+    for name in dir(_core):
+        if name.startswith("_"):
+            continue
+        obj = getattr(_core, name)
+        if not callable(obj):
+            continue
+        names.add(name)
+        if isinstance(obj, type):
+            for attr, value in vars(obj).items():
+                if attr.startswith("_"):
+                    continue
+                names.add(f"{name}.{attr}")  # methods and getters alike
+    return names
+
+
+def test_every_public_callable_is_looped():
+    covered = {c.covers for c in LEAK_CASES}
+    missing = sorted(_public_callables() - covered - set(NOT_LOOPED))
+    assert not missing, (
+        f"add LEAK_CASES entries (or a NOT_LOOPED reason) for: {', '.join(missing)}"
+    )
+    stale = sorted((covered | set(NOT_LOOPED)) - _public_callables())
+    assert not stale, f"LEAK_CASES/NOT_LOOPED name things _core lacks: {stale}"
+
+
+def _runner(c):
+    func, args, kwargs, raises = c.func, c.args, c.kwargs, c.raises
+    if raises is None:
+        def run(n):
+            for _ in range(n):
+                func(*args, **kwargs)
+    else:
+        def run(n):
+            for _ in range(n):
+                try:
+                    func(*args, **kwargs)
+                except raises:
+                    pass
+    return run
+
+
+def _measure(run):
+    gc.collect()
+    blocks, heap = sys.getallocatedblocks(), _HEAP() if _HEAP else 0
+    run(LEAK_ITERATIONS)
+    gc.collect()
+    return sys.getallocatedblocks() - blocks, (_HEAP() - heap) if _HEAP else 0
+
+
+@pytest.fixture
+def restore_limits():
+    before = _core.get_limits()
+    yield
+    _core.set_limits(**before)
+
+
+@pytest.mark.parametrize("c", LEAK_CASES, ids=lambda c: c.id)
+def test_no_leak(c, restore_limits):
+    if c.limits:
+        _core.set_limits(**c.limits)
+    # the call must do what the table says before its cost is measured
+    if c.raises is None:
+        c.func(*c.args, **c.kwargs)
+    else:
+        with pytest.raises(c.raises):
+            c.func(*c.args, **c.kwargs)
+    run = _runner(c)
+    run(LEAK_WARMUP)
+    deltas = [_measure(run) for _ in range(LEAK_ROUNDS)]
+    block_growth = min(d[0] for d in deltas)
+    heap_growth = min(d[1] for d in deltas)
+    assert block_growth <= BLOCK_SLACK, (
+        f"{c.id}: {block_growth} pymalloc blocks more after each {LEAK_ITERATIONS} calls ({deltas})"
+    )
+    assert heap_growth <= HEAP_SLACK, (
+        f"{c.id}: C heap grew by {heap_growth} bytes per {LEAK_ITERATIONS} calls ({deltas})"
+    )
+
+
+def test_leak_loop_detects_a_leak():
+    """The measurement itself works: a deliberately leaking callable fails it."""
+    hoard = []
+    leaky = case("leaky", lambda: hoard.append(object()))
+    deltas = [_measure(_runner(leaky)) for _ in range(LEAK_ROUNDS)]
+    if sys.getallocatedblocks() == 0:
+        pytest.skip("sys.getallocatedblocks() is 0: not running on pymalloc (PYTHONMALLOC=malloc)")
+    assert min(d[0] for d in deltas) > BLOCK_SLACK
+
+
+@pytest.mark.skipif(_HEAP is None, reason="glibc mallinfo2 unavailable (or under ASan)")
+def test_heap_probe_detects_a_native_leak():
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    ptrs = []
+    try:
+        before = _HEAP()
+        for _ in range(LEAK_ITERATIONS):
+            ptrs.append(libc.malloc(64))
+        assert _HEAP() - before > HEAP_SLACK
+    finally:
+        for p in ptrs:
+            libc.free(p)
+
+
+# ---- many threads ----------------------------------------------------------
+
+THREADS = 8
+THREAD_ITERATIONS = 1000
+
+
+def test_many_threads():
+    secret = b"thread-test-secret"
+    key = _core.HmacKey(secret, "sha256")
+    salted = _core.HmacKey(secret, "sha512", salt="salt")
+    messages = [os.urandom(i * 7) for i in range(32)]
+    expected = [hmac.new(secret, m, "sha256").digest() for m in messages]
+    payloads = [os.urandom(i) * (i % 5 + 1) for i in range(0, 512, 16)]
+    compressed = [zlib.compress(p) for p in payloads]
+    alphabet = "abcdef€😀"
+    barrier = threading.Barrier(THREADS)
+    errors = []
+
+    def worker(tid):
+        try:
+            barrier.wait()
+            for i in range(THREAD_ITERATIONS):
+                j = (i * 7 + tid) % len(messages)
+                assert key.digest(messages[j]) == expected[j]
+                assert key.verify(messages[j], expected[j])
+                assert len(salted.digest(messages[j])) == 64
+                s = _core.random_string(20, alphabet)
+                assert len(s) == 20 and set(s) <= set(alphabet)
+                assert len(_core.token_hex(8)) == 16
+                k = (i + tid) % len(payloads)
+                z = _core.zlib_compress(payloads[k])
+                assert z == compressed[k]
+                assert _core.zlib_decompress(z) == payloads[k]
+        except BaseException as e:  # reported below, in the main thread
+            errors.append((tid, repr(e)))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors[:5]
