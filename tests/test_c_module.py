@@ -294,10 +294,95 @@ LEAK_CASES = [
     case("set_limits", _core.set_limits, max_json_depth="x", raises=TypeError, note="type"),
 ]
 
+# ---- JSON and Django's signing (need sesstok.signing, i.e. Django) -------------
+
+from sesstok import signing as _signing  # noqa: E402  (installs Django's objects)
+
+_SESSION = {"_auth_user_id": "1", "cart": [1, 2.5, None, True], "name": "caf\u00e9"}
+_SIGNER = _signing.Signer(key="leak-key")
+_TS = _signing.TimestampSigner(key="leak-key")
+_SIGNED = _SIGNER.sign("value")
+_TS_SIGNED = _TS.sign("value")
+_DUMPED = _signing.dumps(_SESSION)
+_DUMPED_Z = _signing.dumps(list(range(100)), compress=True)
+_BAD_JSON = _signing.TimestampSigner(key="leak-key", salt="django.core.signing").sign("e25vdA")
+_BOMB = _signing.TimestampSigner(key="leak-key", salt="django.core.signing").sign(
+    "." + _signing.b64_encode(zlib.compress(b"[" + b"0," * 5000 + b"0]")).decode())
+
+
+class _Custom(_signing.TimestampSigner):
+    def timestamp(self):
+        return "fixed"
+
+
+def _dj_call(kind, *args, **kwargs):
+    from django.core import signing as dj
+
+    return _core.django_signer_call(kind, dj.TimestampSigner(key="leak-key"), True, *args, **kwargs)
+
+
+def _set_attr(obj, name, value):
+    setattr(obj, name, value)
+    return getattr(obj, name)
+
+
+LEAK_CASES += [
+    case("json_encode", _core.json_encode, _SESSION),
+    case("json_encode", _core.json_encode, {"b": 1, "a": [1.5, "\U0001f600"]}, sort_keys=True, note="sorted"),
+    case("json_encode", _core.json_encode, {1: object()}, raises=TypeError, note="fallback-error"),
+    case("json_decode", _core.json_decode, b'{"a":[1,2.5,"x",null,true]}'),
+    case("json_decode", _core.json_decode, b'{"a":1,"a":2}', strict=True, raises=ValueError, note="strict-dup"),
+    case("json_decode", _core.json_decode, b"[1,", raises=ValueError, note="invalid"),
+    case("json_decode", _core.json_decode, b"[" * 600 + b"]" * 600, raises=ValueError, note="depth"),
+    case("Signer", _signing.Signer, key="k", salt="s"),
+    case("Signer", _signing.Signer, key="k", sep="a", raises=ValueError, note="sep"),
+    case("Signer", _signing.Signer, "positional", raises=TypeError, note="positional"),
+    case("Signer.sign", _SIGNER.sign, "value"),
+    case("Signer.sign", _SIGNER.sign, b"bytes", note="general-path"),
+    case("Signer.sign", _SIGNER.sign, "\ud800", raises=UnicodeEncodeError, note="surrogate"),
+    case("Signer.unsign", _SIGNER.unsign, _SIGNED),
+    case("Signer.unsign", _SIGNER.unsign, _SIGNED + "x", raises=_signing.BadSignature, note="bad"),
+    case("Signer.unsign", _SIGNER.unsign, "no separator", raises=_signing.BadSignature, note="nosep"),
+    case("Signer.unsign", _SIGNER.unsign, b"a:b", raises=TypeError, note="bytes"),
+    case("Signer.signature", _SIGNER.signature, "value", "other-key"),
+    case("Signer.sign_object", _SIGNER.sign_object, _SESSION, compress=True),
+    case("Signer.sign_object", _SIGNER.sign_object, {"x": object()}, raises=TypeError, note="unserializable"),
+    case("Signer.unsign_object", _SIGNER.unsign_object, _SIGNER.sign_object(_SESSION)),
+    case("Signer.unsign_object", _SIGNER.unsign_object, _SIGNED, max_age=1, raises=TypeError, note="kwargs"),
+    case("Signer.key", _set_attr, _signing.Signer(key="k"), "key", "other"),
+    case("Signer.salt", _set_attr, _signing.Signer(key="k"), "salt", "other"),
+    case("Signer.algorithm", _set_attr, _signing.Signer(key="k"), "algorithm", "sha512"),
+    case("Signer.sep", _set_attr, _signing.Signer(key="k"), "sep", "/"),
+    case("Signer.fallback_keys", _set_attr, _signing.Signer(key="k"), "fallback_keys", ["a"]),
+    case("TimestampSigner", _signing.TimestampSigner),
+    case("TimestampSigner.timestamp", _TS.timestamp),
+    case("TimestampSigner.sign", _TS.sign, "value"),
+    case("TimestampSigner.sign", _Custom(key="k").sign, "value", note="override"),
+    case("TimestampSigner.unsign", _TS.unsign, _TS_SIGNED, max_age=10**9),
+    case("TimestampSigner.unsign", _TS.unsign, _TS_SIGNED, max_age=-1, raises=_signing.SignatureExpired,
+         note="expired"),
+    case("dumps", _signing.dumps, _SESSION),
+    case("dumps", _signing.dumps, list(range(100)), compress=True, note="compress"),
+    case("loads", _signing.loads, _DUMPED),
+    case("loads", _signing.loads, _DUMPED_Z, note="compressed"),
+    case("loads", _signing.loads, _DUMPED[:-1], raises=_signing.BadSignature, note="bad"),
+    case("loads", _signing.loads, _BAD_JSON, key="leak-key", raises=ValueError, note="bad-json"),
+    case("loads", _signing.loads, _BOMB, key="leak-key", raises=_signing.PayloadTooLarge,
+         limits={"max_decompressed_size": 1000}, note="cap"),
+    case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha256"),
+    case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha512_256", note="general-path",
+         raises=Exception),
+    case("django_signer_call", _dj_call, "sign", "value"),
+    case("django_signer_call", _dj_call, "unsign", "nope", raises=_signing.BadSignature, note="bad"),
+    case("django_signer_call", _dj_call, "sign_object", _SESSION, note="object"),
+]
+
 # Public callables deliberately not looped, with the reason. Types that
 # cannot be constructed without Django installed belong here until their
 # test module adds cases (by name, or "Type.method").
-NOT_LOOPED: dict[str, str] = {}
+NOT_LOOPED: dict[str, str] = {
+    "install_django": "called once by sesstok.signing at import; replaces references it holds",
+}
 
 LEAK_WARMUP = 200
 LEAK_ITERATIONS = 2000

@@ -74,13 +74,8 @@ def test_unusual_alphabets(alphabet):
         assert len(set(s)) > 1
 
 
-# C bug, reported to the owner of csrc/random_py.c: random_string allocates its
-# result with PyUnicode_New(length, <widest char of the alphabet>), so when the
-# characters drawn are all narrower than that, the str is not in CPython's
-# canonical form: random_string(1, "a\u0100") can return an "a" that is != "a"
-# (different kind, different hash), and random_string(3, "a\xe9") can return
-# "aaa" whose .isascii() is False. Remove the xfail once fixed.
-@pytest.mark.xfail(strict=True, reason="C bug: random_string returns non-canonical str")
+# The result is a canonical str (the narrowest kind for the characters drawn),
+# whatever the alphabet.
 @pytest.mark.parametrize("alphabet", ["a\u0100", "a\xe9", "a\U0001f600", "\u0100\U0001f600"])
 def test_result_is_a_canonical_str(alphabet):
     for _ in range(64):  # each draw is narrow with probability 1/2
