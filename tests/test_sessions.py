@@ -495,3 +495,11 @@ def test_signed_cookie_revocation_on_redis(client, user, redis_revocation):
     assert len(keys) == 1
     assert 0 < conn.ttl(keys[0]) <= 1209600 + 1
 
+
+
+@pytest.mark.parametrize("key", [None, "x" * 40])
+def test_signed_cookie_store_sets_what_djangos_init_sets(key):
+    mine, theirs = sesstok_store("signed_cookies")(key), django_store("signed_cookies")(key)
+    assert vars(mine) == vars(theirs)
+    with override_settings(SESSION_SERIALIZER="django.contrib.sessions.serializers.JSONSerializer"):
+        assert sesstok_store("signed_cookies")().serializer is django_store("signed_cookies")().serializer

@@ -25,7 +25,9 @@ until it expires, even after logout. With a revocation store they can
 
 import time
 
+from django.conf import settings
 from django.contrib.sessions.backends import signed_cookies as _django
+from django.utils.module_loading import import_string
 
 from sesstok import _core, revocation, signing
 
@@ -38,11 +40,28 @@ SESSION_ID_KEY = "_sesstok_sid"
 _NO_SID = object()
 
 
+def _serializer(path, _cache={}):
+    try:
+        return _cache[path]
+    except KeyError:
+        _cache.clear()
+        serializer = _cache[path] = import_string(path)
+        return serializer
+
+
 class SessionStore(FastSessionMixin, _django.SessionStore):
     """Django's signed-cookie SessionStore on the C core, revocable on request.
     Keep the name: Django derives salts from it."""
 
     _sesstok_sid = None
+
+    def __init__(self, session_key=None):
+        # mirrors SessionBase.__init__ (tests compare the attributes both set),
+        # with SESSION_SERIALIZER imported once per value instead of per request
+        self._session_key = session_key
+        self.accessed = False
+        self.modified = False
+        self.serializer = _serializer(settings.SESSION_SERIALIZER)
 
     # -- reading ---------------------------------------------------------------
 
