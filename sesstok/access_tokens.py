@@ -29,6 +29,7 @@ from datetime import timedelta
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from . import _core, revocation
 from .conf import seconds, sesstok_settings
@@ -217,22 +218,48 @@ def _revocation_args(payload, user):
     return deny, user.pk, epoch, iat
 
 
-def _user_lookup(payload):
+def _user_id(payload):
     value = payload[sesstok_settings.JWT_USER_ID_CLAIM]
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise invalid()
-    return {sesstok_settings.JWT_USER_ID_FIELD: value}
+    return value
+
+
+def _prepared_user_lookup():
+    lookup = _prepared.get("user_lookup")
+    if lookup is None:
+        from ._lookup import PreparedLookup
+
+        User = get_user_model()
+        name = sesstok_settings.JWT_USER_ID_FIELD
+        attnames = [f.attname for f in User._meta.concrete_fields]
+
+        def build(value):
+            return User._default_manager.filter(**{name: value}).values_list(*attnames)
+
+        lookup = _prepared["user_lookup"] = PreparedLookup(User, User._meta.get_field(name), build)
+        lookup.attnames = attnames
+    return lookup
+
+
+def load_user(payload):
+    """The user an access token names (one query, prepared once), or raise."""
+    value = _user_id(payload)
+    lookup = _prepared_user_lookup()
+    try:
+        row, alias = lookup.get(value)
+    except (ValueError, TypeError, ValidationError):
+        raise invalid() from None
+    if row is None:
+        raise invalid()
+    return get_user_model().from_db(alias, lookup.attnames, row)
 
 
 def authenticate_access_token(raw):
     """``(user, payload)`` for an access token, or raise AuthenticationError.
     One user query; with JWT_DENYLIST one read of the revocation store."""
     payload = decode_access_token(raw)
-    User = get_user_model()
-    try:
-        user = User._default_manager.get(**_user_lookup(payload))
-    except (User.DoesNotExist, ValueError, TypeError):
-        raise invalid() from None
+    user = load_user(payload)
     _check_user(payload, user)
     if revocation.jwt_denylist_enabled() and revocation.check(*_revocation_args(payload, user)):
         raise invalid()
@@ -242,11 +269,7 @@ def authenticate_access_token(raw):
 async def aauthenticate_access_token(raw):
     """Async :func:`authenticate_access_token`."""
     payload = decode_access_token(raw)
-    User = get_user_model()
-    try:
-        user = await User._default_manager.aget(**_user_lookup(payload))
-    except (User.DoesNotExist, ValueError, TypeError):
-        raise invalid() from None
+    user = await sync_to_async(load_user)(payload)
     _check_user(payload, user)
     if revocation.jwt_denylist_enabled() and await revocation.acheck(*_revocation_args(payload, user)):
         raise invalid()

@@ -219,6 +219,49 @@ def _touch_due(instance, now):
     return last is None or (now - last).total_seconds() >= seconds(interval)
 
 
+_lookups = {}
+
+
+@sesstok_settings.on_change
+def _forget_lookups():
+    _lookups.clear()
+
+
+def _token_lookup():
+    """The prepared query: token by digest, joined with its user (one query)."""
+    lookup = _lookups.get("token")
+    if lookup is None:
+        from ._lookup import PreparedLookup
+        from .models import AuthToken
+
+        User = get_user_model()
+        token_fields = [f.attname for f in AuthToken._meta.concrete_fields]
+        user_fields = [f.attname for f in User._meta.concrete_fields]
+        user_paths = ["user__" + f.name for f in User._meta.concrete_fields]
+
+        def build(digest):
+            return AuthToken.objects.filter(digest=digest).values_list(*token_fields, *user_paths)
+
+        lookup = _lookups["token"] = PreparedLookup(AuthToken, AuthToken._meta.get_field("digest"), build)
+        lookup.token_fields, lookup.user_fields = token_fields, user_fields
+    return lookup
+
+
+def _find(digest):
+    """The AuthToken with this digest (its user loaded), or None."""
+    from .models import AuthToken
+
+    lookup = _token_lookup()
+    row, alias = lookup.get(digest)
+    if row is None:
+        return None
+    n = len(lookup.token_fields)
+    instance = AuthToken.from_db(alias, lookup.token_fields, row[:n])
+    user = get_user_model().from_db(alias, lookup.user_fields, row[n:])
+    AuthToken.user.field.set_cached_value(instance, user)
+    return instance
+
+
 def authenticate_token(raw):
     """The ``(user, AuthToken)`` a plain token belongs to.
 
@@ -230,10 +273,9 @@ def authenticate_token(raw):
     from .models import AuthToken
 
     _check_shape(raw)
-    try:
-        instance = AuthToken.objects.select_related("user").get(digest=token_digest(raw))
-    except AuthToken.DoesNotExist:
-        raise invalid() from None
+    instance = _find(token_digest(raw))
+    if instance is None:
+        raise invalid()
     now = timezone.now()
     if instance.is_expired(now):
         AuthToken.objects.filter(pk=instance.pk).delete()
@@ -245,22 +287,9 @@ def authenticate_token(raw):
 
 
 async def aauthenticate_token(raw):
-    """Async :func:`authenticate_token` (Django's async ORM)."""
-    from .models import AuthToken
-
+    """Async :func:`authenticate_token` (run in Django's thread for the ORM)."""
     _check_shape(raw)
-    try:
-        instance = await AuthToken.objects.select_related("user").aget(digest=token_digest(raw))
-    except AuthToken.DoesNotExist:
-        raise invalid() from None
-    now = timezone.now()
-    if instance.is_expired(now):
-        await AuthToken.objects.filter(pk=instance.pk).adelete()
-        raise expired()
-    if _touch_due(instance, now):
-        await AuthToken.objects.filter(pk=instance.pk).aupdate(last_used=now)
-        instance.last_used = now
-    return instance.user, instance
+    return await sync_to_async(authenticate_token)(raw)
 
 
 def revoke_token(raw):
