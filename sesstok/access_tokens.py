@@ -166,10 +166,14 @@ def issue_access_token(user, *, lifetime=None, claims=None):
 def decode_access_token(raw):
     """The verified payload of an access token (signature, exp, aud, iss,
     token type, jti). Raises AuthenticationError."""
-    from .exceptions import ExpiredSignatureError, InvalidTokenError
-
     try:
-        payload = decoder().decode(raw)
+        from .exceptions import ExpiredSignatureError, InvalidTokenError
+
+        prepared = decoder()
+    except ImportError:  # sesstok.jwt is not available: no JWT is accepted
+        raise invalid("JWT support is not available.") from None
+    try:
+        payload = prepared.decode(raw)
     except ExpiredSignatureError:
         raise expired() from None
     except InvalidTokenError:

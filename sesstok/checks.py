@@ -9,7 +9,8 @@ Registered by ``SesstokConfig.ready()``; they run with ``manage.py check``,
 E001    ``SESSTOK`` is not a dict, or has a key sesstok does not know (typo)
 E002    a ``SESSTOK`` value has the wrong type or range
 E003    ``TokenAuthenticationMiddleware`` is before ``AuthenticationMiddleware``
-E004    a JWT HMAC signing key shorter than the algorithm's hash (HS256: 32 bytes)
+E004    a JWT HMAC signing key shorter than the algorithm's hash (HS256: 32 bytes),
+        or an asymmetric algorithm without a verifying key
 E005    ``SESSTOK["REVOCATION_CACHE"]`` or ``SESSION_CACHE_ALIAS`` names no alias in CACHES
 E006    a denylist is on but ``REVOCATION_CACHE`` is None
 E007    (DEBUG off) the revocation cache can drop entries or is not shared by all
@@ -176,7 +177,18 @@ def check_jwt_key(app_configs=None, **kwargs):
     algorithm = sesstok_settings.JWT_ALGORITHM
     minimum = _HMAC_MIN.get(algorithm)
     key = sesstok_settings.JWT_SIGNING_KEY
-    if minimum is None or not isinstance(key, (str, bytes)):
+    if minimum is None:
+        if isinstance(algorithm, str) and algorithm[:2] in ("RS", "PS", "ES", "Ed"):
+            if not sesstok_settings.JWT_VERIFYING_KEY:
+                return [
+                    checks.Error(
+                        f"JWT_ALGORITHM is {algorithm} but no verifying (public) key is set.",
+                        hint="Set SESSTOK['JWT_VERIFYING_KEY'] or SIMPLE_JWT['VERIFYING_KEY'].",
+                        id="sesstok.E004",
+                    )
+                ]
+        return []
+    if not isinstance(key, (str, bytes)):
         return []
     size = len(key.encode() if isinstance(key, str) else key)
     if size < minimum:

@@ -329,6 +329,18 @@ def test_without_authentication_middleware(client, plain):
         assert c.get("/exempt/", HTTP_AUTHORIZATION=f"Token {plain}").json()["user"] == "alice"
 
 
+def test_jwt_without_sesstok_jwt_is_a_401_not_a_500(client, user, jwt_api, monkeypatch):
+    import sys
+
+    raw = access_tokens.issue_access_token(user)
+    access_tokens._forget()
+    import sesstok
+
+    monkeypatch.setitem(sys.modules, "sesstok.jwt", None)  # import fails
+    monkeypatch.delattr(sesstok, "jwt", raising=False)
+    assert error(client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {raw}")) == "invalid_token"
+
+
 # a URLconf for test_user_is_lazy_off_the_api: a view that never reads request.user
 def _untouched(request):
     from django.http import HttpResponse
