@@ -178,7 +178,7 @@ static PyMethodDef module_methods[] = {
     X(str_fallback_keys) X(str_sep) X(str_salt) X(str_algorithm) X(str_loads)  \
     X(str_dumps) X(str_colon) X(str_encode) X(str_sha256) X(str_salt_signing)   \
     X(str_salt_signer) X(str_salt_ts) X(m_signature) X(m_sign) X(m_unsign)     \
-    X(m_ts_sign) X(m_ts_unsign) X(m_timestamp)
+    X(m_ts_sign) X(m_ts_unsign) X(m_timestamp) X(py_json)
 
 static int
 module_traverse(PyObject *m, visitproc visit, void *arg)

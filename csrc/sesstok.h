@@ -77,6 +77,7 @@ typedef struct {
     PyObject *dj_b62_decode;
     PyObject *py_timedelta;        /* datetime.timedelta */
     PyObject *py_zlib_decompress;  /* zlib.decompress, to raise its exact errors */
+    PyObject *py_json;             /* the json module, imported on first use (json.c) */
     PyObject *PayloadTooLarge;     /* sesstok.signing.PayloadTooLarge */
 
     /* interned attribute names */

@@ -1,0 +1,647 @@
+/* json_scan.c - Python-free JSON tokenizer and grammar driver. See
+ * json_scan.h. Where LAX mode mirrors CPython, the original is
+ * Modules/_json.c (scanstring_unicode, scan_once_unicode,
+ * _match_number_unicode): every input LAX accepts, json.loads accepts with
+ * the same result, and every input it refuses, json.loads refuses. */
+#include "json_scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const error_text[SESSTOK_JSON_E_COUNT] = {
+    [SESSTOK_JSON_OK] = "no error",
+    [SESSTOK_JSON_E_EXPECTING_VALUE] = "expecting a value",
+    [SESSTOK_JSON_E_UNTERMINATED_STRING] = "unterminated string",
+    [SESSTOK_JSON_E_CONTROL_CHAR] = "unescaped control character in string",
+    [SESSTOK_JSON_E_BAD_ESCAPE] = "invalid backslash escape",
+    [SESSTOK_JSON_E_BAD_UNICODE_ESCAPE] = "invalid \\uXXXX escape",
+    [SESSTOK_JSON_E_LONE_SURROGATE] = "\\u escape of a lone surrogate",
+    [SESSTOK_JSON_E_BAD_UTF8] = "invalid UTF-8",
+    [SESSTOK_JSON_E_BAD_NUMBER] = "invalid number",
+    [SESSTOK_JSON_E_LEADING_ZERO] = "number with a leading zero",
+    [SESSTOK_JSON_E_INT_TOO_LONG] = "integer with more than 4300 digits",
+    [SESSTOK_JSON_E_NON_FINITE] = "NaN and Infinity are not JSON numbers",
+    [SESSTOK_JSON_E_EXPECTING_NAME] = "expecting a member name in double quotes",
+    [SESSTOK_JSON_E_EXPECTING_COLON] = "expecting ':' after a member name",
+    [SESSTOK_JSON_E_EXPECTING_OBJECT_END] = "expecting ',' or '}' in object",
+    [SESSTOK_JSON_E_EXPECTING_ARRAY_END] = "expecting ',' or ']' in array",
+    [SESSTOK_JSON_E_TRAILING_COMMA] = "trailing comma",
+    [SESSTOK_JSON_E_EXTRA_DATA] = "extra data after the JSON value",
+    [SESSTOK_JSON_E_TOO_DEEP] = "nesting too deep",
+    [SESSTOK_JSON_E_NOMEM] = "out of memory",
+    [SESSTOK_JSON_E_HANDLER] = "stopped by the handler",
+};
+
+const char *
+sesstok_json_strerror(int code)
+{
+    if (code < 0 || code >= SESSTOK_JSON_E_COUNT) {
+        return "unknown error";
+    }
+    return error_text[code];
+}
+
+/* ---- character classes ---------------------------------------------------- */
+
+#define C_WS 1    /* JSON whitespace: ' ' '\t' '\n' '\r' */
+#define C_PLAIN 2 /* stands for itself in a string: 0x20-0x7f except '"' and '\\' */
+#define C_DIGIT 4 /* '0'-'9' */
+
+static const unsigned char cclass[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    3, 2, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x20 */
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 2, 2, 2, /* 0x30 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x40 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 2, 2, 2, /* 0x50 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x60 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x70 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+static inline size_t
+skip_ws(const unsigned char *d, size_t n, size_t i)
+{
+    while (i < n && (cclass[d[i]] & C_WS)) {
+        i++;
+    }
+    return i;
+}
+
+static inline int
+is_digit(const unsigned char *d, size_t n, size_t i)
+{
+    return i < n && (cclass[d[i]] & C_DIGIT);
+}
+
+/* The PyUnicode_New maxchar argument that fits code point c. */
+static inline uint32_t
+range_of(uint32_t c)
+{
+    return c < 0x80 ? 0x7f : c < 0x100 ? 0xff : c < 0x10000 ? 0xffff : 0x10ffff;
+}
+
+/* Four hex digits at p (the caller checked they are in bounds); -1 if one
+ * is not a hex digit. Both cases, as scanstring_unicode. */
+static inline int
+hex4(const unsigned char *p, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        unsigned char c = p[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9') {
+            v |= (uint32_t)(c - '0');
+        }
+        else if (c >= 'a' && c <= 'f') {
+            v |= (uint32_t)(c - 'a' + 10);
+        }
+        else if (c >= 'A' && c <= 'F') {
+            v |= (uint32_t)(c - 'A' + 10);
+        }
+        else {
+            return -1;
+        }
+    }
+    *out = v;
+    return 0;
+}
+
+#define IS_HIGH_SURROGATE(c) ((c) >= 0xD800 && (c) <= 0xDBFF)
+#define IS_LOW_SURROGATE(c) ((c) >= 0xDC00 && (c) <= 0xDFFF)
+
+/* Decode one well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF) starting at d[i] >= 0x80. Return its
+ * length and set *cp, or 0 if it is not well formed. */
+static inline size_t
+utf8_decode(const unsigned char *d, size_t n, size_t i, uint32_t *cp)
+{
+    unsigned char b0 = d[i];
+    size_t avail = n - i;
+    if (b0 < 0xC2) {
+        return 0; /* continuation byte, or overlong C0/C1 lead */
+    }
+    if (b0 < 0xE0) {
+        if (avail < 2 || (d[i + 1] & 0xC0) != 0x80) {
+            return 0;
+        }
+        *cp = ((uint32_t)(b0 & 0x1F) << 6) | (d[i + 1] & 0x3F);
+        return 2;
+    }
+    if (b0 < 0xF0) {
+        if (avail < 3) {
+            return 0;
+        }
+        unsigned char b1 = d[i + 1], b2 = d[i + 2];
+        unsigned char lo = b0 == 0xE0 ? 0xA0 : 0x80; /* overlong */
+        unsigned char hi = b0 == 0xED ? 0x9F : 0xBF; /* surrogates */
+        if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80) {
+            return 0;
+        }
+        *cp = ((uint32_t)(b0 & 0x0F) << 12) | ((uint32_t)(b1 & 0x3F) << 6) | (b2 & 0x3F);
+        return 3;
+    }
+    if (b0 < 0xF5) {
+        if (avail < 4) {
+            return 0;
+        }
+        unsigned char b1 = d[i + 1], b2 = d[i + 2], b3 = d[i + 3];
+        unsigned char lo = b0 == 0xF0 ? 0x90 : 0x80; /* overlong */
+        unsigned char hi = b0 == 0xF4 ? 0x8F : 0xBF; /* above U+10FFFF */
+        if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80 || (b3 & 0xC0) != 0x80) {
+            return 0;
+        }
+        *cp = ((uint32_t)(b0 & 0x07) << 18) | ((uint32_t)(b1 & 0x3F) << 12)
+              | ((uint32_t)(b2 & 0x3F) << 6) | (b3 & 0x3F);
+        return 4;
+    }
+    return 0;
+}
+
+/* Decode the escape whose backslash is at d[i] (i + 1 < n is checked by the
+ * caller), within d[0:n]. Return the offset after it and set *cp, or 0 with
+ * *err set. Mirrors scanstring_unicode: a high surrogate escape followed by
+ * an escape of a low surrogate is joined into one code point; otherwise
+ * (LAX) the surrogate is kept alone and the following escape is read on its
+ * own. STRICT refuses lone surrogates. */
+static inline size_t
+decode_escape(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode,
+              uint32_t *cp, int *err)
+{
+    switch (d[i + 1]) {
+    case '"':
+        *cp = '"';
+        return i + 2;
+    case '\\':
+        *cp = '\\';
+        return i + 2;
+    case '/':
+        *cp = '/';
+        return i + 2;
+    case 'b':
+        *cp = '\b';
+        return i + 2;
+    case 'f':
+        *cp = '\f';
+        return i + 2;
+    case 'n':
+        *cp = '\n';
+        return i + 2;
+    case 'r':
+        *cp = '\r';
+        return i + 2;
+    case 't':
+        *cp = '\t';
+        return i + 2;
+    case 'u':
+        break;
+    default:
+        *err = SESSTOK_JSON_E_BAD_ESCAPE;
+        return 0;
+    }
+    /* as _json.c: the four digits must be followed by at least one more
+     * character (the string is unterminated otherwise) */
+    uint32_t c, c2;
+    size_t end = i + 6;
+    if (end >= n || hex4(d + i + 2, &c) < 0) {
+        *err = SESSTOK_JSON_E_BAD_UNICODE_ESCAPE;
+        return 0;
+    }
+    if (IS_HIGH_SURROGATE(c) && end + 6 < n && d[end] == '\\' && d[end + 1] == 'u') {
+        if (hex4(d + end + 2, &c2) < 0) {
+            *err = SESSTOK_JSON_E_BAD_UNICODE_ESCAPE;
+            return 0;
+        }
+        if (IS_LOW_SURROGATE(c2)) {
+            *cp = 0x10000 + (((c - 0xD800) << 10) | (c2 - 0xDC00));
+            return end + 6;
+        }
+    }
+    if (mode == SESSTOK_JSON_STRICT && (IS_HIGH_SURROGATE(c) || IS_LOW_SURROGATE(c))) {
+        *err = SESSTOK_JSON_E_LONE_SURROGATE;
+        return 0;
+    }
+    *cp = c;
+    return end;
+}
+
+int
+sesstok_json_scan_string(const unsigned char *d, size_t n, size_t pos, sesstok_json_mode mode,
+                         sesstok_json_string *s, size_t *err_pos)
+{
+    size_t i = pos;
+    size_t length = 0;
+    uint32_t maxchar = 0;
+    int plain = 1;
+    for (;;) {
+        size_t run = i;
+        while (i < n && (cclass[d[i]] & C_PLAIN)) {
+            i++;
+        }
+        if (i != run) {
+            length += i - run;
+            if (maxchar < 0x7f) {
+                maxchar = 0x7f;
+            }
+        }
+        if (i >= n) {
+            *err_pos = pos - 1;
+            return SESSTOK_JSON_E_UNTERMINATED_STRING;
+        }
+        unsigned char b = d[i];
+        if (b == '"') {
+            break;
+        }
+        uint32_t cp;
+        if (b == '\\') {
+            plain = 0;
+            if (i + 1 >= n) {
+                *err_pos = pos - 1;
+                return SESSTOK_JSON_E_UNTERMINATED_STRING;
+            }
+            int err = 0;
+            size_t next = decode_escape(d, n, i, mode, &cp, &err);
+            if (next == 0) {
+                *err_pos = i;
+                return err;
+            }
+            i = next;
+        }
+        else if (b < 0x20) {
+            *err_pos = i;
+            return SESSTOK_JSON_E_CONTROL_CHAR;
+        }
+        else if (mode == SESSTOK_JSON_LAX) {
+            cp = b; /* 0x80-0xff: one latin-1 code point */
+            i++;
+        }
+        else {
+            size_t k = utf8_decode(d, n, i, &cp);
+            if (k == 0) {
+                *err_pos = i;
+                return SESSTOK_JSON_E_BAD_UTF8;
+            }
+            i += k;
+        }
+        length++;
+        uint32_t r = range_of(cp);
+        if (r > maxchar) {
+            maxchar = r;
+        }
+    }
+    s->start = pos;
+    s->end = i;
+    s->length = length;
+    s->maxchar = maxchar;
+    s->plain = plain;
+    return SESSTOK_JSON_OK;
+}
+
+static inline void
+put_unit(void *out, int kind, size_t o, uint32_t c)
+{
+    switch (kind) {
+    case 1:
+        ((uint8_t *)out)[o] = (uint8_t)c;
+        break;
+    case 2:
+        ((uint16_t *)out)[o] = (uint16_t)c;
+        break;
+    default:
+        ((uint32_t *)out)[o] = c;
+        break;
+    }
+}
+
+void
+sesstok_json_decode_string(const unsigned char *d, sesstok_json_mode mode,
+                           const sesstok_json_string *s, void *out, int kind)
+{
+    if (kind == 1 && s->plain && (mode == SESSTOK_JSON_LAX || s->maxchar <= 0x7f)) {
+        memcpy(out, d + s->start, s->length);
+        return;
+    }
+    /* the string was scanned, so it is well formed up to s->end, and the
+     * closing quote at s->end bounds every look-ahead */
+    size_t n = s->end + 1;
+    size_t i = s->start, o = 0;
+    while (i < s->end) {
+        unsigned char b = d[i];
+        uint32_t cp;
+        if (b == '\\') {
+            int err = 0;
+            i = decode_escape(d, n, i, mode, &cp, &err);
+        }
+        else if (b < 0x80 || mode == SESSTOK_JSON_LAX) {
+            cp = b;
+            i++;
+        }
+        else {
+            i += utf8_decode(d, n, i, &cp);
+        }
+        put_unit(out, kind, o++, cp);
+    }
+}
+
+/* ---- the grammar driver ---------------------------------------------------- */
+
+/* Scan a number at d[i] ('-' or a digit). Return the offset after it, or 0
+ * with *err set. */
+static inline size_t
+scan_number(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode, int *is_float,
+            int *err)
+{
+    size_t start = i;
+    if (d[i] == '-') {
+        i++;
+    }
+    size_t digits_start = i;
+    if (i < n && d[i] == '0') {
+        i++;
+        if (is_digit(d, n, i)) {
+            *err = SESSTOK_JSON_E_LEADING_ZERO;
+            return 0;
+        }
+    }
+    else if (is_digit(d, n, i)) {
+        while (is_digit(d, n, i)) {
+            i++;
+        }
+    }
+    else {
+        *err = start == i ? SESSTOK_JSON_E_EXPECTING_VALUE : SESSTOK_JSON_E_BAD_NUMBER;
+        return 0;
+    }
+    size_t int_digits = i - digits_start;
+    *is_float = 0;
+    if (i < n && d[i] == '.') {
+        i++;
+        if (!is_digit(d, n, i)) {
+            *err = SESSTOK_JSON_E_BAD_NUMBER;
+            return 0;
+        }
+        while (is_digit(d, n, i)) {
+            i++;
+        }
+        *is_float = 1;
+    }
+    if (i < n && (d[i] == 'e' || d[i] == 'E')) {
+        i++;
+        if (i < n && (d[i] == '+' || d[i] == '-')) {
+            i++;
+        }
+        if (!is_digit(d, n, i)) {
+            *err = SESSTOK_JSON_E_BAD_NUMBER;
+            return 0;
+        }
+        while (is_digit(d, n, i)) {
+            i++;
+        }
+        *is_float = 1;
+    }
+    if (mode == SESSTOK_JSON_STRICT && !*is_float && int_digits > SESSTOK_JSON_MAX_INT_DIGITS) {
+        *err = SESSTOK_JSON_E_INT_TOO_LONG;
+        return 0;
+    }
+    return i;
+}
+
+static inline int
+matches(const unsigned char *d, size_t n, size_t i, const char *word, size_t len)
+{
+    return n - i >= len && memcmp(d + i, word, len) == 0;
+}
+
+#define STACK_INLINE 64
+#define IN_ARRAY 'A'
+#define IN_OBJECT 'O'
+
+int
+sesstok_json_parse(const unsigned char *d, size_t n, sesstok_json_mode mode, int max_depth,
+                   const sesstok_json_handler *h, void *ctx, size_t *err_pos)
+{
+    unsigned char inline_stack[STACK_INLINE];
+    unsigned char *stack = inline_stack;
+    size_t cap = STACK_INLINE, depth = 0;
+    size_t limit = max_depth > 0 ? (size_t)max_depth : 0;
+    size_t i = skip_ws(d, n, 0);
+    int rc = SESSTOK_JSON_OK;
+    sesstok_json_string s;
+
+#define FAIL(code, where)                                                      \
+    do {                                                                       \
+        rc = (code);                                                           \
+        *err_pos = (where);                                                    \
+        goto done;                                                             \
+    } while (0)
+#define EMIT(call, where)                                                      \
+    do {                                                                       \
+        if (call) {                                                            \
+            FAIL(SESSTOK_JSON_E_HANDLER, where);                               \
+        }                                                                      \
+    } while (0)
+#define PUSH(kind, where)                                                      \
+    do {                                                                       \
+        if (depth >= limit) {                                                  \
+            FAIL(SESSTOK_JSON_E_TOO_DEEP, where);                              \
+        }                                                                      \
+        if (depth == cap) {                                                    \
+            size_t ncap = cap * 2 < limit ? cap * 2 : limit;                   \
+            unsigned char *ns = stack == inline_stack ? malloc(ncap)           \
+                                                      : realloc(stack, ncap);  \
+            if (ns == NULL) {                                                  \
+                FAIL(SESSTOK_JSON_E_NOMEM, where);                             \
+            }                                                                  \
+            if (stack == inline_stack) {                                       \
+                memcpy(ns, inline_stack, depth);                               \
+            }                                                                  \
+            stack = ns;                                                        \
+            cap = ncap;                                                        \
+        }                                                                      \
+        stack[depth++] = (kind);                                               \
+    } while (0)
+
+value:
+    /* i is at the first byte of a value (whitespace skipped) */
+    if (i >= n) {
+        FAIL(SESSTOK_JSON_E_EXPECTING_VALUE, i);
+    }
+    switch (d[i]) {
+    case '{':
+        PUSH(IN_OBJECT, i);
+        EMIT(h->begin_object(ctx, i), i);
+        i = skip_ws(d, n, i + 1);
+        if (i < n && d[i] == '}') {
+            depth--;
+            EMIT(h->end_object(ctx, i), i);
+            i++;
+            goto after_value;
+        }
+        goto member;
+    case '[':
+        PUSH(IN_ARRAY, i);
+        EMIT(h->begin_array(ctx, i), i);
+        i = skip_ws(d, n, i + 1);
+        if (i < n && d[i] == ']') {
+            depth--;
+            EMIT(h->end_array(ctx, i), i);
+            i++;
+            goto after_value;
+        }
+        goto value;
+    case '"': {
+        size_t q = i;
+        int err = sesstok_json_scan_string(d, n, i + 1, mode, &s, err_pos);
+        if (err) {
+            rc = err;
+            goto done;
+        }
+        EMIT(h->string(ctx, d, &s), q);
+        i = s.end + 1;
+        goto after_value;
+    }
+    case 'n':
+        if (matches(d, n, i, "null", 4)) {
+            EMIT(h->constant(ctx, SESSTOK_JSON_NULL, i), i);
+            i += 4;
+            goto after_value;
+        }
+        break;
+    case 't':
+        if (matches(d, n, i, "true", 4)) {
+            EMIT(h->constant(ctx, SESSTOK_JSON_TRUE, i), i);
+            i += 4;
+            goto after_value;
+        }
+        break;
+    case 'f':
+        if (matches(d, n, i, "false", 5)) {
+            EMIT(h->constant(ctx, SESSTOK_JSON_FALSE, i), i);
+            i += 5;
+            goto after_value;
+        }
+        break;
+    case 'N':
+        if (matches(d, n, i, "NaN", 3)) {
+            if (mode == SESSTOK_JSON_STRICT) {
+                FAIL(SESSTOK_JSON_E_NON_FINITE, i);
+            }
+            EMIT(h->constant(ctx, SESSTOK_JSON_NAN, i), i);
+            i += 3;
+            goto after_value;
+        }
+        break;
+    case 'I':
+        if (matches(d, n, i, "Infinity", 8)) {
+            if (mode == SESSTOK_JSON_STRICT) {
+                FAIL(SESSTOK_JSON_E_NON_FINITE, i);
+            }
+            EMIT(h->constant(ctx, SESSTOK_JSON_INF, i), i);
+            i += 8;
+            goto after_value;
+        }
+        break;
+    case '-':
+        if (matches(d, n, i, "-Infinity", 9)) {
+            if (mode == SESSTOK_JSON_STRICT) {
+                FAIL(SESSTOK_JSON_E_NON_FINITE, i);
+            }
+            EMIT(h->constant(ctx, SESSTOK_JSON_NEG_INF, i), i);
+            i += 9;
+            goto after_value;
+        }
+        /* fall through */
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': {
+        int is_float = 0, err = 0;
+        size_t end = scan_number(d, n, i, mode, &is_float, &err);
+        if (end == 0) {
+            FAIL(err, i);
+        }
+        EMIT(h->number(ctx, d + i, end - i, is_float, i), i);
+        i = end;
+        goto after_value;
+    }
+    default:
+        break;
+    }
+    FAIL(SESSTOK_JSON_E_EXPECTING_VALUE, i);
+
+after_value:
+    if (depth == 0) {
+        i = skip_ws(d, n, i);
+        if (i != n) {
+            FAIL(SESSTOK_JSON_E_EXTRA_DATA, i);
+        }
+        goto done;
+    }
+    i = skip_ws(d, n, i);
+    if (stack[depth - 1] == IN_OBJECT) {
+        if (i < n && d[i] == ',') {
+            size_t comma = i;
+            i = skip_ws(d, n, i + 1);
+            if (i < n && d[i] == '}') {
+                FAIL(SESSTOK_JSON_E_TRAILING_COMMA, comma);
+            }
+            goto member;
+        }
+        if (i < n && d[i] == '}') {
+            depth--;
+            EMIT(h->end_object(ctx, i), i);
+            i++;
+            goto after_value;
+        }
+        FAIL(SESSTOK_JSON_E_EXPECTING_OBJECT_END, i);
+    }
+    if (i < n && d[i] == ',') {
+        size_t comma = i;
+        i = skip_ws(d, n, i + 1);
+        if (i < n && d[i] == ']') {
+            FAIL(SESSTOK_JSON_E_TRAILING_COMMA, comma);
+        }
+        goto value;
+    }
+    if (i < n && d[i] == ']') {
+        depth--;
+        EMIT(h->end_array(ctx, i), i);
+        i++;
+        goto after_value;
+    }
+    FAIL(SESSTOK_JSON_E_EXPECTING_ARRAY_END, i);
+
+member:
+    /* i is at the first byte of a member (whitespace skipped) */
+    if (i >= n || d[i] != '"') {
+        FAIL(SESSTOK_JSON_E_EXPECTING_NAME, i);
+    }
+    {
+        int err = sesstok_json_scan_string(d, n, i + 1, mode, &s, err_pos);
+        if (err) {
+            rc = err;
+            goto done;
+        }
+    }
+    EMIT(h->key(ctx, d, &s), i);
+    i = skip_ws(d, n, s.end + 1);
+    if (i >= n || d[i] != ':') {
+        FAIL(SESSTOK_JSON_E_EXPECTING_COLON, i);
+    }
+    i = skip_ws(d, n, i + 1);
+    goto value;
+
+done:
+    if (stack != inline_stack) {
+        free(stack);
+    }
+    return rc;
+#undef FAIL
+#undef EMIT
+#undef PUSH
+}
