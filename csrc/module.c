@@ -178,7 +178,10 @@ static PyMethodDef module_methods[] = {
     X(str_fallback_keys) X(str_sep) X(str_salt) X(str_algorithm) X(str_loads)  \
     X(str_dumps) X(str_colon) X(str_encode) X(str_sha256) X(str_salt_signing)   \
     X(str_salt_signer) X(str_salt_ts) X(m_signature) X(m_sign) X(m_unsign)     \
-    X(m_ts_sign) X(m_ts_unsign) X(m_timestamp) X(py_json)
+    X(m_ts_sign) X(m_ts_unsign) X(m_timestamp) X(py_json)                         \
+    X(JwtKeyType) X(JwtApiType) X(JwsApiType) X(JwtEncoderType) X(JwtDecoderType) \
+    X(jwt_key_cache) X(jwt_names) X(jwt_alg_names) X(jwt_exc) X(jwt_py)           \
+    X(py_datetime_type) X(py_timedelta_type) X(py_json_dumps)
 
 static int
 module_traverse(PyObject *m, visitproc visit, void *arg)
@@ -272,6 +275,7 @@ static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, sesstok_json_exec},
     {Py_mod_exec, sesstok_zlib_exec},
     {Py_mod_exec, sesstok_signer_exec},
+    {Py_mod_exec, sesstok_jwt_exec},
 #ifdef Py_mod_multiple_interpreters
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
