@@ -2724,7 +2724,7 @@ validate_claims(sesstok_state *st, PyObject *payload, const jwt_opts *o, const c
         PyErr_SetString(PyExc_TypeError, "audience must be a string, iterable or None");
         return -1;
     }
-    if (o->require != NULL) {
+    if (o->require != NULL && !(PyList_Check(o->require) && PyList_GET_SIZE(o->require) == 0)) {
         PyObject *it = PyObject_GetIter(o->require), *claim;
         if (it == NULL) {
             return -1;
@@ -3913,10 +3913,46 @@ ecdsa_raw_to_der(PyObject *module, PyObject *arg)
     return PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)n);
 }
 
+/* jwt_validate_claims(payload, options, audience=None, issuer=None,
+ * subject=None, leeway=0): PyJWT._validate_claims with a complete options
+ * dict (the default implementation of sesstok.jwt.PyJWT._validate_claims). */
+static PyObject *
+jwt_validate_claims_fn(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                       PyObject *kwnames)
+{
+    static const char *const names[] = {"payload", "options", "audience", "issuer", "subject",
+                                        "leeway"};
+    PyObject *argv[6];
+    sesstok_state *st = sesstok_get_state(module);
+    jwt_opts o;
+    claim_args c;
+    if (sesstok_parse_args("jwt_validate_claims", args, nargs, kwnames, names, 6, 6, 2, argv) < 0
+        || opts_from_full(st, argv[1], &o) < 0) {
+        return NULL;
+    }
+    if (!PyDict_Check(argv[0])) {
+        PyErr_SetString(PyExc_TypeError, "payload must be a dict");
+        return NULL;
+    }
+#define OPT(i) (argv[i] == NULL || argv[i] == Py_None ? NULL : argv[i])
+    c.audience = OPT(2);
+    c.issuer = OPT(3);
+    c.subject = OPT(4);
+#undef OPT
+    if (leeway_arg(st, argv[5], &c.leeway) < 0 || validate_claims(st, argv[0], &o, &c) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef jwt_functions[] = {
     {"jwt_json_dumps", (PyCFunction)(void (*)(void))jwt_json_dumps, METH_FASTCALL | METH_KEYWORDS,
      "jwt_json_dumps(obj, json_encoder=None, sort_keys=False)\n--\n\n"
      "json.dumps(obj, separators=(',', ':'), cls=json_encoder, sort_keys=sort_keys).encode()"},
+    {"jwt_validate_claims", (PyCFunction)(void (*)(void))jwt_validate_claims_fn,
+     METH_FASTCALL | METH_KEYWORDS,
+     "jwt_validate_claims(payload, options, audience=None, issuer=None, subject=None, leeway=0)"
+     "\n--\n\nPyJWT._validate_claims in C (options: a complete options dict)."},
     {"jwt_key_cache_clear", jwt_key_cache_clear, METH_NOARGS,
      "jwt_key_cache_clear()\n--\n\nForget all cached JWT keys."},
     {"jwt_key_cache_size", jwt_key_cache_size, METH_NOARGS,
