@@ -3533,14 +3533,14 @@ decoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
 
 static PyObject *
 decoder_run(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
-            PyObject *kwnames, int complete)
+            PyObject *kwnames, int complete, int jwt_mode)
 {
     static const char *const names[] = {"jwt"};
     PyObject *argv[1];
     DecoderObject *d = Decoder_CAST(op);
     sesstok_state *st = key_state(defcls);
-    if (sesstok_parse_args(complete ? "decode_complete" : "decode", args, nargs, kwnames, names, 1,
-                           1, 1, argv) < 0) {
+    if (sesstok_parse_args(!jwt_mode ? "decode_jws" : complete ? "decode_complete" : "decode", args,
+                           nargs, kwnames, names, 1, 1, 1, argv) < 0) {
         return NULL;
     }
     if (d->n == 0) {
@@ -3549,7 +3549,7 @@ decoder_run(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssize_
     }
     decode_req r;
     memset(&r, 0, sizeof(r));
-    r.jwt_mode = 1;
+    r.jwt_mode = jwt_mode;
     r.complete = complete;
     r.opt = d->opt;
     r.ks.decoder = d;
@@ -3568,14 +3568,21 @@ static PyObject *
 decoder_decode(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
                PyObject *kwnames)
 {
-    return decoder_run(op, defcls, args, nargs, kwnames, 0);
+    return decoder_run(op, defcls, args, nargs, kwnames, 0, 1);
 }
 
 static PyObject *
 decoder_decode_complete(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
                         Py_ssize_t nargs, PyObject *kwnames)
 {
-    return decoder_run(op, defcls, args, nargs, kwnames, 1);
+    return decoder_run(op, defcls, args, nargs, kwnames, 1, 1);
+}
+
+static PyObject *
+decoder_decode_jws(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kwnames)
+{
+    return decoder_run(op, defcls, args, nargs, kwnames, 0, 0);
 }
 
 static PyObject *
@@ -3607,6 +3614,9 @@ static PyMethodDef decoder_methods[] = {
      "options; return the claims."},
     {"decode_complete", (PyCFunction)(void (*)(void))decoder_decode_complete, METH_MK,
      "decode_complete(jwt)\n--\n\nAs decode, returning {'payload', 'header', 'signature'}."},
+    {"decode_jws", (PyCFunction)(void (*)(void))decoder_decode_jws, METH_MK,
+     "decode_jws(jwt)\n--\n\nVerify a JWS with the configured keys and return its payload "
+     "bytes (no JSON, no claims: for payloads that are not JWT claims)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,8 +4,9 @@
  * Keys are checked once, when loaded: the type must be RSA (2..16384-bit
  * modulus, odd public exponent >= 3), EC on P-256/P-384/P-521 (public point
  * validated) or Ed25519; private keys must match their public half
- * (EVP_PKEY_pairwise_check, which unlike a full RSA key check does no
- * primality testing, so loading stays cheap). */
+ * (EVP_PKEY_pairwise_check for EC and Ed25519; for RSA a sign-then-verify
+ * test, as OpenSSL 3.0's RSA check would test the primes for primality,
+ * which costs tens of milliseconds). */
 #include "pkey.h"
 
 #include <string.h>
@@ -104,6 +105,28 @@ sesstok_curve_coord_len(sesstok_curve c)
 
 /* ---- checks ---------------------------------------------------------------- */
 
+/* Sign a fixed message with an RSA private key and verify it with the same
+ * key's public half. Return 0 if they match. */
+static int
+rsa_pairwise_test(EVP_PKEY *pkey)
+{
+    static const unsigned char msg[] = "sesstok pairwise consistency test";
+    unsigned char sig[SESSTOK_RSA_MAX_BITS / 8];
+    size_t siglen = sizeof(sig);
+    int ok = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx != NULL && EVP_DigestSignInit_ex(ctx, NULL, "SHA2-256", NULL, NULL, pkey, NULL) == 1
+        && EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg) - 1) == 1) {
+        EVP_MD_CTX_free(ctx);
+        ctx = EVP_MD_CTX_new();
+        ok = ctx != NULL
+             && EVP_DigestVerifyInit_ex(ctx, NULL, "SHA2-256", NULL, NULL, pkey, NULL) == 1
+             && EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg) - 1) == 1;
+    }
+    EVP_MD_CTX_free(ctx);
+    return ok ? 0 : -1;
+}
+
 /* Classify a freshly loaded key and check it. On success k->pkey is set. */
 static int
 finish(sesstok_pkey *k, EVP_PKEY *pkey, int is_private, const char **why)
@@ -172,7 +195,17 @@ finish(sesstok_pkey *k, EVP_PKEY *pkey, int is_private, const char **why)
         *why = "key check setup failed";
         goto done;
     }
-    if (is_private) {
+    if (is_private && k->kind == SESSTOK_PKEY_RSA) {
+        /* OpenSSL 3.0's RSA keypair check tests p and q for primality (tens
+         * of milliseconds, the cost PyJWT pays on every call); a pairwise
+         * consistency test (sign, then verify with the public half) catches
+         * a mismatched key for the cost of one signature. */
+        if (rsa_pairwise_test(pkey) < 0) {
+            *why = "private key does not match its public key";
+            goto done;
+        }
+    }
+    else if (is_private) {
         if (EVP_PKEY_pairwise_check(ctx) != 1) {
             *why = "private key does not match its public key";
             goto done;

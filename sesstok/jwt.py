@@ -852,6 +852,10 @@ class Encoder(_core.JwtEncoder):
 
 
 def _jwk_set_entries(keys: Any) -> list[tuple[JwtKey, str | None]]:
+    if not isinstance(keys, PyJWKSet):
+        kids = [k.get("kid") for k in keys.get("keys", []) if isinstance(k, dict) and "kid" in k]
+        if len(kids) != len(set(map(repr, kids))):
+            raise InvalidKeyError("Duplicate kid in the JWK Set")
     jwks = keys if isinstance(keys, PyJWKSet) else PyJWKSet.from_dict(keys)
     return [(k.key, k.key_id) for k in jwks]
 
