@@ -793,8 +793,12 @@ get_algorithm_by_name = _jws_global_obj.get_algorithm_by_name
 # ---------------------------------------------------------------------------
 
 
-def _check_algorithm(name: Any) -> str:
+def _check_algorithm(name: Any, signing: bool = False) -> str:
     if isinstance(name, str) and name.lower() == "none":
+        if signing:  # as encode(): an unsupported algorithm
+            raise NotImplementedError(
+                "Algorithm 'none' is not supported: sesstok never makes unsecured tokens"
+            )
         raise InvalidAlgorithmError(
             "The 'none' algorithm is not supported: sesstok never accepts unsecured tokens"
         )
@@ -831,7 +835,7 @@ class Encoder(_core.JwtEncoder):
         alg = algorithm or bound or "HS256"
         if headers and headers.get("alg"):
             alg = headers["alg"]
-        alg = _check_algorithm(alg)
+        alg = _check_algorithm(alg, signing=True)
         if headers and headers.get("b64") is False:
             raise InvalidTokenError('A JWT cannot have "b64": false (RFC 7797 payloads are for JWS only)')
         header: dict[str, Any] = {"typ": PyJWS.header_typ, "alg": alg}
