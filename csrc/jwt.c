@@ -1908,7 +1908,9 @@ jws_encode_impl(sesstok_state *st, ApiObject *a, const unsigned char *payload, s
     sesstok_buf_init(&out);
     sesstok_buf_init(&sinput);
 
-    int plain_key = PyUnicode_CheckExact(key) || PyBytes_CheckExact(key);
+    /* isinstance(key, PyJWK) decides the default algorithm; None (which
+     * PyJWT takes for "none") is not a key */
+    int plain_key = PyUnicode_CheckExact(key) || PyBytes_CheckExact(key) || key == Py_None;
     if (!plain_key && (k = resolve_key(st, key, 0)) == NULL) {
         goto done;
     }
@@ -2505,7 +2507,7 @@ numeric_date(PyObject *v, double *out)
     if (PyLong_CheckExact(v)) {
         int overflow;
         long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-        if (overflow || x < 0 || (double)x > NUMERIC_DATE_MAX) {
+        if (overflow || x < 0 || x > (1LL << 53)) {
             return 0;
         }
         *out = (double)x;
