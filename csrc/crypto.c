@@ -19,6 +19,8 @@ sesstok_hmac_key_clear(sesstok_hmac_key *k)
     EVP_MD_CTX_free(k->scratch);
     k->inner = k->outer = k->scratch = NULL;
     k->md = NULL;
+    k->fast = 0;
+    OPENSSL_cleanse(k->fast_state, sizeof(k->fast_state));
     k->digest_size = 0;
 }
 
@@ -51,16 +53,18 @@ sesstok_hmac_key_init(sesstok_hmac_key *k, const EVP_MD *md,
     if (k->inner == NULL || k->outer == NULL || k->scratch == NULL) {
         goto error;
     }
+    unsigned char opad[SESSTOK_MAX_BLOCK];
     for (int i = 0; i < bs; i++) {
         pad[i] = block[i] ^ 0x36;
+        opad[i] = block[i] ^ 0x5c;
     }
-    if (!EVP_DigestInit_ex(k->inner, md, NULL) || !EVP_DigestUpdate(k->inner, pad, (size_t)bs)) {
-        goto error;
+    int ok = EVP_DigestInit_ex(k->inner, md, NULL) && EVP_DigestUpdate(k->inner, pad, (size_t)bs)
+             && EVP_DigestInit_ex(k->outer, md, NULL) && EVP_DigestUpdate(k->outer, opad, (size_t)bs);
+    if (ok) {
+        sesstok_hmac_fast_init(k, EVP_MD_get_type(md), pad, opad, (size_t)bs);
     }
-    for (int i = 0; i < bs; i++) {
-        pad[i] = block[i] ^ 0x5c;
-    }
-    if (!EVP_DigestInit_ex(k->outer, md, NULL) || !EVP_DigestUpdate(k->outer, pad, (size_t)bs)) {
+    OPENSSL_cleanse(opad, sizeof(opad));
+    if (!ok) {
         goto error;
     }
     OPENSSL_cleanse(block, sizeof(block));
@@ -104,6 +108,9 @@ int
 sesstok_hmac_compute(sesstok_hmac_key *k, const unsigned char *msg, size_t len,
                      unsigned char *out)
 {
+    if (k->fast) {
+        return sesstok_hmac_fast_compute(k, msg, len, out);
+    }
     unsigned char ihash[SESSTOK_MAX_DIGEST];
     unsigned int n = 0;
     if (!EVP_MD_CTX_copy_ex(k->scratch, k->inner)

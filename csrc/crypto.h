@@ -15,12 +15,18 @@
 
 /* Precomputed HMAC state: the digest state after absorbing key^ipad and
  * key^opad. Computing a MAC copies these states and does nothing else. */
+#define SESSTOK_FAST_STATE_MAX 256
+
 typedef struct {
     const EVP_MD *md; /* not owned */
     EVP_MD_CTX *inner;
     EVP_MD_CTX *outer;
     EVP_MD_CTX *scratch; /* reused work context; callers hold the GIL */
     size_t digest_size;
+    /* SHA-1/SHA-2: the same two states as plain structs (hmac_sha.c);
+     * fast is the digest's NID, or 0 when the EVP path is used */
+    int fast;
+    _Alignas(16) unsigned char fast_state[2][SESSTOK_FAST_STATE_MAX];
 } sesstok_hmac_key;
 
 /* Prepare an HMAC key (RFC 2104): key longer than the block is hashed. */
@@ -34,6 +40,13 @@ void sesstok_hmac_key_clear(sesstok_hmac_key *k);
 /* out must hold k->digest_size bytes. */
 int sesstok_hmac_compute(sesstok_hmac_key *k, const unsigned char *msg,
                          size_t len, unsigned char *out);
+
+/* hmac_sha.c: set up / use the low-level SHA state copies. init returns 1
+ * when the fast path is available for nid, 0 otherwise. */
+int sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid, const unsigned char *ipad,
+                           const unsigned char *opad, size_t block_size);
+int sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg,
+                              size_t len, unsigned char *out);
 
 /* One-shot digest; out must hold EVP_MD_get_size(md) bytes. */
 int sesstok_digest(const EVP_MD *md, const unsigned char *in, size_t n,

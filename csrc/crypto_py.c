@@ -328,7 +328,7 @@ hmac_cache_size(PyObject *module, PyObject *unused)
     return PyLong_FromSsize_t(PyDict_GET_SIZE(sesstok_get_state(module)->hmac_cache));
 }
 
-/* Like hmac.compare_digest for str (ASCII) or bytes-like values. */
+/* mirrors hmac.compare_digest: two ASCII str, or two bytes-like values */
 static PyObject *
 compare_digest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -336,33 +336,31 @@ compare_digest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "compare_digest() takes exactly two arguments");
         return NULL;
     }
+    PyObject *a = args[0], *b = args[1];
+    if (PyUnicode_Check(a) && PyUnicode_Check(b)) {
+        if (!PyUnicode_IS_ASCII(a) || !PyUnicode_IS_ASCII(b)) {
+            PyErr_SetString(PyExc_TypeError, "comparing strings with non-ASCII characters is not supported");
+            return NULL;
+        }
+        return PyBool_FromLong(sesstok_ct_equal(PyUnicode_DATA(a), (size_t)PyUnicode_GET_LENGTH(a),
+                                                PyUnicode_DATA(b), (size_t)PyUnicode_GET_LENGTH(b)));
+    }
+    if (PyUnicode_Check(a) || PyUnicode_Check(b) || !PyObject_CheckBuffer(a) || !PyObject_CheckBuffer(b)) {
+        PyErr_Format(PyExc_TypeError, "unsupported operand types(s) or combination of types: '%.100s' and '%.100s'",
+                     Py_TYPE(a)->tp_name, Py_TYPE(b)->tp_name);
+        return NULL;
+    }
     Py_buffer va, vb;
-    const char *pa, *pb;
-    Py_ssize_t na, nb;
-    int ra = sesstok_bytes_view(args[0], &va, &pa, &na);
-    if (ra != 0) {
-        if (ra > 0) {
-            PyErr_SetString(PyExc_TypeError, "compare_digest() needs str or bytes-like arguments");
-        }
+    if (PyObject_GetBuffer(a, &va, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    int rb = sesstok_bytes_view(args[1], &vb, &pb, &nb);
-    if (rb != 0) {
-        if (rb > 0) {
-            PyErr_SetString(PyExc_TypeError, "compare_digest() needs str or bytes-like arguments");
-        }
-        if (va.obj) {
-            PyBuffer_Release(&va);
-        }
-        return NULL;
-    }
-    int eq = sesstok_ct_equal(pa, (size_t)na, pb, (size_t)nb);
-    if (va.obj) {
+    if (PyObject_GetBuffer(b, &vb, PyBUF_SIMPLE) < 0) {
         PyBuffer_Release(&va);
+        return NULL;
     }
-    if (vb.obj) {
-        PyBuffer_Release(&vb);
-    }
+    int eq = sesstok_ct_equal(va.buf, (size_t)va.len, vb.buf, (size_t)vb.len);
+    PyBuffer_Release(&va);
+    PyBuffer_Release(&vb);
     return PyBool_FromLong(eq);
 }
 
@@ -402,7 +400,7 @@ digest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef crypto_methods[] = {
     {"compare_digest", (PyCFunction)(void (*)(void))compare_digest, METH_FASTCALL,
-     "compare_digest(a, b, /)\n--\n\nConstant-time equality of two str/bytes values."},
+     "compare_digest(a, b, /)\n--\n\nConstant-time equality, as hmac.compare_digest: two ASCII str or two\nbytes-like values."},
     {"digest", (PyCFunction)(void (*)(void))digest, METH_FASTCALL,
      "digest(algorithm, data, /)\n--\n\nOne-shot digest by hashlib name."},
     {"hmac_cache_clear", hmac_cache_clear, METH_NOARGS,

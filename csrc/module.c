@@ -166,22 +166,75 @@ static PyMethodDef module_methods[] = {
 
 /* ---- state ----------------------------------------------------------------- */
 
-#define STATE_OBJECTS(X)                                                       \
-    X(HmacKeyType) X(SignerType) X(TimestampSignerType) X(hmac_cache)          \
-    X(time_module) X(dj_settings) X(dj_BadSignature) X(dj_SignatureExpired)    \
-    X(dj_JSONSerializer) X(dj_sep_unsafe_match) X(dj_Signer_sign)              \
-    X(dj_Signer_unsign) X(dj_Signer_sign_object) X(dj_Signer_unsign_object)    \
-    X(dj_base64_hmac) X(dj_b64_decode) X(dj_b62_encode) X(dj_b62_decode) X(py_timedelta)        \
-    X(py_zlib_decompress) X(PayloadTooLarge) X(str_signature) X(str_timestamp) \
-    X(str_sign) X(str_unsign) X(str_time) X(str_SECRET_KEY)                    \
-    X(str_SECRET_KEY_FALLBACKS) X(str_total_seconds) X(str_signer) X(str_key)  \
-    X(str_fallback_keys) X(str_sep) X(str_salt) X(str_algorithm) X(str_loads)  \
-    X(str_dumps) X(str_colon) X(str_encode) X(str_sha256) X(str_salt_signing)   \
-    X(str_salt_signer) X(str_salt_ts) X(m_signature) X(m_sign) X(m_unsign)     \
-    X(m_ts_sign) X(m_ts_unsign) X(m_timestamp) X(py_json)                         \
-    X(JwtKeyType) X(JwtApiType) X(JwsApiType) X(JwtEncoderType) X(JwtDecoderType) \
-    X(jwt_key_cache) X(jwt_names) X(jwt_alg_names) X(jwt_exc) X(jwt_py)           \
-    X(py_datetime_type) X(py_timedelta_type) X(py_json_dumps)
+/* Every PyObject* in sesstok_state: one per line, so branches merge cleanly. */
+#define STATE_OBJECTS(X) \
+    X(HmacKeyType) \
+    X(SignerType) \
+    X(TimestampSignerType) \
+    X(hmac_cache) \
+    X(time_module) \
+    X(dj_settings) \
+    X(dj_BadSignature) \
+    X(dj_SignatureExpired) \
+    X(dj_JSONSerializer) \
+    X(dj_sep_unsafe_match) \
+    X(dj_Signer_sign) \
+    X(dj_Signer_unsign) \
+    X(dj_Signer_sign_object) \
+    X(dj_Signer_unsign_object) \
+    X(dj_Signer) \
+    X(dj_TimestampSigner) \
+    X(dj_base64_hmac) \
+    X(dj_b64_decode) \
+    X(dj_b62_encode) \
+    X(dj_b62_decode) \
+    X(py_timedelta) \
+    X(py_zlib_decompress) \
+    X(PayloadTooLarge) \
+    X(str_signature) \
+    X(str_timestamp) \
+    X(str_sign) \
+    X(str_unsign) \
+    X(str_time) \
+    X(str_SECRET_KEY) \
+    X(str_SECRET_KEY_FALLBACKS) \
+    X(str_total_seconds) \
+    X(str_signer) \
+    X(str_key) \
+    X(str_fallback_keys) \
+    X(str_sep) \
+    X(str_salt) \
+    X(str_algorithm) \
+    X(str_loads) \
+    X(str_dumps) \
+    X(str_colon) \
+    X(str_encode) \
+    X(str_sha256) \
+    X(str_salt_signing) \
+    X(str_salt_signer) \
+    X(str_salt_ts) \
+    X(m_signature) \
+    X(m_sign) \
+    X(m_unsign) \
+    X(m_ts_sign) \
+    X(m_ts_unsign) \
+    X(m_timestamp) \
+    X(py_json) \
+    X(json_keys) \
+    X(JwtKeyType) \
+    X(JwtApiType) \
+    X(JwsApiType) \
+    X(JwtEncoderType) \
+    X(JwtDecoderType) \
+    X(jwt_key_cache) \
+    X(jwt_names) \
+    X(jwt_alg_names) \
+    X(jwt_exc) \
+    X(jwt_py) \
+    X(py_datetime_type) \
+    X(py_timedelta_type) \
+    X(py_json_dumps) \
+    /* end */
 
 static int
 module_traverse(PyObject *m, visitproc visit, void *arg)
@@ -211,6 +264,10 @@ module_clear(PyObject *m)
     if (st->deflater_ready) {
         deflateEnd(&st->deflater);
         st->deflater_ready = 0;
+    }
+    if (st->inflater_ready) {
+        inflateEnd(&st->inflater);
+        st->inflater_ready = 0;
     }
     return 0;
 }

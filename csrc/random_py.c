@@ -184,6 +184,7 @@ random_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObjec
     }
     PyObject *out = NULL;
     random_pool pool = {NULL, 0, 0};
+    Py_UCS4 *ucs4 = NULL;
     Py_ssize_t nchars = PyUnicode_GET_LENGTH(chars);
     if (length > 0 && nchars == 0) {
         PyErr_SetString(PyExc_IndexError, "Cannot choose from an empty sequence");
@@ -197,9 +198,20 @@ random_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObjec
         PyErr_SetString(PyExc_ValueError, "random_string(): length must be at most 2**30");
         goto done;
     }
-    out = PyUnicode_New(length, PyUnicode_MAX_CHAR_VALUE(chars));
-    if (out == NULL || length == 0) {
-        goto done;
+    int ascii = PyUnicode_IS_ASCII(chars);
+    if (length == 0 || ascii) {
+        out = PyUnicode_New(length, 127);
+        if (out == NULL || length == 0) {
+            goto done;
+        }
+    }
+    else {
+        /* drawn into UCS-4, then made canonical (the narrowest kind that
+         * holds the characters actually drawn) */
+        if ((ucs4 = PyMem_New(Py_UCS4, (size_t)length)) == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
     }
     /* enough bytes for the expected number of draws, with margin */
     pool.size = (size_t)length * (nchars <= 256 ? 1 : 4) * 5 / 4 + 16;
@@ -212,18 +224,27 @@ random_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObjec
         Py_CLEAR(out);
         goto done;
     }
-    int kind = PyUnicode_KIND(chars), out_kind = PyUnicode_KIND(out);
+    int kind = PyUnicode_KIND(chars);
     const void *src = PyUnicode_DATA(chars);
-    void *dst = PyUnicode_DATA(out);
     for (Py_ssize_t i = 0; i < length; i++) {
         long idx = pool_index(&pool, (uint32_t)nchars);
         if (idx < 0) {
             Py_CLEAR(out);
             goto done;
         }
-        PyUnicode_WRITE(out_kind, dst, i, PyUnicode_READ(kind, src, idx));
+        Py_UCS4 c = PyUnicode_READ(kind, src, idx);
+        if (ascii) {
+            ((Py_UCS1 *)PyUnicode_DATA(out))[i] = (Py_UCS1)c;
+        }
+        else {
+            ucs4[i] = c;
+        }
+    }
+    if (!ascii) {
+        out = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, ucs4, length);
     }
 done:
+    PyMem_Free(ucs4);
     if (pool.pool != NULL) {
         PyMem_Free(pool.pool);
     }

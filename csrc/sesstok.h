@@ -55,6 +55,8 @@ typedef struct {
     /* zlib: one deflate stream reused for compress=True (the GIL guards it) */
     z_stream deflater;
     int deflater_ready;
+    z_stream inflater; /* reset and reused the same way for decompression */
+    int inflater_ready;
 
     /* limits Django lacks (configurable through set_limits) */
     Py_ssize_t max_decompressed_size;
@@ -70,6 +72,8 @@ typedef struct {
     PyObject *dj_Signer_sign;      /* Django's functions, the general path */
     PyObject *dj_Signer_unsign;
     PyObject *dj_Signer_sign_object;
+    PyObject *dj_Signer;           /* django.core.signing.Signer */
+    PyObject *dj_TimestampSigner;  /* django.core.signing.TimestampSigner */
     PyObject *dj_Signer_unsign_object;
     PyObject *dj_base64_hmac;
     PyObject *dj_b64_decode;
@@ -78,6 +82,7 @@ typedef struct {
     PyObject *py_timedelta;        /* datetime.timedelta */
     PyObject *py_zlib_decompress;  /* zlib.decompress, to raise its exact errors */
     PyObject *py_json;             /* the json module, imported on first use (json.c) */
+    PyObject *json_keys;           /* json.c: list of recent member-name str (or None) */
     PyObject *PayloadTooLarge;     /* sesstok.signing.PayloadTooLarge */
 
     /* interned attribute names */
@@ -211,11 +216,22 @@ PyObject *sesstok_json_decode_lax(const char *data, Py_ssize_t n, int max_depth,
 PyObject *sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth,
                                      PyObject *exc);
 
+/* The two decoders above, reusing st's str objects for short ASCII member
+ * names seen in earlier calls (their hashes are cached too), which makes
+ * repeated layouts such as sessions and JWT claims faster. Same contracts. */
+PyObject *sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n,
+                                     int max_depth, PyObject *depth_exc, int *fallback);
+PyObject *sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n,
+                                        int max_depth, PyObject *exc);
+
 /* ---- zlib (zlib.c) --------------------------------------------------------- */
 
 /* zlib.compress(data) (level -1) with a reused stream; result in out. */
 int sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n,
                           sesstok_buf *out);
+/* Inflate data into out, as sesstok_zlib_decompress does. Return 0, or -1
+ * with an exception set. */
+int sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out);
 /* zlib.decompress(data) refusing output above st->max_decompressed_size
  * (raises PayloadTooLarge). zlib errors are raised exactly as zlib.decompress
  * raises them. Return a new bytes object or NULL with an exception set. */

@@ -142,8 +142,22 @@ view_from_native(sesstok_state *st, SignerObject *so, signer_view *v)
     return 0;
 }
 
-/* For Django's own signer objects: the Python caller (sesstok.signing) has
- * checked that the object's class overrides none of the methods. */
+/* Does type(self) define `name` differently from `base`? */
+static int
+differs_from(PyObject *self, PyObject *base, PyObject *name)
+{
+    PyObject *ours = PyObject_GetAttr(base, name);
+    if (ours == NULL) {
+        PyErr_Clear();
+        return 0; /* base has no such method (Signer.timestamp): nothing to override */
+    }
+    int rc = is_overridden(self, name, ours);
+    Py_DECREF(ours);
+    return rc;
+}
+
+/* For Django's own signer objects (accelerate_django): attributes by getattr;
+ * methods a subclass overrides are called, as Django's code would. */
 static int
 view_from_attrs(sesstok_state *st, PyObject *self, int timestamp, signer_view *v)
 {
@@ -156,6 +170,16 @@ view_from_attrs(sesstok_state *st, PyObject *self, int timestamp, signer_view *v
         || (v->algorithm = PyObject_GetAttr(self, st->str_algorithm)) == NULL) {
         view_clear(v);
         return -1;
+    }
+    PyObject *base = timestamp ? st->dj_TimestampSigner : st->dj_Signer;
+    if ((PyObject *)Py_TYPE(self) != base) {
+        if ((v->virt_signature = differs_from(self, base, st->str_signature)) < 0
+            || (v->virt_sign = differs_from(self, base, st->str_sign)) < 0
+            || (v->virt_unsign = differs_from(self, base, st->str_unsign)) < 0
+            || (v->virt_timestamp = differs_from(self, base, st->str_timestamp)) < 0) {
+            view_clear(v);
+            return -1;
+        }
     }
     return 0;
 }
@@ -919,59 +943,74 @@ load_payload(sesstok_state *st, const char *p, Py_ssize_t n, PyObject *serialize
         p++;
         n--;
     }
-    PyObject *data = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sesstok_b64url_decoded_max((size_t)n));
-    if (data == NULL) {
-        return NULL;
+    /* Decode (and inflate) into buffers with inline storage: a session
+     * needs no heap allocation until the objects themselves. */
+    sesstok_buf raw, inflated;
+    sesstok_buf_init(&raw);
+    sesstok_buf_init(&inflated);
+    PyObject *data = NULL; /* bytes, made only when Python needs them */
+    PyObject *result = NULL;
+    const char *payload;
+    Py_ssize_t payload_len;
+    if (sesstok_buf_reserve(&raw, sesstok_b64url_decoded_max((size_t)n)) < 0) {
+        PyErr_NoMemory();
+        goto done;
     }
-    long long got = sesstok_b64url_decode_lax(p, (size_t)n, (unsigned char *)PyBytes_AS_STRING(data));
+    long long got = sesstok_b64url_decode_lax(p, (size_t)n, raw.data);
     if (got >= 0) {
-        if (_PyBytes_Resize(&data, (Py_ssize_t)got) < 0) {
-            return NULL;
-        }
+        raw.len = (size_t)got;
     }
     else {
         /* not plain url-safe base64: Django's b64_decode decides */
-        Py_DECREF(data);
-        PyObject *raw = PyBytes_FromStringAndSize(p, n);
-        if (raw == NULL) {
-            return NULL;
+        PyObject *text = PyBytes_FromStringAndSize(p, n);
+        if (text == NULL) {
+            goto done;
         }
-        data = PyObject_CallOneArg(st->dj_b64_decode, raw);
-        Py_DECREF(raw);
-        if (data == NULL) {
-            return NULL;
+        PyObject *decoded = PyObject_CallOneArg(st->dj_b64_decode, text);
+        Py_DECREF(text);
+        if (decoded == NULL) {
+            goto done;
         }
-        if (!PyBytes_Check(data)) {
-            Py_DECREF(data);
-            PyErr_SetString(PyExc_TypeError, "b64_decode() did not return bytes");
-            return NULL;
+        int ok = PyBytes_Check(decoded)
+                 && sesstok_buf_append(&raw, PyBytes_AS_STRING(decoded), (size_t)PyBytes_GET_SIZE(decoded)) == 0;
+        Py_DECREF(decoded);
+        if (!ok) {
+            if (!PyErr_Occurred()) {
+                PyErr_NoMemory();
+            }
+            goto done;
         }
     }
+    payload = (const char *)raw.data;
+    payload_len = (Py_ssize_t)raw.len;
     if (decompress) {
-        Py_SETREF(data, sesstok_zlib_decompress(st, (const unsigned char *)PyBytes_AS_STRING(data),
-                                                (size_t)PyBytes_GET_SIZE(data)));
-        if (data == NULL) {
-            return NULL;
+        if (sesstok_zlib_inflate(st, raw.data, raw.len, &inflated) < 0) {
+            goto done;
         }
+        payload = (const char *)inflated.data;
+        payload_len = (Py_ssize_t)inflated.len;
     }
-    PyObject *result = NULL;
     if (serializer == st->dj_JSONSerializer) {
         int fallback = 0;
-        result = sesstok_json_decode_lax(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), st->max_json_depth,
+        result = sesstok_json_decode_lax_st(st, payload, payload_len, st->max_json_depth,
                                          st->PayloadTooLarge ? st->PayloadTooLarge : PyExc_ValueError,
                                          &fallback);
         if (result != NULL || !fallback) {
-            Py_DECREF(data);
-            return result;
+            goto done;
         }
     }
     /* serializer().loads(data) */
-    PyObject *instance = PyObject_CallNoArgs(serializer);
-    if (instance != NULL) {
-        result = PyObject_CallMethodOneArg(instance, st->str_loads, data);
-        Py_DECREF(instance);
+    if ((data = PyBytes_FromStringAndSize(payload, payload_len)) != NULL) {
+        PyObject *instance = PyObject_CallNoArgs(serializer);
+        if (instance != NULL) {
+            result = PyObject_CallMethodOneArg(instance, st->str_loads, data);
+            Py_DECREF(instance);
+        }
     }
-    Py_DECREF(data);
+done:
+    Py_XDECREF(data);
+    sesstok_buf_free(&raw);
+    sesstok_buf_free(&inflated);
     return result;
 }
 
@@ -1657,14 +1696,14 @@ install_django(PyObject *module, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"settings", "BadSignature", "SignatureExpired", "JSONSerializer",
                              "sep_unsafe_match", "Signer_sign", "Signer_unsign", "Signer_sign_object",
                              "base64_hmac", "b64_decode", "b62_encode", "b62_decode", "timedelta",
-                             "PayloadTooLarge", NULL};
-    PyObject *o[14];
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOOOOOOOOOOOO:install_django", kwlist, &o[0], &o[1],
+                             "PayloadTooLarge", "Signer", "TimestampSigner", NULL};
+    PyObject *o[16];
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOOOOOOOOOOOOOO:install_django", kwlist, &o[0], &o[1],
                                      &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10], &o[11],
-                                     &o[12], &o[13])) {
+                                     &o[12], &o[13], &o[14], &o[15])) {
         return NULL;
     }
-    if (PyTuple_GET_SIZE(args) != 0 || kwargs == NULL || PyDict_GET_SIZE(kwargs) != 14) {
+    if (PyTuple_GET_SIZE(args) != 0 || kwargs == NULL || PyDict_GET_SIZE(kwargs) != 16) {
         PyErr_SetString(PyExc_TypeError, "install_django() needs every object by keyword");
         return NULL;
     }
@@ -1682,6 +1721,8 @@ install_django(PyObject *module, PyObject *args, PyObject *kwargs)
     Py_XSETREF(st->dj_b62_decode, Py_NewRef(o[11]));
     Py_XSETREF(st->py_timedelta, Py_NewRef(o[12]));
     Py_XSETREF(st->PayloadTooLarge, Py_NewRef(o[13]));
+    Py_XSETREF(st->dj_Signer, Py_NewRef(o[14]));
+    Py_XSETREF(st->dj_TimestampSigner, Py_NewRef(o[15]));
     Py_RETURN_NONE;
 }
 

@@ -8,6 +8,7 @@
 #include "sesstok.h"
 
 #include <limits.h>
+#include <string.h>
 
 int
 sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out)
@@ -74,75 +75,91 @@ raise_too_large(sesstok_state *st)
     return NULL;
 }
 
+int
+sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out)
+{
+    if (n > UINT_MAX) {
+        raise_too_large(st);
+        return -1;
+    }
+    size_t cap = (size_t)st->max_decompressed_size;
+    if (!st->inflater_ready) {
+        memset(&st->inflater, 0, sizeof(st->inflater));
+        if (inflateInit(&st->inflater) != Z_OK) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        st->inflater_ready = 1;
+    }
+    else if (inflateReset(&st->inflater) != Z_OK) {
+        PyErr_SetString(PyExc_RuntimeError, "zlib inflateReset failed");
+        return -1;
+    }
+    z_stream *zs = &st->inflater;
+    zs->next_in = (Bytef *)data;
+    zs->avail_in = (uInt)n;
+    size_t start = out->len;
+    for (;;) {
+        /* grow geometrically, never past cap + 1 bytes of output */
+        size_t produced = out->len - start;
+        size_t room = out->cap - out->len;
+        if (room == 0) {
+            size_t want = produced < 256 ? 256 : produced;
+            if (want > cap + 1 - produced) {
+                want = cap + 1 - produced;
+            }
+            if (sesstok_buf_reserve(out, want) < 0) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            room = out->cap - out->len;
+        }
+        if (room > cap + 1 - produced) {
+            room = cap + 1 - produced;
+        }
+        zs->next_out = out->data + out->len;
+        zs->avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
+        uInt before = zs->avail_out;
+        int rc = inflate(zs, Z_NO_FLUSH);
+        out->len += before - zs->avail_out;
+        if (out->len - start > cap) {
+            raise_too_large(st);
+            return -1;
+        }
+        if (rc == Z_STREAM_END) {
+            return 0;
+        }
+        if ((rc != Z_OK && rc != Z_BUF_ERROR) || zs->avail_out != 0) {
+            /* corrupt, or input exhausted before the end of the stream:
+             * zlib.decompress raises the exact error (its output up to the
+             * error is what we produced, within the cap) */
+            PyObject *result = python_decompress(st, data, n);
+            if (result == NULL) {
+                return -1;
+            }
+            /* cannot happen: zlib.decompress succeeded where inflate failed */
+            out->len = start;
+            int rc2 = sesstok_buf_append(out, PyBytes_AS_STRING(result), (size_t)PyBytes_GET_SIZE(result));
+            Py_DECREF(result);
+            if (rc2 < 0) {
+                PyErr_NoMemory();
+            }
+            return rc2;
+        }
+    }
+}
+
 PyObject *
 sesstok_zlib_decompress(sesstok_state *st, const unsigned char *data, size_t n)
 {
-    if (n > UINT_MAX) {
-        return raise_too_large(st);
+    sesstok_buf buf;
+    sesstok_buf_init(&buf);
+    PyObject *result = NULL;
+    if (sesstok_zlib_inflate(st, data, n, &buf) == 0) {
+        result = PyBytes_FromStringAndSize((const char *)buf.data, (Py_ssize_t)buf.len);
     }
-    size_t cap = (size_t)st->max_decompressed_size;
-    z_stream zs = {0};
-    zs.next_in = (Bytef *)data;
-    zs.avail_in = (uInt)n;
-    if (inflateInit(&zs) != Z_OK) {
-        return PyErr_NoMemory();
-    }
-    /* start near a typical ratio, grow geometrically, never past cap + 1 */
-    size_t size = n * 4 + 64;
-    if (size > cap + 1) {
-        size = cap + 1;
-    }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
-    if (out == NULL) {
-        inflateEnd(&zs);
-        return NULL;
-    }
-    int rc;
-    for (;;) {
-        size_t done = zs.total_out;
-        size_t room = size - done;
-        zs.next_out = (Bytef *)PyBytes_AS_STRING(out) + done;
-        zs.avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        if (rc == Z_STREAM_END) {
-            break;
-        }
-        if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            goto zlib_error;
-        }
-        if (zs.avail_out != 0) {
-            /* input exhausted before the end of the stream */
-            goto zlib_error;
-        }
-        if (zs.total_out > cap) {
-            inflateEnd(&zs);
-            Py_DECREF(out);
-            return raise_too_large(st);
-        }
-        size_t grow = size > cap / 2 ? cap + 1 : size * 2;
-        if (grow <= size) {
-            grow = size + 1;
-        }
-        if (_PyBytes_Resize(&out, (Py_ssize_t)grow) < 0) {
-            inflateEnd(&zs);
-            return NULL;
-        }
-        size = grow;
-    }
-    size_t total = zs.total_out;
-    inflateEnd(&zs);
-    if (total > cap) {
-        Py_DECREF(out);
-        return raise_too_large(st);
-    }
-    if (_PyBytes_Resize(&out, (Py_ssize_t)total) < 0) {
-        return NULL;
-    }
-    return out;
-zlib_error:
-    inflateEnd(&zs);
-    Py_DECREF(out);
-    return python_decompress(st, data, n);
+    sesstok_buf_free(&buf);
+    return result;
 }
 
 static PyObject *

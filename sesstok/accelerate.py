@@ -20,7 +20,7 @@ from django.core import signing as _django
 from . import _core
 from . import signing as _signing
 
-_SIGNER_METHODS = ("signature", "sign", "unsign", "sign_object", "unsign_object", "timestamp")
+_SIGNER_METHODS = ("signature", "sign", "unsign", "sign_object", "unsign_object")
 _MODULE_FUNCTIONS = {
     "dumps": _core.dumps,
     "loads": _core.loads,
@@ -31,36 +31,49 @@ _MODULE_FUNCTIONS = {
     "base64_hmac": _signing.base64_hmac,
 }
 
-_saved = {}  # (owner, name) -> original attribute
+_saved = {}  # (owner, name) -> original attribute, or _MISSING
+_MISSING = object()
 
 
-def _fast(cls, base):
-    """Whether cls overrides none of the signer methods of base."""
-    for name in _SIGNER_METHODS:
-        if getattr(cls, name, None) is not getattr(base, name, None):
-            return False
-    return True
+def _methods(timestamp):
+    """Replacements for Django's signer methods. The C core reads the signer's
+    attributes and calls any method a subclass overrides, as Django does."""
+    serializer = _django.JSONSerializer
 
+    def signature(self, value, key=None):
+        return _core.django_signer_call("signature", self, timestamp, value, key)
 
-def _wrap(owner, name, timestamp):
-    original = owner.__dict__[name]
+    def sign(self, value):
+        return _core.django_signer_call("sign", self, timestamp, value)
 
-    if name == "signature":
-        # signature() has no virtual calls: always on the core
+    if timestamp:
 
-        def method(self, value, key=None):
-            return _core.django_signer_call("signature", self, timestamp, value, key)
+        def unsign(self, value, max_age=None):
+            return _core.django_signer_call("unsign", self, True, value, max_age)
 
     else:
 
-        def method(self, *args, **kwargs):
-            if _fast(type(self), owner):
-                return _core.django_signer_call(name, self, timestamp, *args, **kwargs)
-            return original(self, *args, **kwargs)
+        def unsign(self, signed_value):
+            return _core.django_signer_call("unsign", self, False, signed_value)
 
-    functools.update_wrapper(method, original)
-    method.__sesstok_original__ = original
-    return method
+    def sign_object(self, obj, serializer=serializer, compress=False):
+        return _core.django_signer_call("sign_object", self, timestamp, obj, serializer, compress)
+
+    def unsign_object(self, signed_obj, serializer=serializer, **kwargs):
+        return _core.django_signer_call("unsign_object", self, timestamp, signed_obj, serializer, **kwargs)
+
+    return {"signature": signature, "sign": sign, "unsign": unsign, "sign_object": sign_object,
+            "unsign_object": unsign_object}
+
+
+def _plan():
+    signer, ts = _methods(False), _methods(True)
+    plan = [(_django.Signer, name, signer[name]) for name in _SIGNER_METHODS]
+    # TimestampSigner gets its own object methods too: they run with its semantics
+    plan += [(_django.TimestampSigner, name, ts[name]) for name in ("sign", "unsign", "sign_object",
+                                                                     "unsign_object")]
+    plan += [(_django, name, replacement) for name, replacement in _MODULE_FUNCTIONS.items()]
+    return plan
 
 
 def accelerate_django():
@@ -68,37 +81,14 @@ def accelerate_django():
     already was, True otherwise."""
     if _saved:
         return False
-    plan = []
-    for name in ("signature", "sign", "unsign", "sign_object", "unsign_object"):
-        plan.append((_django.Signer, name, _wrap(_django.Signer, name, False)))
-    for name in ("sign", "unsign"):
-        plan.append((_django.TimestampSigner, name, _wrap(_django.TimestampSigner, name, True)))
-    # the object methods inherited by TimestampSigner must run with its semantics
-    for name in ("sign_object", "unsign_object"):
-        method = _wrap_inherited(name)
-        plan.append((_django.TimestampSigner, name, method))
-    for name, replacement in _MODULE_FUNCTIONS.items():
-        plan.append((_django, name, replacement))
-    for owner, name, replacement in plan:
-        _saved[(owner, name)] = owner.__dict__.get(name, _MISSING)
+    for owner, name, replacement in _plan():
+        original = owner.__dict__.get(name, _MISSING)
+        if original is not _MISSING and callable(replacement) and owner is not _django:
+            functools.update_wrapper(replacement, original)
+            replacement.__sesstok_original__ = original
+        _saved[(owner, name)] = original
         setattr(owner, name, replacement)
     return True
-
-
-_MISSING = object()
-
-
-def _wrap_inherited(name):
-    original = getattr(_django.Signer, name)
-
-    def method(self, *args, **kwargs):
-        if _fast(type(self), _django.TimestampSigner):
-            return _core.django_signer_call(name, self, True, *args, **kwargs)
-        return original(self, *args, **kwargs)
-
-    functools.update_wrapper(method, original)
-    method.__sesstok_original__ = original
-    return method
 
 
 def restore_django():

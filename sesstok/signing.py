@@ -54,10 +54,11 @@ JSONSerializer = _django.JSONSerializer
 BASE62_ALPHABET = _django.BASE62_ALPHABET
 
 
-class PayloadTooLarge(BadSignature):
+class PayloadTooLarge(BadSignature, ValueError):
     """A correctly signed value exceeds a limit Django does not have
     (decompressed size or JSON nesting depth). A ``BadSignature``, so code
-    that already handles tampered values handles these too."""
+    that already handles tampered values handles these too (and a
+    ``ValueError``, like the limit errors of the C core alone)."""
 
 
 def _original(func):
@@ -92,6 +93,8 @@ _core.install_django(
     b62_decode=_DJANGO["b62_decode"],
     timedelta=datetime.timedelta,
     PayloadTooLarge=PayloadTooLarge,
+    Signer=_django.Signer,
+    TimestampSigner=_django.TimestampSigner,
 )
 
 Signer = _core.Signer

@@ -14,12 +14,15 @@ hypothesis_settings.register_profile(
     derandomize=True,
     deadline=None,
     max_examples=200,
+    database=None,
+    print_blob=True,
+    # sanitizer builds run the same tests several times slower
     suppress_health_check=[HealthCheck.too_slow],
 )
 hypothesis_settings.register_profile(
     "dev", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
 )
-hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 def pytest_configure(config):

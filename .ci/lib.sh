@@ -1,0 +1,77 @@
+# .ci/lib.sh - helpers sourced by .ci/run (and usable by other .ci scripts).
+# shellcheck shell=bash
+
+# ---- output --------------------------------------------------------------------
+
+ci_now() { date +%s; }
+
+# section "Title": a visible header; ends the timing of the previous section.
+CI_SECTION=""
+CI_SECTION_START=0
+CI_RESULTS=()
+section() {
+    section_end
+    CI_SECTION=$1
+    CI_SECTION_START=$(ci_now)
+    printf '\n\033[1m==== %s ====\033[0m  (%s)\n' "$1" "$(date '+%H:%M:%S')"
+}
+
+# Record the running section as passed (called before the next section and at the end).
+section_end() {
+    if [ -n "$CI_SECTION" ]; then
+        CI_RESULTS+=("PASS  $(printf '%4ds' $(( $(ci_now) - CI_SECTION_START )))  $CI_SECTION")
+        CI_SECTION=""
+    fi
+}
+
+# Record the running section as failed (from the EXIT trap).
+section_fail() {
+    if [ -n "$CI_SECTION" ]; then
+        CI_RESULTS+=("FAIL  $(printf '%4ds' $(( $(ci_now) - CI_SECTION_START )))  $CI_SECTION")
+        CI_SECTION=""
+    fi
+}
+
+note() { printf '  -> %s\n' "$*"; }
+die() { printf '\n\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# Run a command, echoing it first.
+run() { printf '+ %s\n' "$*"; "$@"; }
+
+# ---- Pythons ----------------------------------------------------------------------
+
+# Print "X.Y" for the interpreter $1, or nothing if it does not run.
+python_minor() {
+    "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true
+}
+
+# find_python X.Y: print the absolute path of a CPython X.Y that can create
+# virtual environments. Looks at $SESSTOK_CI_PYTHON_X_Y, then pythonX.Y and
+# python3 on PATH, then pyenv's versions (pyenv root, $PYENV_ROOT, ~/.pyenv).
+find_python() {
+    local want=$1 var cand root
+    local candidates=()
+    var="SESSTOK_CI_PYTHON_${want//./_}"
+    [ -n "${!var:-}" ] && candidates+=("${!var}")
+    candidates+=("$(command -v "python$want" || true)" "$(command -v python3 || true)")
+    local roots=()
+    command -v pyenv >/dev/null 2>&1 && roots+=("$(pyenv root 2>/dev/null || true)")
+    roots+=("${PYENV_ROOT:-}" "$HOME/.pyenv" "/root/.pyenv")
+    for root in "${roots[@]}"; do
+        [ -n "$root" ] && [ -d "$root/versions" ] || continue
+        # newest patch release first; skip free-threaded and debug variants
+        while IFS= read -r cand; do
+            candidates+=("$cand")
+        done < <(ls -d "$root/versions/$want".*/bin/python 2>/dev/null | grep -v -e 't/bin' -e 'd/bin' | sort -rV)
+    done
+    for cand in "${candidates[@]}"; do
+        [ -n "$cand" ] && [ -x "$cand" ] || continue
+        [ "$(python_minor "$cand")" = "$want" ] || continue
+        "$cand" -c 'import venv, ensurepip, sysconfig; assert sysconfig.get_config_var("Py_GIL_DISABLED") in (None, 0)' \
+            >/dev/null 2>&1 || continue
+        # resolve shims (pyenv) to the real interpreter
+        "$cand" -c 'import sys; print(sys.executable)'
+        return 0
+    done
+    return 1
+}
