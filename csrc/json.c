@@ -336,7 +336,6 @@ static int
 encode_key(sesstok_buf *b, PyObject *key)
 {
     PyTypeObject *tp = Py_TYPE(key);
-    int rc;
     if (tp == &PyUnicode_Type) {
         return encode_str(b, key);
     }
@@ -356,7 +355,7 @@ encode_key(sesstok_buf *b, PyObject *key)
         return put_bytes(b, "\"null\"", 6);
     }
     if (tp == &PyLong_Type) {
-        if (put_char(b, '"') < 0 || (rc = encode_long(b, key)) < 0) {
+        if (put_char(b, '"') < 0 || encode_long(b, key) < 0) {
             return -1;
         }
         return put_char(b, '"');
@@ -544,8 +543,9 @@ typedef struct {
 } frame;
 
 #define FRAMES_INLINE 32
-#define KEY_CACHE_SIZE 32 /* power of two */
-#define KEY_CACHE_MAXLEN 32
+#define KEY_CACHE_SIZE 32   /* per-document memo slots, a power of two */
+#define KEY_CACHE_MAXLEN 32 /* longer names are not memoized */
+#define KEY_CACHE_SLOTS 256 /* slots of the cross-call cache, st->json_keys */
 
 typedef struct {
     const unsigned char *p; /* the key's bytes in the document */
@@ -561,6 +561,7 @@ typedef struct {
     PyObject *result;
     frame *frames;
     size_t depth, cap;
+    PyObject *keys;           /* list: member names kept across calls, or NULL */
     PyObject *parse_constant; /* LAX: json's default parse_constant, on first use */
     uint32_t key_used;        /* bit i: key_cache[i] holds a key */
     key_slot key_cache[KEY_CACHE_SIZE];
@@ -568,8 +569,9 @@ typedef struct {
 } builder;
 
 static void
-builder_init(builder *b, sesstok_json_mode mode, int max_depth, PyObject *exc)
+builder_init(builder *b, sesstok_state *st, sesstok_json_mode mode, int max_depth, PyObject *exc)
 {
+    b->keys = st != NULL ? st->json_keys : NULL;
     b->mode = mode;
     b->exc = exc;
     b->max_depth = max_depth;
@@ -725,9 +727,17 @@ on_string(void *ctx, const unsigned char *data, const sesstok_json_string *s)
     return add_value(b, make_str(b, data, s));
 }
 
-/* Member names repeat in nested objects (lists of similar objects): there,
- * reuse the str of a name seen before in this document, as json's memo does.
- * The names of the outermost object are left alone: they rarely repeat. */
+static inline unsigned
+key_hash(const unsigned char *p, size_t len)
+{
+    return (unsigned)len * 31u + p[0] * 7u + p[len - 1] + p[len / 2] * 131u;
+}
+
+/* Member names repeat: across calls (the same session layout every request),
+ * and in nested objects (lists of similar objects). Reuse the str of a short
+ * ASCII name seen before, from the cache in module state when there is one
+ * (its hash already computed); else, inside nested objects, from a memo of
+ * this document, as json's memo does. */
 static int
 on_key(void *ctx, const unsigned char *data, const sesstok_json_string *s)
 {
@@ -736,9 +746,27 @@ on_key(void *ctx, const unsigned char *data, const sesstok_json_string *s)
     size_t len = s->end - s->start;
     const unsigned char *p = data + s->start;
     f->key_pos = s->start - 1;
+    if (b->keys != NULL && s->plain && s->maxchar <= 0x7f && len > 0 && len <= KEY_CACHE_MAXLEN) {
+        Py_ssize_t h = (Py_ssize_t)(key_hash(p, len) % (unsigned)PyList_GET_SIZE(b->keys));
+        PyObject *k = PyList_GET_ITEM(b->keys, h);
+        if (PyUnicode_CheckExact(k) && (size_t)PyUnicode_GET_LENGTH(k) == len
+            && memcmp(PyUnicode_1BYTE_DATA(k), p, len) == 0) {
+            f->key = Py_NewRef(k);
+            return 0;
+        }
+        k = make_str(b, data, s);
+        if (k == NULL) {
+            return -1;
+        }
+        (void)PyObject_Hash(k); /* a str's hash cannot fail; it is kept in k */
+        PyObject *old = PyList_GET_ITEM(b->keys, h);
+        PyList_SET_ITEM(b->keys, h, Py_NewRef(k));
+        Py_DECREF(old); /* a str or None: runs no code */
+        f->key = k;
+        return 0;
+    }
     if (b->depth > 1 && s->plain && len > 0 && len <= KEY_CACHE_MAXLEN) {
-        unsigned h = ((unsigned)len * 31u + p[0] * 7u + p[len - 1] + p[len / 2] * 131u)
-                     & (KEY_CACHE_SIZE - 1);
+        unsigned h = key_hash(p, len) & (KEY_CACHE_SIZE - 1);
         key_slot *slot = &b->key_cache[h];
         if ((b->key_used & (1u << h)) && slot->len == len && memcmp(slot->p, p, len) == 0) {
             f->key = Py_NewRef(slot->str);
@@ -892,10 +920,23 @@ PyObject *
 sesstok_json_decode_lax(const char *data, Py_ssize_t n, int max_depth, PyObject *depth_exc,
                         int *fallback)
 {
+    return sesstok_json_decode_lax_st(NULL, data, n, max_depth, depth_exc, fallback);
+}
+
+PyObject *
+sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth, PyObject *exc)
+{
+    return sesstok_json_decode_strict_st(NULL, data, n, max_depth, exc);
+}
+
+PyObject *
+sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n, int max_depth,
+                           PyObject *depth_exc, int *fallback)
+{
     builder b;
     int rc;
     size_t err_pos;
-    builder_init(&b, SESSTOK_JSON_LAX, max_depth, NULL);
+    builder_init(&b, st, SESSTOK_JSON_LAX, max_depth, NULL);
     *fallback = 0;
     PyObject *result = build(&b, data, n, &rc, &err_pos);
     if (result != NULL) {
@@ -920,12 +961,13 @@ sesstok_json_decode_lax(const char *data, Py_ssize_t n, int max_depth, PyObject 
 }
 
 PyObject *
-sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth, PyObject *exc)
+sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n, int max_depth,
+                              PyObject *exc)
 {
     builder b;
     int rc;
     size_t err_pos;
-    builder_init(&b, SESSTOK_JSON_STRICT, max_depth, exc);
+    builder_init(&b, st, SESSTOK_JSON_STRICT, max_depth, exc);
     PyObject *result = build(&b, data, n, &rc, &err_pos);
     if (result != NULL) {
         return result;
@@ -1091,11 +1133,11 @@ json_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
     }
 
     if (strict) {
-        result = sesstok_json_decode_strict(p, n, max_depth, PyExc_ValueError);
+        result = sesstok_json_decode_strict_st(st, p, n, max_depth, PyExc_ValueError);
     }
     else {
         int fallback = 0;
-        result = sesstok_json_decode_lax(p, n, max_depth, PyExc_ValueError, &fallback);
+        result = sesstok_json_decode_lax_st(st, p, n, max_depth, PyExc_ValueError, &fallback);
         if (result == NULL && fallback) {
             /* json.loads(bytes(data).decode("latin-1")) raises its own error */
             PyObject *json = json_module(st);
@@ -1124,5 +1166,13 @@ static PyMethodDef json_methods[] = {
 int
 sesstok_json_exec(PyObject *m)
 {
+    sesstok_state *st = sesstok_get_state(m);
+    st->json_keys = PyList_New(KEY_CACHE_SLOTS);
+    if (st->json_keys == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < KEY_CACHE_SLOTS; i++) {
+        PyList_SET_ITEM(st->json_keys, i, Py_NewRef(Py_None));
+    }
     return PyModule_AddFunctions(m, json_methods);
 }

@@ -349,24 +349,41 @@ sesstok_json_decode_string(const unsigned char *d, sesstok_json_mode mode,
         return;
     }
     /* the string was scanned, so it is well formed up to s->end, and the
-     * closing quote at s->end bounds every look-ahead */
+     * closing quote at s->end bounds every look-ahead. Should the bytes have
+     * changed since (they cannot while the caller holds the GIL), the output
+     * still stays within s->length units and the loop ends. */
     size_t n = s->end + 1;
     size_t i = s->start, o = 0;
-    while (i < s->end) {
+    while (i < s->end && o < s->length) {
         unsigned char b = d[i];
         uint32_t cp;
+        size_t next;
         if (b == '\\') {
             int err = 0;
-            i = decode_escape(d, n, i, mode, &cp, &err);
+            next = i + 1 < n ? decode_escape(d, n, i, mode, &cp, &err) : 0;
         }
         else if (b < 0x80 || mode == SESSTOK_JSON_LAX) {
             cp = b;
-            i++;
+            next = i + 1;
         }
         else {
-            i += utf8_decode(d, n, i, &cp);
+            size_t k = utf8_decode(d, n, i, &cp);
+            next = k ? i + k : 0;
+        }
+        if (next == 0) {
+            break;
+        }
+        if (cp > 0xff && kind == 1) {
+            cp = 0;
+        }
+        else if (cp > 0xffff && kind == 2) {
+            cp = 0;
         }
         put_unit(out, kind, o++, cp);
+        i = next;
+    }
+    while (o < s->length) {
+        put_unit(out, kind, o++, 0);
     }
 }
 

@@ -82,6 +82,7 @@ typedef struct {
     PyObject *py_timedelta;        /* datetime.timedelta */
     PyObject *py_zlib_decompress;  /* zlib.decompress, to raise its exact errors */
     PyObject *py_json;             /* the json module, imported on first use (json.c) */
+    PyObject *json_keys;           /* json.c: list of recent member-name str (or None) */
     PyObject *PayloadTooLarge;     /* sesstok.signing.PayloadTooLarge */
 
     /* interned attribute names */
@@ -107,6 +108,21 @@ typedef struct {
     PyObject *str_salt_signing;   /* "django.core.signing" (dumps/loads) */
     PyObject *str_salt_signer;    /* "django.core.signing.Signer" */
     PyObject *str_salt_ts;        /* "django.core.signing.TimestampSigner" */
+
+    /* JWT (jwt.c) */
+    PyTypeObject *JwtKeyType;
+    PyTypeObject *JwtApiType;       /* base of sesstok.jwt.PyJWT */
+    PyTypeObject *JwsApiType;       /* base of sesstok.jwt.PyJWS */
+    PyTypeObject *JwtEncoderType;
+    PyTypeObject *JwtDecoderType;
+    PyObject *jwt_key_cache;        /* key object -> JwtKey, bounded */
+    PyObject *jwt_names;            /* tuple of interned names (jwt.c N_*) */
+    PyObject *jwt_alg_names;        /* tuple of interned algorithm names */
+    PyObject *jwt_exc;              /* sesstok.exceptions classes, on first use */
+    PyObject *jwt_py;               /* sesstok.jwt, on first use (key loading) */
+    PyObject *py_datetime_type;     /* datetime.datetime, on first use */
+    PyObject *py_timedelta_type;    /* datetime.timedelta, on first use */
+    PyObject *py_json_dumps;        /* json.dumps, on first use */
 
     /* our signer method descriptors, to detect overrides in subclasses */
     PyObject *m_signature, *m_sign, *m_unsign, *m_ts_sign, *m_ts_unsign, *m_timestamp;
@@ -174,6 +190,7 @@ int sesstok_random_exec(PyObject *m);
 int sesstok_json_exec(PyObject *m);
 int sesstok_zlib_exec(PyObject *m);
 int sesstok_signer_exec(PyObject *m);
+int sesstok_jwt_exec(PyObject *m);
 
 /* ---- JSON (json.c) ------------------------------------------------------- */
 
@@ -198,6 +215,14 @@ PyObject *sesstok_json_decode_lax(const char *data, Py_ssize_t n, int max_depth,
  * reference, or NULL with `exc` raised (message says what was wrong). */
 PyObject *sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth,
                                      PyObject *exc);
+
+/* The two decoders above, reusing st's str objects for short ASCII member
+ * names seen in earlier calls (their hashes are cached too), which makes
+ * repeated layouts such as sessions and JWT claims faster. Same contracts. */
+PyObject *sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n,
+                                     int max_depth, PyObject *depth_exc, int *fallback);
+PyObject *sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n,
+                                        int max_depth, PyObject *exc);
 
 /* ---- zlib (zlib.c) --------------------------------------------------------- */
 

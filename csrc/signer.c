@@ -992,7 +992,7 @@ load_payload(sesstok_state *st, const char *p, Py_ssize_t n, PyObject *serialize
     }
     if (serializer == st->dj_JSONSerializer) {
         int fallback = 0;
-        result = sesstok_json_decode_lax(payload, payload_len, st->max_json_depth,
+        result = sesstok_json_decode_lax_st(st, payload, payload_len, st->max_json_depth,
                                          st->PayloadTooLarge ? st->PayloadTooLarge : PyExc_ValueError,
                                          &fallback);
         if (result != NULL || !fallback) {

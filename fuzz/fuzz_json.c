@@ -157,6 +157,8 @@ static const sesstok_json_handler handler = {
     .constant = on_constant,
 };
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
