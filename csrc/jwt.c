@@ -1204,8 +1204,12 @@ resolve_key(sesstok_state *st, PyObject *obj, int for_hmac)
     if (Py_IS_TYPE(obj, st->JwtKeyType)) {
         return (JwtKeyObject *)Py_NewRef(obj);
     }
-    int cacheable = 1;
-    PyObject *k = PyDict_GetItemWithError(st->jwt_key_cache, obj);
+    /* by value for hashable objects (str, bytes, PyJWK, private key objects);
+     * by identity for unhashable immutable ones (cryptography's public keys
+     * define __eq__ but no __hash__), holding a reference so the id stays
+     * theirs; never for dicts and lists, which can change after first use */
+    PyObject *cache = st->jwt_key_cache, *cache_key = obj, *id = NULL;
+    PyObject *k = PyDict_GetItemWithError(cache, obj);
     if (k != NULL) {
         return (JwtKeyObject *)Py_NewRef(k);
     }
@@ -1213,36 +1217,48 @@ resolve_key(sesstok_state *st, PyObject *obj, int for_hmac)
         if (!PyErr_ExceptionMatches(PyExc_TypeError)) {
             return NULL;
         }
-        PyErr_Clear(); /* unhashable (a JWK dict): load it every time */
-        cacheable = 0;
+        PyErr_Clear();
+        cache = NULL;
+        if (!PyDict_Check(obj) && !PyList_Check(obj)) {
+            if ((id = PyLong_FromVoidPtr(obj)) == NULL) {
+                return NULL;
+            }
+            PyObject *entry = PyDict_GetItemWithError(st->jwt_id_cache, id);
+            if (entry != NULL && PyTuple_GET_ITEM(entry, 0) == obj) {
+                Py_DECREF(id);
+                return (JwtKeyObject *)Py_NewRef(PyTuple_GET_ITEM(entry, 1));
+            }
+            if (PyErr_Occurred()) {
+                Py_DECREF(id);
+                return NULL;
+            }
+            cache = st->jwt_id_cache;
+            cache_key = id;
+        }
     }
     PyObject *py = jwt_py(st);
-    if (py == NULL) {
-        return NULL;
-    }
-    PyObject *fn = PyObject_GetAttrString(py, "_load_key");
+    PyObject *fn = py ? PyObject_GetAttrString(py, "_load_key") : NULL;
     if (fn == NULL) {
+        Py_XDECREF(id);
         return NULL;
     }
     k = PyObject_CallFunction(fn, "Oi", obj, for_hmac);
     Py_DECREF(fn);
-    if (k == NULL) {
-        return NULL;
-    }
-    if (!Py_IS_TYPE(k, st->JwtKeyType)) {
-        Py_DECREF(k);
+    if (k != NULL && !Py_IS_TYPE(k, st->JwtKeyType)) {
+        Py_CLEAR(k);
         PyErr_SetString(PyExc_TypeError, "_load_key must return a JwtKey");
-        return NULL;
     }
-    if (cacheable) {
-        if (PyDict_GET_SIZE(st->jwt_key_cache) >= KEY_CACHE_MAX) {
-            PyDict_Clear(st->jwt_key_cache);
+    if (k != NULL && cache != NULL) {
+        PyObject *value = cache == st->jwt_id_cache ? PyTuple_Pack(2, obj, k) : Py_NewRef(k);
+        if (PyDict_GET_SIZE(cache) >= KEY_CACHE_MAX) {
+            PyDict_Clear(cache);
         }
-        if (PyDict_SetItem(st->jwt_key_cache, obj, k) < 0) {
-            Py_DECREF(k);
-            return NULL;
+        if (value == NULL || PyDict_SetItem(cache, cache_key, value) < 0) {
+            Py_CLEAR(k);
         }
+        Py_XDECREF(value);
     }
+    Py_XDECREF(id);
     return (JwtKeyObject *)k;
 }
 
@@ -3855,13 +3871,15 @@ static PyObject *
 jwt_key_cache_clear(PyObject *module, PyObject *unused)
 {
     PyDict_Clear(sesstok_get_state(module)->jwt_key_cache);
+    PyDict_Clear(sesstok_get_state(module)->jwt_id_cache);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 jwt_key_cache_size(PyObject *module, PyObject *unused)
 {
-    return PyLong_FromSsize_t(PyDict_GET_SIZE(sesstok_get_state(module)->jwt_key_cache));
+    sesstok_state *st = sesstok_get_state(module);
+    return PyLong_FromSsize_t(PyDict_GET_SIZE(st->jwt_key_cache) + PyDict_GET_SIZE(st->jwt_id_cache));
 }
 
 /* is_der_certificate(data) -> bool */
@@ -4002,7 +4020,7 @@ sesstok_jwt_exec(PyObject *m)
         }
         PyTuple_SET_ITEM(st->jwt_alg_names, i, s);
     }
-    if ((st->jwt_key_cache = PyDict_New()) == NULL) {
+    if ((st->jwt_key_cache = PyDict_New()) == NULL || (st->jwt_id_cache = PyDict_New()) == NULL) {
         return -1;
     }
 #define ADD_TYPE(field, spec)                                                       \
