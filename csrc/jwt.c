@@ -2182,6 +2182,7 @@ typedef struct {
     size_t n;
     sesstok_jws_parts parts;
     PyObject *header;       /* dict */
+    int header_shared;      /* header is the cache's: copy before handing it out */
     PyObject *alg_obj;      /* borrowed from header, or NULL */
     PyObject *kid;          /* borrowed from header, or NULL */
     int b64;                /* 0 when the header has "b64": false */
@@ -2291,6 +2292,38 @@ validate_crit(sesstok_state *st, PyObject *header, PyObject *crit)
     return 0;
 }
 
+/* The parse of recently seen header segments (header segment bytes -> the
+ * header dict): tokens from one issuer share their header byte for byte.
+ * Only headers whose members are all scalars are kept, so a dict handed out
+ * (always as a copy) can share nothing mutable with the cache. The key is
+ * the exact segment, so the cache holds only what the parser would return;
+ * it is emptied when full. */
+#define HEADER_CACHE_MAX 64
+#define HEADER_CACHE_MAX_LEN 512
+
+static int
+header_cacheable(PyObject *header)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(header, &pos, &key, &value)) {
+        if (!(PyUnicode_CheckExact(value) || PyLong_CheckExact(value) || PyFloat_CheckExact(value)
+              || value == Py_None || PyBool_Check(value))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int token_load_rest(sesstok_state *st, jws_token *t, unsigned char *payload_buf);
+
+/* A header dict to hand out (a new reference): a copy of a cached one. */
+static PyObject *
+token_header(jws_token *t)
+{
+    return t->header_shared ? PyDict_Copy(t->header) : Py_NewRef(t->header);
+}
+
 /* Load and check the token's structure: mirrors PyJWS._load and
  * PyJWS._validate_headers, with sesstok's strictness: a length limit checked
  * first, exactly three segments, canonical base64url only, strict JSON. */
@@ -2345,23 +2378,68 @@ token_load(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
         return -1;
     }
     unsigned char *hdr = t->scratch;
-    size_t hlen;
-    if (sesstok_jws_decode_segment(t->data + p->header_start, p->header_len, hdr, &hlen) != 0) {
-        return RAISE_INT(st, EXC_DECODE, "Invalid header padding");
+    size_t hlen = 0;
+    PyObject *seg = NULL; /* the header segment, as the cache's key */
+    if (p->header_len <= HEADER_CACHE_MAX_LEN) {
+        seg = PyBytes_FromStringAndSize(t->data + p->header_start, (Py_ssize_t)p->header_len);
+        if (seg == NULL) {
+            return -1;
+        }
+        PyObject *hit = PyDict_GetItemWithError(st->jwt_header_cache, seg);
+        if (hit != NULL) {
+            t->header = Py_NewRef(hit);
+            t->header_shared = 1;
+            Py_CLEAR(seg);
+        }
+        else if (PyErr_Occurred()) {
+            Py_DECREF(seg);
+            return -1;
+        }
     }
-    PyObject *decode_exc = jwt_exc(st, EXC_DECODE);
-    if (decode_exc == NULL) {
-        return -1;
-    }
-    t->header = sesstok_json_decode_strict((const char *)hdr, (Py_ssize_t)hlen, o->max_depth,
-                                           decode_exc);
     if (t->header == NULL) {
-        rewrap_json_error(st, "header");
-        return -1;
+        if (sesstok_jws_decode_segment(t->data + p->header_start, p->header_len, hdr, &hlen) != 0) {
+            Py_XDECREF(seg);
+            return RAISE_INT(st, EXC_DECODE, "Invalid header padding");
+        }
+        PyObject *decode_exc = jwt_exc(st, EXC_DECODE);
+        if (decode_exc == NULL) {
+            Py_XDECREF(seg);
+            return -1;
+        }
+        t->header = sesstok_json_decode_strict((const char *)hdr, (Py_ssize_t)hlen, o->max_depth,
+                                               decode_exc);
+        if (t->header == NULL) {
+            Py_XDECREF(seg);
+            rewrap_json_error(st, "header");
+            return -1;
+        }
+        if (!PyDict_CheckExact(t->header)) {
+            Py_XDECREF(seg);
+            return RAISE_INT(st, EXC_DECODE, "Invalid header string: must be a json object");
+        }
     }
-    if (!PyDict_CheckExact(t->header)) {
-        return RAISE_INT(st, EXC_DECODE, "Invalid header string: must be a json object");
+    int rc_rest = token_load_rest(st, t, hdr + hlen);
+    if (rc_rest == 0 && seg != NULL && header_cacheable(t->header)) {
+        /* a header that passed every content check: remember its parse */
+        if (PyDict_GET_SIZE(st->jwt_header_cache) >= HEADER_CACHE_MAX) {
+            PyDict_Clear(st->jwt_header_cache);
+        }
+        if (PyDict_SetItem(st->jwt_header_cache, seg, t->header) < 0) {
+            rc_rest = -1;
+        }
+        t->header_shared = 1;
     }
+    Py_XDECREF(seg);
+    return rc_rest;
+}
+
+/* The rest of token_load once the header is parsed: b64, the payload and
+ * signature segments, and PyJWS._validate_headers. payload_buf is where the
+ * decoded payload goes. */
+static int
+token_load_rest(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
+{
+    const sesstok_jws_parts *p = &t->parts;
     PyObject *b64 = PyDict_GetItemWithError(t->header, NAME(st, N_B64));
     if (b64 == NULL && PyErr_Occurred()) {
         return -1;
@@ -2370,7 +2448,7 @@ token_load(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
         return RAISE_INT(st, EXC_DECODE, "Invalid header string: 'b64' must be a boolean");
     }
     t->b64 = b64 != Py_False;
-    t->payload = hdr + hlen;
+    t->payload = payload_buf;
     if (!t->b64) {
         /* the detached form (RFC 7515 Appendix F): nothing to decode */
         if (p->payload_len != 0) {
@@ -2999,7 +3077,9 @@ decode_run(sesstok_state *st, PyObject *jwt, decode_req *r)
             goto done;
         }
         if (r->jwt_mode) {
-            PyObject *decoded = make_complete(st, payload, t.header, sig);
+            PyObject *hdr = token_header(&t);
+            PyObject *decoded = hdr ? make_complete(st, payload, hdr, sig) : NULL;
+            Py_XDECREF(hdr);
             Py_SETREF(payload, decoded ? PyObject_CallMethodOneArg(r->self, NAME(st, N_DECODE_PAYLOAD),
                                                                    decoded)
                                        : NULL);
@@ -3039,7 +3119,14 @@ decode_run(sesstok_state *st, PyObject *jwt, decode_req *r)
             goto done;
         }
     }
-    result = r->complete ? make_complete(st, payload, t.header, sig) : Py_NewRef(payload);
+    if (r->complete) {
+        PyObject *hdr = token_header(&t);
+        result = hdr ? make_complete(st, payload, hdr, sig) : NULL;
+        Py_XDECREF(hdr);
+    }
+    else {
+        result = Py_NewRef(payload);
+    }
 done:
     if (dv.obj != NULL) {
         PyBuffer_Release(&dv);
@@ -3250,7 +3337,7 @@ api_get_unverified_header(PyObject *op, PyTypeObject *defcls, PyObject *const *a
     t.header = NULL;
     PyObject *r = NULL;
     if (token_load(st, argv[0], &a->base, &t) == 0) {
-        r = Py_NewRef(t.header);
+        r = token_header(&t);
     }
     token_clear(&t);
     return r;
@@ -4020,7 +4107,8 @@ sesstok_jwt_exec(PyObject *m)
         }
         PyTuple_SET_ITEM(st->jwt_alg_names, i, s);
     }
-    if ((st->jwt_key_cache = PyDict_New()) == NULL || (st->jwt_id_cache = PyDict_New()) == NULL) {
+    if ((st->jwt_key_cache = PyDict_New()) == NULL || (st->jwt_id_cache = PyDict_New()) == NULL
+        || (st->jwt_header_cache = PyDict_New()) == NULL) {
         return -1;
     }
 #define ADD_TYPE(field, spec)                                                       \
