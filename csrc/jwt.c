@@ -556,8 +556,16 @@ key_sign(sesstok_state *st, JwtKeyObject *k, int alg, const unsigned char *msg, 
         return RAISE_INT(st, EXC_INVALID_KEY, "Signing with %s needs a private key",
                          algs[alg].name);
     }
-    if (sesstok_pkey_sign(&k->pk, alg_md(st, alg), algs[alg].family == FAM_PSS, msg, n, out,
-                          outlen, &why) < 0) {
+    /* asymmetric operations take tens of microseconds to milliseconds: let
+     * other threads run (the key is immutable once loaded and the caller
+     * holds references to it and to msg) */
+    const EVP_MD *md = alg_md(st, alg);
+    int pss = algs[alg].family == FAM_PSS, rc;
+    EVP_MD_CTX *ctx = sesstok_pkey_ctx(&k->pk, md, pss, 1); /* with the GIL */
+    Py_BEGIN_ALLOW_THREADS
+    rc = sesstok_pkey_sign(&k->pk, ctx, md, pss, msg, n, out, outlen, &why);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
         sesstok_raise_openssl_error(PyExc_ValueError, why);
         return -1;
     }
@@ -583,8 +591,12 @@ key_verify(sesstok_state *st, JwtKeyObject *k, int alg, const unsigned char *msg
         return sesstok_ct_equal(mac, h->digest_size, sig, siglen);
     }
     const char *why = "verification failed";
-    int rc = sesstok_pkey_verify(&k->pk, alg_md(st, alg), algs[alg].family == FAM_PSS, msg, n, sig,
-                                 siglen, &why);
+    const EVP_MD *md = alg_md(st, alg);
+    int pss = algs[alg].family == FAM_PSS, rc;
+    EVP_MD_CTX *ctx = sesstok_pkey_ctx(&k->pk, md, pss, 0); /* with the GIL */
+    Py_BEGIN_ALLOW_THREADS
+    rc = sesstok_pkey_verify(&k->pk, ctx, md, pss, msg, n, sig, siglen, &why);
+    Py_END_ALLOW_THREADS
     if (rc < 0) {
         sesstok_raise_openssl_error(PyExc_ValueError, why);
     }
