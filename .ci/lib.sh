@@ -3,6 +3,12 @@
 
 # ---- output --------------------------------------------------------------------
 
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    C_BOLD=$'\033[1m' C_RED=$'\033[1;31m' C_GREEN=$'\033[1;32m' C_OFF=$'\033[0m'
+else
+    C_BOLD='' C_RED='' C_GREEN='' C_OFF=''
+fi
+
 ci_now() { date +%s; }
 
 # section "Title": a visible header; ends the timing of the previous section.
@@ -13,7 +19,7 @@ section() {
     section_end
     CI_SECTION=$1
     CI_SECTION_START=$(ci_now)
-    printf '\n\033[1m==== %s ====\033[0m  (%s)\n' "$1" "$(date '+%H:%M:%S')"
+    printf '\n%s==== %s ====%s  (%s)\n' "$C_BOLD" "$1" "$C_OFF" "$(date '+%H:%M:%S')"
 }
 
 # Record the running section as passed (called before the next section and at the end).
@@ -33,10 +39,22 @@ section_fail() {
 }
 
 note() { printf '  -> %s\n' "$*"; }
-die() { printf '\n\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+die() { printf '\n%sERROR: %s%s\n' "$C_RED" "$*" "$C_OFF" >&2; exit 1; }
 
 # Run a command, echoing it first.
 run() { printf '+ %s\n' "$*"; "$@"; }
+
+# pip_quiet LOG CMD...: run a (pip) command with its chatter appended to LOG,
+# shown only if it fails.
+pip_quiet() {
+    local log=$1
+    shift
+    printf '+ %s\n' "$*"
+    if ! "$@" >>"$log" 2>&1; then
+        tail -n 80 "$log" >&2
+        die "failed: $* (full log: $log)"
+    fi
+}
 
 # ---- Pythons ----------------------------------------------------------------------
 

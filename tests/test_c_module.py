@@ -26,6 +26,8 @@ import pytest
 import sesstok
 from sesstok import _core
 
+pytestmark = pytest.mark.sanitizer  # CI also runs this file under ASan/UBSan
+
 # Directory holding the imported ``sesstok`` package, so subprocesses and
 # sub-interpreters import the very same build (an ASan build in CI, say).
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(sesstok.__file__)))

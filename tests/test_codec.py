@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from sesstok import _core
 
+pytestmark = pytest.mark.sanitizer  # CI also runs this file under ASan/UBSan
+
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 B64URL_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 B62_ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase

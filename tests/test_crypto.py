@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from sesstok import _core
 
+pytestmark = pytest.mark.sanitizer  # CI also runs this file under ASan/UBSan
+
 VECTORS = pathlib.Path(__file__).parent / "vectors"
 RFC4231_ALGORITHMS = ["sha224", "sha256", "sha384", "sha512"]
 

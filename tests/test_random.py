@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from sesstok import _core
 
+pytestmark = pytest.mark.sanitizer  # CI also runs this file under ASan/UBSan
+
 HEX = set(string.hexdigits.lower())
 B64URL = set(string.ascii_letters + string.digits + "-_")
 

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from sesstok import _core
 
+pytestmark = pytest.mark.sanitizer  # CI also runs this file under ASan/UBSan
+
 MiB = 1024 * 1024
 
 
