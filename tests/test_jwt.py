@@ -586,6 +586,23 @@ def test_encoder_matches_encode(alg):
     assert pyjwt.decode(token, oracle_key, algorithms=[alg]) == PAYLOAD
 
 
+def test_encoder_and_decoder_with_jwks():
+    numbers = crypto_public("p256").public_numbers()
+    pub = {"kty": "EC", "crv": "P-256", "kid": "e1",
+           "x": _core.b64url_encode(numbers.x.to_bytes(32, "big")).decode(),
+           "y": _core.b64url_encode(numbers.y.to_bytes(32, "big")).decode()}
+    priv = {**pub, "d": _core.b64url_encode(
+        crypto_private("p256").private_numbers().private_value.to_bytes(32, "big")).decode()}
+    enc = jwt.Encoder(jwt.PyJWK(priv), headers={"kid": "e1"})
+    assert enc.algorithm == "ES256"  # from the JWK
+    token = enc.encode(PAYLOAD)
+    for keys in (jwt.PyJWK(pub), [jwt.PyJWK(pub)], pub, {"keys": [pub]}, [pub]):
+        dec = jwt.Decoder(keys, ["ES256"])
+        assert dec.decode(token) == PAYLOAD
+        assert [kid for _, kid in dec.keys] == ["e1"]
+    assert pyjwt.decode(token, pyjwt.PyJWK(pub)) == PAYLOAD
+
+
 def test_encoder_options():
     enc = jwt.Encoder(SECRET, "HS384", headers={"typ": None}, sort_headers=False)
     assert enc.encode(PAYLOAD) == pyjwt.encode(PAYLOAD, SECRET, "HS384", headers={"typ": None},
@@ -778,9 +795,23 @@ def test_keys_are_parsed_once_and_cached():
             assert jwt.encode(PAYLOAD, "".join(pem), "RS256")
     assert jwt.decode(token, key_text("rsa2048_public.pem"), algorithms=["RS256"]) == PAYLOAD
     assert _core.jwt_key_cache_size() == 2
+    # unhashable key objects (cryptography's public keys) are cached by identity
+    pub = crypto_public("p256")
+    with pytest.raises(TypeError):
+        hash(pub)
+    es = jwt.encode(PAYLOAD, signing_key("ES256"), "ES256")
+    assert jwt.decode(es, pub, algorithms=["ES256"]) == PAYLOAD
+    with mock.patch.object(jwt, "_load_key", side_effect=AssertionError("reparsed")):
+        assert jwt.decode(es, pub, algorithms=["ES256"]) == PAYLOAD
+    # but never dicts, which may change after first use
+    jwk = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(pub))
+    assert jwt.decode(es, jwk, algorithms=["ES256"]) == PAYLOAD
+    jwk["x"] = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(crypto_public("p256")))["y"]
+    with pytest.raises(jwt.InvalidKeyError):
+        jwt.decode(es, jwk, algorithms=["ES256"])
     for i in range(300):
         jwt.encode(PAYLOAD, SECRET + str(i))
-    assert _core.jwt_key_cache_size() <= 256
+    assert _core.jwt_key_cache_size() <= 2 * 256
 
 
 # ---- PyJWKClient -------------------------------------------------------------------------------
