@@ -366,3 +366,13 @@ def _check_denylist(token, user_pk):
     if revoked:
         raise InvalidToken(_("Token is blacklisted"))
 
+
+def _register_schema():
+    """drf-spectacular's extensions register on import: load ours if it is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("drf_spectacular") is not None:
+        from . import schema  # noqa: F401
+
+
+_register_schema()
