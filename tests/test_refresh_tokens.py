@@ -490,3 +490,52 @@ def _root():
     import os
 
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# ---- moving off SimpleJWT's tables --------------------------------------------------------
+
+
+def test_import_simplejwt_blacklist_command(user, make_user):
+    import io
+    import time
+
+    from django.core.management import call_command
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from _simplejwt import frozen as freeze
+    from sesstok.models import BlacklistedRefreshToken
+
+    with override_settings(SIMPLE_JWT={"REFRESH_TOKEN_LIFETIME": timedelta(seconds=60)}):
+        with simplejwt_settings({"REFRESH_TOKEN_LIFETIME": timedelta(seconds=60)}):
+            with freeze(time.time() - 120):
+                stale = RefreshToken.for_user(user)
+                stale.blacklist()
+            live = RefreshToken.for_user(user)
+            live.blacklist()
+            kept = RefreshToken.for_user(user)  # outstanding, not blacklisted
+    out = io.StringIO()
+    call_command("sesstok_import_simplejwt_blacklist", stdout=out)
+    assert "Imported 1 " in out.getvalue()
+    row = BlacklistedRefreshToken.objects.get()
+    assert row.jti == live["jti"] and row.user == user
+    out = io.StringIO()
+    call_command("sesstok_import_simplejwt_blacklist", "--include-expired", stdout=out)
+    assert "Imported 1 blacklisted token(s), 1 already imported." in out.getvalue()
+    # with sesstok's table alone, the token stays refused; the other one works
+    with override_settings(SESSTOK={"REFRESH_BLACKLIST": "sesstok"}):
+        with pytest.raises(TokenError, match="^Token is blacklisted$"):
+            refresh_tokens.refresh(str(live))
+        assert refresh_tokens.refresh(str(kept))
+    out = io.StringIO()
+    call_command("sesstok_flush_refresh_blacklist", stdout=out)
+    assert out.getvalue().strip() == "Deleted 1 expired blacklist row(s)."
+
+
+def test_import_command_needs_the_app():
+    from django.conf import settings
+    from django.core.management import CommandError, call_command
+
+    apps_without = [a for a in settings.INSTALLED_APPS if a != "rest_framework_simplejwt.token_blacklist"]
+    with override_settings(INSTALLED_APPS=apps_without):
+        with pytest.raises(CommandError, match="nothing to import"):
+            call_command("sesstok_import_simplejwt_blacklist")
