@@ -34,11 +34,14 @@ the JWT classes.
   check on unsafe methods, exactly as ``SessionAuthentication`` enforces it.
 """
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 
 from ... import revocation, tokens
+from ...exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
 from ...conf import sesstok_settings
 from ...jwt_settings import jwt_settings
 from ...refresh_tokens import EPOCH_CLAIM, TokenError
@@ -73,15 +76,25 @@ def _header_types():
     return value
 
 
+_DRF_KEY = re.compile(rb"[0-9a-f]{40}")
+
+
 def _is_opaque(raw):
     """Whether a presented value is shaped like an opaque token
-    TokenAuthentication accepts (sesstok prefix, or a 40-hex DRF key)."""
-    if isinstance(raw, bytes):
+    TokenAuthentication accepts: sesstok's prefix (and only token
+    characters), or the 40 lowercase hex digits of a DRF key. A JWT always
+    has two dots, so it is never taken for one."""
+    if isinstance(raw, str):
         try:
-            raw = raw.decode("ascii")
-        except UnicodeDecodeError:
+            raw = raw.encode("ascii")
+        except UnicodeEncodeError:
             return False
-    return tokens.shape(raw) in (tokens.OPAQUE, tokens.DRF)
+    prefix = _cache.get("prefix")
+    if prefix is None:
+        prefix = _cache["prefix"] = sesstok_settings.TOKEN_PREFIX.encode()
+    if raw.startswith(prefix):
+        return tokens.shape(raw.decode("ascii", "replace")) == tokens.OPAQUE
+    return len(raw) == 40 and _DRF_KEY.fullmatch(raw) is not None
 
 
 def _simplejwt_token_error():
@@ -292,8 +305,6 @@ def _validate_access(raw):
     """AccessToken(raw), SimpleJWT's checks in its order, without the class
     machinery: signature, exp, aud, iss (one C call), then exp present, jti,
     token type."""
-    from ...exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
-
     try:
         payload = decoder().decode(raw)
     except ExpiredSignatureError:
