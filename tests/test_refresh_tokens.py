@@ -3,6 +3,7 @@ byte for byte, each library accepting the other's, the same refusals with
 the same messages, and both blacklists (SimpleJWT's tables, sesstok's)."""
 
 import subprocess
+import time
 import sys
 import textwrap
 from datetime import timedelta
@@ -17,6 +18,10 @@ from sesstok.refresh_tokens import AccountError, ExpiredTokenError, TokenError
 from sesstok.tokens import AuthenticationError
 
 NO_AUTH_HASH = {"JWT_AUTH_HASH_CLAIM": None}
+
+# one frozen instant for the blocks a test compares (a fresh now per block
+# could straddle a second)
+AT = int(time.time()) + 0.25
 
 
 def claims(raw):
@@ -54,9 +59,9 @@ SETTINGS_VARIANTS = [
 @pytest.mark.parametrize("simple_jwt", SETTINGS_VARIANTS)
 def test_pair_is_byte_identical_to_simplejwt(user, simple_jwt):
     with simplejwt_settings(simple_jwt, SESSTOK={**NO_AUTH_HASH, "REFRESH_BLACKLIST": "sesstok"}):
-        with frozen():
+        with frozen(AT):
             theirs = sj_pair(user)
-        with frozen():
+        with frozen(AT):
             ours = refresh_tokens.issue_pair(user)
     assert ours == theirs
 
@@ -65,12 +70,12 @@ def test_custom_claims_like_a_custom_obtain_serializer(user):
     from rest_framework_simplejwt.tokens import RefreshToken
 
     with simplejwt_settings({"AUDIENCE": "api"}, SESSTOK={**NO_AUTH_HASH, "REFRESH_BLACKLIST": "sesstok"}):
-        with frozen():
+        with frozen(AT):
             refresh = RefreshToken.for_user(user)
             refresh["name"] = "Alice"
             refresh["roles"] = ["a", "b"]
             theirs = {"refresh": str(refresh), "access": str(refresh.access_token)}
-        with frozen():
+        with frozen(AT):
             ours = refresh_tokens.issue_pair(user, claims={"name": "Alice", "roles": ["a", "b"]})
     assert ours == theirs
 
@@ -79,9 +84,9 @@ def test_sliding_token_is_byte_identical(user):
     from rest_framework_simplejwt.tokens import SlidingToken
 
     with simplejwt_settings({}, SESSTOK={**NO_AUTH_HASH, "REFRESH_BLACKLIST": "sesstok"}):
-        with frozen():
+        with frozen(AT):
             theirs = str(SlidingToken.for_user(user))
-        with frozen():
+        with frozen(AT):
             ours = refresh_tokens.issue_sliding(user)
     assert ours == theirs
     assert list(claims(ours)) == ["token_type", "exp", "iat", "jti", "refresh_exp", "user_id"]

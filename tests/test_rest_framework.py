@@ -19,6 +19,10 @@ from sesstok.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.usefixtures("drf_urls")
 
+# one frozen instant for the blocks a test compares (a fresh now per block
+# could straddle a second)
+AT = int(time.time()) + 0.25
+
 
 DRF_MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -458,9 +462,9 @@ def test_obtain_pair_view(api, user):
     user.is_active = True
     user.save()
     # (the same jti for both: only SimpleJWT records it in its tables)
-    with frozen(), override_settings(SESSTOK={"REFRESH_BLACKLIST": "sesstok"}):
+    with frozen(AT), override_settings(SESSTOK={"REFRESH_BLACKLIST": "sesstok"}):
         ours = post(api, "/api/token/", {"username": "alice", "password": "secret-password"})
-    with frozen():
+    with frozen(AT):
         theirs = post(api, "/sj/token/", {"username": "alice", "password": "secret-password"})
     assert ours[0] == theirs[0] == 200 and set(ours[1]) == set(theirs[1]) == {"refresh", "access"}
     strip = lambda raw: {k: v for k, v in pyjwt.decode(raw, options={"verify_signature": False}).items() if k != "sst_ah"}  # noqa: E731
