@@ -221,6 +221,19 @@ static PyMethodDef module_methods[] = {
     X(m_timestamp) \
     X(py_json) \
     X(json_keys) \
+    X(JwtKeyType) \
+    X(JwtApiType) \
+    X(JwsApiType) \
+    X(JwtEncoderType) \
+    X(JwtDecoderType) \
+    X(jwt_key_cache) \
+    X(jwt_names) \
+    X(jwt_alg_names) \
+    X(jwt_exc) \
+    X(jwt_py) \
+    X(py_datetime_type) \
+    X(py_timedelta_type) \
+    X(py_json_dumps) \
     /* end */
 
 static int
@@ -319,6 +332,7 @@ static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, sesstok_json_exec},
     {Py_mod_exec, sesstok_zlib_exec},
     {Py_mod_exec, sesstok_signer_exec},
+    {Py_mod_exec, sesstok_jwt_exec},
 #ifdef Py_mod_multiple_interpreters
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif

@@ -109,6 +109,21 @@ typedef struct {
     PyObject *str_salt_signer;    /* "django.core.signing.Signer" */
     PyObject *str_salt_ts;        /* "django.core.signing.TimestampSigner" */
 
+    /* JWT (jwt.c) */
+    PyTypeObject *JwtKeyType;
+    PyTypeObject *JwtApiType;       /* base of sesstok.jwt.PyJWT */
+    PyTypeObject *JwsApiType;       /* base of sesstok.jwt.PyJWS */
+    PyTypeObject *JwtEncoderType;
+    PyTypeObject *JwtDecoderType;
+    PyObject *jwt_key_cache;        /* key object -> JwtKey, bounded */
+    PyObject *jwt_names;            /* tuple of interned names (jwt.c N_*) */
+    PyObject *jwt_alg_names;        /* tuple of interned algorithm names */
+    PyObject *jwt_exc;              /* sesstok.exceptions classes, on first use */
+    PyObject *jwt_py;               /* sesstok.jwt, on first use (key loading) */
+    PyObject *py_datetime_type;     /* datetime.datetime, on first use */
+    PyObject *py_timedelta_type;    /* datetime.timedelta, on first use */
+    PyObject *py_json_dumps;        /* json.dumps, on first use */
+
     /* our signer method descriptors, to detect overrides in subclasses */
     PyObject *m_signature, *m_sign, *m_unsign, *m_ts_sign, *m_ts_unsign, *m_timestamp;
 } sesstok_state;
@@ -175,6 +190,7 @@ int sesstok_random_exec(PyObject *m);
 int sesstok_json_exec(PyObject *m);
 int sesstok_zlib_exec(PyObject *m);
 int sesstok_signer_exec(PyObject *m);
+int sesstok_jwt_exec(PyObject *m);
 
 /* ---- JSON (json.c) ------------------------------------------------------- */
 

@@ -24,6 +24,9 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
+# Django fixtures (db, clients, Redis): tests/_django_fixtures.py
+pytest_plugins = ["_django_fixtures"]
+
 
 def pytest_configure(config):
     if settings.configured:
@@ -39,11 +42,35 @@ def pytest_configure(config):
             "django.contrib.auth",
             "django.contrib.sessions",
             "django.contrib.messages",
+            "django.contrib.admin",
+            "rest_framework",
+            "rest_framework.authtoken",
+            "sesstok",
+        ],
+        ROOT_URLCONF="_urls",
+        TEMPLATES=[
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ]
+                },
+            }
         ],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-        MIDDLEWARE=[],
+        MIDDLEWARE=[
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "sesstok.middleware.TokenAuthenticationMiddleware",
+        ],
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     )
     django.setup()

@@ -1,0 +1,24 @@
+"""The Django application: ``INSTALLED_APPS += ["sesstok"]``.
+
+Registers the system checks, the signal receivers that keep revocation state
+(password change, login epoch stamp) and, if ``SESSTOK["ACCELERATE_DJANGO_SIGNING"]``
+is set, runs ``django.core.signing`` on the C core.
+"""
+
+from django.apps import AppConfig
+
+
+class SesstokConfig(AppConfig):
+    name = "sesstok"
+    label = "sesstok"
+    verbose_name = "sesstok"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks, receivers  # noqa: F401  registers
+        from .conf import sesstok_settings
+
+        if sesstok_settings.ACCELERATE_DJANGO_SIGNING:
+            from . import accelerate
+
+            accelerate.accelerate_django()

@@ -1,0 +1,320 @@
+"""System checks: misconfiguration fails at start-up, never as a 500 later.
+
+Registered by ``SesstokConfig.ready()``; they run with ``manage.py check``,
+``runserver``, ``migrate`` and the test runner. IDs are ``sesstok.E0xx``
+(errors) and ``sesstok.W0xx`` (warnings); silence one with
+``SILENCED_SYSTEM_CHECKS`` as usual.
+
+======  ==============================================================================
+E001    ``SESSTOK`` is not a dict, or has a key sesstok does not know (typo)
+E002    a ``SESSTOK`` value has the wrong type or range
+E003    ``TokenAuthenticationMiddleware`` is before ``AuthenticationMiddleware``
+E004    a JWT HMAC signing key shorter than the algorithm's hash (HS256: 32 bytes),
+        or an asymmetric algorithm without a verifying key
+E005    ``SESSTOK["REVOCATION_CACHE"]`` or ``SESSION_CACHE_ALIAS`` names no alias in CACHES
+E006    a denylist is on but ``REVOCATION_CACHE`` is None
+E007    (DEBUG off) the revocation cache can drop entries or is not shared by all
+        workers: LocMem, Dummy, File, Database, Memcached
+E008    (DEBUG off) sesstok's cache session engine on a process-local or
+        non-storing cache
+E009    (DEBUG off) insecure cookie flags: session cookie (with a sesstok engine) or
+        token cookie without Secure / HttpOnly, or SameSite=None
+E010    a sesstok session engine needs an app that is not installed
+E011    the token prefix would be mistaken for a JWT or a DRF key
+W001    the revocation cache backend is not one sesstok knows; make sure it is
+        shared and never evicts (Redis: maxmemory-policy noeviction)
+======  ==============================================================================
+"""
+
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.core import checks
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, sesstok_settings
+
+TAG = "sesstok"
+
+_AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+_TOKEN_MIDDLEWARE = "sesstok.middleware.TokenAuthenticationMiddleware"
+
+# cache backends that may drop an entry before its timeout, or that each
+# process has its own copy of (by class path, subclasses included)
+_UNSAFE_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "is process-local (each worker has its own)",
+    "django.core.cache.backends.dummy.DummyCache": "stores nothing",
+    "django.core.cache.backends.filebased.FileBasedCache": "culls entries at MAX_ENTRIES and is local to one machine",
+    "django.core.cache.backends.db.DatabaseCache": "culls entries at MAX_ENTRIES",
+    "django.core.cache.backends.memcached.BaseMemcachedCache": "evicts entries when full",
+}
+_LOCAL_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "is process-local (each worker has its own)",
+    "django.core.cache.backends.dummy.DummyCache": "stores nothing",
+}
+_SAFE_CACHES = ("django.core.cache.backends.redis.RedisCache",)
+
+_HMAC_MIN = {"HS256": 32, "HS384": 48, "HS512": 64}
+
+_TYPES = {
+    "TOKEN_PREFIX": str,
+    "TOKEN_BYTES": int,
+    "TOKEN_TTL": (int, float, timedelta, type(None)),
+    "TOKEN_MAX_PER_USER": (int, type(None)),
+    "TOKEN_LAST_USED_INTERVAL": (int, float, timedelta, type(None)),
+    "AUTH_HEADER_KEYWORDS": (list, tuple),
+    "TOKEN_COOKIE_NAME": (str, type(None)),
+    "TOKEN_COOKIE_SECURE": bool,
+    "TOKEN_COOKIE_HTTPONLY": bool,
+    "TOKEN_COOKIE_SAMESITE": (str, type(None)),
+    "TOKEN_QUERY_PARAM": (str, type(None)),
+    "API_PATH_PREFIXES": (list, tuple),
+    "REVOCATION_CACHE": (str, type(None)),
+    "REVOCATION_KEY_PREFIX": str,
+    "SESSION_DENYLIST": bool,
+    "JWT_DENYLIST": bool,
+    "JWT_REQUIRE_AUTH_HASH": bool,
+    "ACCELERATE_DJANGO_SIGNING": bool,
+}
+
+
+def _backend_class(alias):
+    config = settings.CACHES.get(alias)
+    if config is None:
+        return None
+    try:
+        return import_string(config.get("BACKEND", ""))
+    except ImportError:
+        return None
+
+
+def _classify(cls, table):
+    """The reason from table for cls (by class or a base class), else None."""
+    for path, reason in table.items():
+        try:
+            base = import_string(path)
+        except ImportError:  # pragma: no cover - a backend's optional client
+            continue
+        if issubclass(cls, base):
+            return reason
+    return None
+
+
+@checks.register(TAG)
+def check_settings(app_configs=None, **kwargs):
+    errors = []
+    user = getattr(settings, "SESSTOK", {})
+    if not isinstance(user, dict):
+        return [checks.Error("SESSTOK must be a dict.", id="sesstok.E001")]
+    for name in sorted(set(user) - set(DEFAULTS)):
+        errors.append(
+            checks.Error(
+                f"SESSTOK[{name!r}] is not a sesstok setting.",
+                hint="Check the spelling; the settings are listed in sesstok.conf.DEFAULTS.",
+                id="sesstok.E001",
+            )
+        )
+    for name, types in _TYPES.items():
+        value = getattr(sesstok_settings, name)
+        bad = not isinstance(value, types) or (types is int and isinstance(value, bool))
+        if bad:
+            errors.append(checks.Error(f"SESSTOK[{name!r}] has the wrong type: {value!r}.", id="sesstok.E002"))
+    if not errors:
+        if sesstok_settings.TOKEN_BYTES < 20:
+            errors.append(
+                checks.Error(
+                    "SESSTOK['TOKEN_BYTES'] must be at least 20 (160 random bits).", id="sesstok.E002"
+                )
+            )
+        cap = sesstok_settings.TOKEN_MAX_PER_USER
+        if cap is not None and cap < 1:
+            errors.append(checks.Error("SESSTOK['TOKEN_MAX_PER_USER'] must be at least 1.", id="sesstok.E002"))
+        if not all(isinstance(k, str) and k and k.isascii() and " " not in k for k in sesstok_settings.AUTH_HEADER_KEYWORDS):
+            errors.append(checks.Error("SESSTOK['AUTH_HEADER_KEYWORDS'] must be non-empty words.", id="sesstok.E002"))
+        if sesstok_settings.TOKEN_COOKIE_SAMESITE not in (None, "Lax", "Strict", "None"):
+            errors.append(
+                checks.Error("SESSTOK['TOKEN_COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.", id="sesstok.E002")
+            )
+    return errors
+
+
+@checks.register(TAG)
+def check_token_prefix(app_configs=None, **kwargs):
+    prefix = sesstok_settings.TOKEN_PREFIX
+    if not isinstance(prefix, str):
+        return []
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,10}_", prefix):
+        return [
+            checks.Error(
+                f"SESSTOK['TOKEN_PREFIX'] {prefix!r} must be 1-11 lowercase letters or digits and end in '_'.",
+                hint="The prefix tells a token from a JWT (no dots) and from a 40-hex DRF key (the '_').",
+                id="sesstok.E011",
+            )
+        ]
+    return []
+
+
+@checks.register(TAG)
+def check_middleware(app_configs=None, **kwargs):
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if _TOKEN_MIDDLEWARE in middleware and _AUTH_MIDDLEWARE in middleware:
+        if middleware.index(_TOKEN_MIDDLEWARE) < middleware.index(_AUTH_MIDDLEWARE):
+            return [
+                checks.Error(
+                    f"{_TOKEN_MIDDLEWARE} must come after {_AUTH_MIDDLEWARE} in MIDDLEWARE.",
+                    hint="Otherwise AuthenticationMiddleware replaces the token's user with the session's.",
+                    id="sesstok.E003",
+                )
+            ]
+    return []
+
+
+@checks.register(TAG)
+def check_jwt_key(app_configs=None, **kwargs):
+    algorithm = sesstok_settings.JWT_ALGORITHM
+    minimum = _HMAC_MIN.get(algorithm)
+    key = sesstok_settings.JWT_SIGNING_KEY
+    if minimum is None:
+        if isinstance(algorithm, str) and algorithm[:2] in ("RS", "PS", "ES", "Ed"):
+            if not sesstok_settings.JWT_VERIFYING_KEY:
+                return [
+                    checks.Error(
+                        f"JWT_ALGORITHM is {algorithm} but no verifying (public) key is set.",
+                        hint="Set SESSTOK['JWT_VERIFYING_KEY'] or SIMPLE_JWT['VERIFYING_KEY'].",
+                        id="sesstok.E004",
+                    )
+                ]
+        return []
+    if not isinstance(key, (str, bytes)):
+        return []
+    size = len(key.encode() if isinstance(key, str) else key)
+    if size < minimum:
+        return [
+            checks.Error(
+                f"The JWT signing key is {size} bytes; {algorithm} needs at least {minimum}.",
+                hint="Set SESSTOK['JWT_SIGNING_KEY'] (or SIMPLE_JWT['SIGNING_KEY'], or SECRET_KEY) to a longer random value.",
+                id="sesstok.E004",
+            )
+        ]
+    return []
+
+
+def _session_engine():
+    engine = getattr(settings, "SESSION_ENGINE", "")
+    return engine if engine.startswith("sesstok.sessions.backends.") else None
+
+
+@checks.register(TAG)
+def check_caches(app_configs=None, **kwargs):
+    errors = []
+    caches_setting = getattr(settings, "CACHES", {}) or {}
+    alias = sesstok_settings.REVOCATION_CACHE
+    if alias is not None and isinstance(alias, str):
+        cls = _backend_class(alias)
+        if alias not in caches_setting:
+            errors.append(
+                checks.Error(
+                    f"SESSTOK['REVOCATION_CACHE'] is {alias!r}, which is not in CACHES.",
+                    id="sesstok.E005",
+                )
+            )
+        elif cls is not None and not settings.DEBUG:
+            reason = _classify(cls, _UNSAFE_CACHES)
+            if reason is not None:
+                errors.append(
+                    checks.Error(
+                        f"The revocation cache {alias!r} ({cls.__name__}) {reason}: a revocation could be lost.",
+                        hint="Use django.core.cache.backends.redis.RedisCache with maxmemory-policy noeviction.",
+                        id="sesstok.E007",
+                    )
+                )
+            elif not any(issubclass(cls, import_string(p)) for p in _SAFE_CACHES):
+                errors.append(
+                    checks.Warning(
+                        f"The revocation cache {alias!r} uses {cls.__module__}.{cls.__qualname__}, which sesstok cannot vouch for.",
+                        hint="It must be shared by all workers and never evict (Redis: maxmemory-policy noeviction).",
+                        id="sesstok.W001",
+                    )
+                )
+    if alias is None and (sesstok_settings.SESSION_DENYLIST is True or sesstok_settings.JWT_DENYLIST is True):
+        errors.append(
+            checks.Error(
+                "A denylist is on (SESSION_DENYLIST or JWT_DENYLIST) but SESSTOK['REVOCATION_CACHE'] is None.",
+                hint="Name a Redis alias from CACHES in SESSTOK['REVOCATION_CACHE'].",
+                id="sesstok.E006",
+            )
+        )
+    engine = _session_engine()
+    if engine in ("sesstok.sessions.backends.cache", "sesstok.sessions.backends.cached_db"):
+        session_alias = getattr(settings, "SESSION_CACHE_ALIAS", "default")
+        if session_alias not in caches_setting:
+            errors.append(
+                checks.Error(
+                    f"SESSION_CACHE_ALIAS is {session_alias!r}, which is not in CACHES.",
+                    id="sesstok.E005",
+                )
+            )
+        else:
+            cls = _backend_class(session_alias)
+            reason = cls is not None and _classify(cls, _LOCAL_CACHES)
+            if reason and (not settings.DEBUG or cls.__name__ == "DummyCache"):
+                errors.append(
+                    checks.Error(
+                        f"The session cache {session_alias!r} ({cls.__name__}) {reason}; sessions would not be shared.",
+                        hint="Use a shared cache such as Redis for SESSION_CACHE_ALIAS.",
+                        id="sesstok.E008",
+                    )
+                )
+    return errors
+
+
+@checks.register(TAG, checks.Tags.security)
+def check_cookies(app_configs=None, **kwargs):
+    if settings.DEBUG:
+        return []
+    errors = []
+    if _session_engine():
+        if not settings.SESSION_COOKIE_SECURE:
+            errors.append(_cookie_error("SESSION_COOKIE_SECURE is False", "session cookie"))
+        if not settings.SESSION_COOKIE_HTTPONLY:
+            errors.append(_cookie_error("SESSION_COOKIE_HTTPONLY is False", "session cookie"))
+        if settings.SESSION_COOKIE_SAMESITE == "None" and not settings.SESSION_COOKIE_SECURE:
+            errors.append(_cookie_error("SESSION_COOKIE_SAMESITE is 'None'", "session cookie"))
+    if sesstok_settings.TOKEN_COOKIE_NAME:
+        if sesstok_settings.TOKEN_COOKIE_SECURE is not True:
+            errors.append(_cookie_error("SESSTOK['TOKEN_COOKIE_SECURE'] is False", "token cookie"))
+        if sesstok_settings.TOKEN_COOKIE_HTTPONLY is not True:
+            errors.append(_cookie_error("SESSTOK['TOKEN_COOKIE_HTTPONLY'] is False", "token cookie"))
+        if sesstok_settings.TOKEN_COOKIE_SAMESITE in (None, "None"):
+            errors.append(_cookie_error("SESSTOK['TOKEN_COOKIE_SAMESITE'] is not 'Lax' or 'Strict'", "token cookie"))
+    return errors
+
+
+def _cookie_error(what, cookie):
+    return checks.Error(
+        f"{what} while DEBUG is off: the {cookie} is exposed.",
+        hint="Secure keeps it off plain HTTP, HttpOnly away from scripts, SameSite off cross-site requests.",
+        id="sesstok.E009",
+    )
+
+
+@checks.register(TAG)
+def check_apps(app_configs=None, **kwargs):
+    errors = []
+    engine = _session_engine()
+    if engine in ("sesstok.sessions.backends.db", "sesstok.sessions.backends.cached_db"):
+        if not apps.is_installed("django.contrib.sessions"):
+            errors.append(
+                checks.Error(
+                    f"SESSION_ENGINE {engine!r} stores sessions in django.contrib.sessions' table.",
+                    hint="Add 'django.contrib.sessions' to INSTALLED_APPS.",
+                    id="sesstok.E010",
+                )
+            )
+    for app in ("django.contrib.auth", "django.contrib.contenttypes"):
+        if not apps.is_installed(app):
+            errors.append(checks.Error(f"sesstok needs {app!r} in INSTALLED_APPS.", id="sesstok.E010"))
+    return errors

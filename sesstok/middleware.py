@@ -1,0 +1,276 @@
+"""Token authentication middleware (WSGI and ASGI)::
+
+    MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "sesstok.middleware.TokenAuthenticationMiddleware",   # after auth's
+        ...
+    ]
+
+Credentials, first found wins:
+
+1. ``Authorization: Token <opaque token>`` or ``Authorization: Bearer <token>``
+   (``SESSTOK["AUTH_HEADER_KEYWORDS"]``). Under ``Bearer`` the token's shape
+   says what it is: three base64url segments are a JWT; the
+   ``SESSTOK["TOKEN_PREFIX"]`` or 40 hex digits (an imported DRF key) an
+   opaque token. Other schemes (``Basic`` ...) are left alone.
+2. The cookie ``SESSTOK["TOKEN_COOKIE_NAME"]`` (off by default). Like a
+   session cookie it is sent by the browser on its own, so unsafe methods
+   (POST, PUT, PATCH, DELETE) must pass Django's CSRF check, whether or not
+   the view is ``csrf_exempt`` (as DRF's ``SessionAuthentication`` does).
+3. The query parameter ``SESSTOK["TOKEN_QUERY_PARAM"]`` (off by default:
+   URLs end up in logs and Referer headers).
+
+A request whose credential is in the ``Authorization`` header is exempt from
+Django's CSRF check: browsers never send that header on their own and a
+cross-site page cannot add it, so it cannot be forged (DRF's token
+authentication works the same way). Cookie and query-parameter credentials
+get no such exemption.
+
+With a credential, ``request.user`` becomes lazy (nothing is read until it is
+used) and ``request.auser()`` its async twin; without one, whatever an
+earlier middleware set is kept. Under ``SESSTOK["API_PATH_PREFIXES"]``
+(``/api/``) a credential is checked at once and a bad one answered with::
+
+    HTTP 401  {"detail": "Invalid token.", "code": "invalid_token"}
+
+Codes: ``malformed_token``, ``invalid_token`` (unknown, revoked, tampered,
+user inactive or password changed), ``token_expired``, ``csrf_failed``
+(403) and ``revocation_unavailable`` (503). Elsewhere a bad credential makes
+the request anonymous.
+"""
+
+from functools import partial
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.contrib.auth.models import AnonymousUser
+from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware, _get_failure_view
+from django.utils.functional import SimpleLazyObject
+
+from . import tokens
+from .backends import TokenBackend
+from .conf import sesstok_settings
+from .tokens import AuthenticationError
+
+__all__ = ["TokenAuthenticationMiddleware", "Credential"]
+
+HEADER = "header"
+COOKIE = "cookie"
+QUERY = "query"
+
+_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
+
+
+class Credential:
+    """What the request presented: ``raw`` token, ``kind`` (tokens.OPAQUE,
+    tokens.DRF, tokens.JWT), ``transport`` ("header", "cookie", "query") and,
+    once checked, the ``token`` it matched (an AuthToken or a JWT payload)."""
+
+    __slots__ = ("raw", "kind", "transport", "keyword", "token")
+
+    def __init__(self, raw, kind, transport, keyword="Bearer"):
+        self.raw = raw
+        self.kind = kind
+        self.transport = transport
+        self.keyword = keyword
+        self.token = None
+
+    def __repr__(self):
+        return f"<Credential {self.kind} from {self.transport}>"
+
+
+def _malformed(transport, keyword="Bearer"):
+    error = tokens.malformed()
+    error.transport = transport
+    error.keyword = keyword
+    return error
+
+
+def read_credential(request):
+    """The request's Credential, None if it presents none, or raise
+    AuthenticationError("malformed_token")."""
+    header = request.META.get("HTTP_AUTHORIZATION")
+    if header:
+        scheme, _, rest = header.partition(" ")
+        keywords = {k.lower(): k for k in sesstok_settings.AUTH_HEADER_KEYWORDS}
+        keyword = keywords.get(scheme.lower())
+        if keyword is not None:
+            parts = rest.split()
+            if len(parts) != 1 or rest != parts[0]:
+                raise _malformed(HEADER, keyword)
+            raw = parts[0]
+            kind = tokens.shape(raw)
+            if kind is None or (kind == tokens.JWT and keyword.lower() == "token"):
+                raise _malformed(HEADER, keyword)
+            return Credential(raw, kind, HEADER, keyword)
+    for transport, name, source in (
+        (COOKIE, sesstok_settings.TOKEN_COOKIE_NAME, request.COOKIES),
+        (QUERY, sesstok_settings.TOKEN_QUERY_PARAM, None),
+    ):
+        if not name:
+            continue
+        raw = (source if source is not None else request.GET).get(name)
+        if raw is None or raw == "":
+            continue
+        kind = tokens.shape(raw)
+        if kind is None:
+            raise _malformed(transport)
+        return Credential(raw, kind, transport)
+    return None
+
+
+class _CSRFCheck(CsrfViewMiddleware):
+    # report the reason instead of rendering the failure view (as DRF does)
+    def _reject(self, request, reason):
+        return reason
+
+
+def csrf_failure_reason(request):
+    """Django's CSRF check for a request authenticated by a cookie: None if
+    it passes, else the reason. csrf_exempt does not apply (the view is not
+    known yet, and cookie auth must not be exempt)."""
+    check = _CSRFCheck(lambda request: None)
+    check.process_request(request)
+    return check.process_view(request, None, (), {})
+
+
+class TokenAuthenticationMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+        self.backend = TokenBackend()
+
+    # -- checking ----------------------------------------------------------------
+
+    def _allowed(self, user):
+        if not self.backend.user_can_authenticate(user):
+            raise tokens.invalid("User inactive or deleted.")
+        return user
+
+    def authenticate(self, credential):
+        """The user for a credential, or raise AuthenticationError."""
+        if credential.kind == tokens.JWT:
+            from .access_tokens import authenticate_access_token
+
+            user, credential.token = authenticate_access_token(credential.raw)
+        else:
+            user, credential.token = tokens.authenticate_token(credential.raw)
+        return self._allowed(user)
+
+    async def aauthenticate(self, credential):
+        if credential.kind == tokens.JWT:
+            from .access_tokens import aauthenticate_access_token
+
+            user, credential.token = await aauthenticate_access_token(credential.raw)
+        else:
+            user, credential.token = await tokens.aauthenticate_token(credential.raw)
+        return self._allowed(user)
+
+    def _user_or_anonymous(self, request, credential):
+        if not hasattr(request, "_sesstok_user"):
+            try:
+                request._sesstok_user = self.authenticate(credential)
+            except AuthenticationError:
+                request._sesstok_user = AnonymousUser()
+        return request._sesstok_user
+
+    async def _auser_or_anonymous(self, request, credential):
+        if not hasattr(request, "_sesstok_user"):
+            try:
+                request._sesstok_user = await self.aauthenticate(credential)
+            except AuthenticationError:
+                request._sesstok_user = AnonymousUser()
+        return request._sesstok_user
+
+    # -- responses ---------------------------------------------------------------
+
+    @staticmethod
+    def is_api(request):
+        return request.path_info.startswith(tuple(sesstok_settings.API_PATH_PREFIXES))
+
+    @staticmethod
+    def error_response(error, keyword="Bearer"):
+        response = JsonResponse({"detail": str(error.message), "code": error.code}, status=error.status)
+        if error.status == 401:
+            response["WWW-Authenticate"] = f'{keyword} realm="api", error="invalid_token"'
+        return response
+
+    def csrf_response(self, request, reason):
+        if self.is_api(request):
+            return JsonResponse({"detail": f"CSRF Failed: {reason}", "code": "csrf_failed"}, status=403)
+        return _get_failure_view()(request, reason=reason)
+
+    # -- the request -------------------------------------------------------------
+
+    def _start(self, request):
+        """(credential, early response)."""
+        try:
+            credential = read_credential(request)
+        except AuthenticationError as e:
+            if self.is_api(request):
+                return None, self.error_response(e, getattr(e, "keyword", "Bearer"))
+            request.user = AnonymousUser()
+            request.auser = _anonymous
+            return None, None
+        if credential is None:
+            return None, None
+        if credential.transport == COOKIE and request.method not in _SAFE_METHODS:
+            reason = csrf_failure_reason(request)
+            if reason is not None:
+                return None, self.csrf_response(request, reason)
+        elif credential.transport == HEADER:
+            # A browser never attaches Authorization: Token/Bearer by itself and
+            # a cross-site page cannot add it without a CORS preflight, so a
+            # request that carries one is not a forged one (as DRF's token auth).
+            request._dont_enforce_csrf_checks = True
+        request.sesstok_credential = credential
+        return credential, None
+
+    def __call__(self, request):
+        if self.async_mode:
+            return self.__acall__(request)
+        credential, response = self._start(request)
+        if response is not None:
+            return response
+        if credential is not None:
+            if self.is_api(request):
+                try:
+                    request._sesstok_user = self.authenticate(credential)
+                except AuthenticationError as e:
+                    return self.error_response(e, credential.keyword)
+            request.user = SimpleLazyObject(partial(self._user_or_anonymous, request, credential))
+            request.auser = partial(self._auser_or_anonymous, request, credential)
+        elif not hasattr(request, "user"):  # used without AuthenticationMiddleware
+            request.user = AnonymousUser()
+            request.auser = _anonymous
+        return self.get_response(request)
+
+    async def __acall__(self, request):
+        credential, response = self._start(request)
+        if response is not None:
+            return response
+        if credential is not None:
+            if self.is_api(request):
+                try:
+                    request._sesstok_user = await self.aauthenticate(credential)
+                except AuthenticationError as e:
+                    return self.error_response(e, credential.keyword)
+            request.user = SimpleLazyObject(partial(self._user_or_anonymous, request, credential))
+            request.auser = partial(self._auser_or_anonymous, request, credential)
+        elif not hasattr(request, "user"):
+            request.user = AnonymousUser()
+            request.auser = _anonymous
+        return await self.get_response(request)
+
+
+async def _anonymous():
+    return AnonymousUser()
+

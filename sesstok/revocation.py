@@ -1,0 +1,331 @@
+"""Revocation state: denylists and the per-user logout epoch.
+
+Everything here lives in the cache alias named by ``SESSTOK["REVOCATION_CACHE"]``
+(``None``, the default, switches the denylists off)::
+
+    CACHES = {
+        "default": {...},
+        "revocation": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/1",   # maxmemory-policy noeviction
+        },
+    }
+    SESSTOK = {
+        "REVOCATION_CACHE": "revocation",
+        "SESSION_DENYLIST": True,   # signed-cookie sessions become revocable
+        "JWT_DENYLIST": True,       # access tokens: jti denylist + logout-everywhere
+    }
+
+The store must be shared by every worker and must never drop an entry
+before it expires: Redis with ``maxmemory-policy noeviction`` (the
+``volatile-*`` policies evict exactly these expiring keys). A system check
+refuses anything else when ``DEBUG`` is off.
+
+- Denylist entries expire with what they revoke (the cookie's or the access
+  token's remaining lifetime), so the store never needs cleaning.
+- The per-user epoch (how many times the user logged out everywhere, and
+  when) lives in the database (``sesstok.models.UserEpoch``) with a copy in
+  the store that has no timeout; a missing copy (a Redis restart) is filled
+  from the database with ``add`` so a racing bump always wins.
+- Every check reads the store exactly once (one ``get_many``, a single
+  ``MGET`` on Redis). Nothing is cached in-process, so a revocation is seen by
+  every worker on its next request.
+- If the store cannot be read, the check raises :class:`RevocationUnavailable`:
+  a revocation is never silently skipped.
+"""
+
+import math
+import time
+
+from asgiref.sync import sync_to_async
+from django.core.cache import caches
+from django.db import transaction
+
+from . import _core
+from .conf import sesstok_settings
+from .tokens import RevocationUnavailable
+
+__all__ = [
+    "RevocationUnavailable",
+    "store",
+    "session_denylist_enabled",
+    "jwt_denylist_enabled",
+    "deny",
+    "get_epoch",
+    "bump_epoch",
+    "logout_everywhere",
+    "alogout_everywhere",
+    "logout",
+    "alogout",
+    "check",
+    "acheck",
+    "EPOCH_SESSION_KEY",
+]
+
+# session key holding the user's epoch at login (set by sesstok.receivers)
+EPOCH_SESSION_KEY = "_sesstok_epoch"
+
+
+def store():
+    """The revocation cache, or None when REVOCATION_CACHE is None."""
+    alias = sesstok_settings.REVOCATION_CACHE
+    return None if alias is None else caches[alias]
+
+
+_flags = {}
+
+
+@sesstok_settings.on_change
+def _forget():
+    _flags.clear()
+
+
+def session_denylist_enabled():
+    """SESSION_DENYLIST is on and there is a store (computed once per settings change)."""
+    try:
+        return _flags["session"]
+    except KeyError:
+        value = _flags["session"] = (
+            sesstok_settings.REVOCATION_CACHE is not None and bool(sesstok_settings.SESSION_DENYLIST)
+        )
+        return value
+
+
+def jwt_denylist_enabled():
+    try:
+        return _flags["jwt"]
+    except KeyError:
+        value = _flags["jwt"] = sesstok_settings.REVOCATION_CACHE is not None and bool(sesstok_settings.JWT_DENYLIST)
+        return value
+
+
+# ---- keys -------------------------------------------------------------------------
+
+
+def _key(kind, value):
+    return f"{sesstok_settings.REVOCATION_KEY_PREFIX}{kind}:{value}"
+
+
+def session_id_key(sid):
+    return _key("s", sid)
+
+
+def cookie_key(cookie_value):
+    """Denylist key of a signed cookie that carries no session id (one that
+    Django wrote): the SHA-256 of its value."""
+    return _key("c", _core.b64url_encode(_core.digest("sha256", cookie_value.encode())).decode())
+
+
+def jti_key(jti):
+    return _key("j", jti)
+
+
+def epoch_key(user_pk):
+    return _key("e", user_pk)
+
+
+# ---- writing ----------------------------------------------------------------------
+
+
+def deny(key, ttl):
+    """Put key on the denylist for ttl seconds (rounded up). Does nothing when
+    ttl has already run out; raises if the store refuses."""
+    if ttl is None or ttl <= 0:
+        return False
+    s = store()
+    if s is None:
+        return False
+    s.set(key, 1, timeout=math.ceil(ttl))
+    return True
+
+
+async def adeny(key, ttl):
+    if ttl is None or ttl <= 0:
+        return False
+    s = store()
+    if s is None:
+        return False
+    await s.aset(key, 1, timeout=math.ceil(ttl))
+    return True
+
+
+def _encode_epoch(epoch, changed_at):
+    return f"{epoch}:{changed_at!r}"
+
+
+def _decode_epoch(value):
+    epoch, _, changed_at = str(value).partition(":")
+    return int(epoch), float(changed_at or 0)
+
+
+def _db_epoch(user_pk):
+    from .models import UserEpoch
+
+    row = UserEpoch.objects.filter(user_id=user_pk).values_list("epoch", "changed_at").first()
+    return row or (0, 0.0)
+
+
+async def _adb_epoch(user_pk):
+    from .models import UserEpoch
+
+    row = await UserEpoch.objects.filter(user_id=user_pk).values_list("epoch", "changed_at").afirst()
+    return row or (0, 0.0)
+
+
+def get_epoch(user_pk):
+    """(epoch, changed_at) of a user: the store's copy, else the database's."""
+    s = store()
+    if s is not None:
+        value = s.get(epoch_key(user_pk))
+        if value is not None:
+            return _decode_epoch(value)
+    return _fill(s, user_pk)
+
+
+def _fill(s, user_pk):
+    value = _db_epoch(user_pk)
+    if s is not None:
+        s.add(epoch_key(user_pk), _encode_epoch(*value), timeout=None)
+    return value
+
+
+async def _afill(s, user_pk):
+    value = await _adb_epoch(user_pk)
+    if s is not None:
+        await s.aadd(epoch_key(user_pk), _encode_epoch(*value), timeout=None)
+    return value
+
+
+def bump_epoch(user):
+    """Invalidate every session and access token the user holds (see
+    :func:`logout_everywhere`). Return the new epoch."""
+    from .models import UserEpoch
+
+    with transaction.atomic():
+        row, _ = UserEpoch.objects.select_for_update().get_or_create(user_id=user.pk)
+        row.epoch += 1
+        row.changed_at = time.time()
+        row.save(update_fields=["epoch", "changed_at"])
+    s = store()
+    if s is not None:
+        s.set(epoch_key(user.pk), _encode_epoch(row.epoch, row.changed_at), timeout=None)
+    return row.epoch
+
+
+def logout_everywhere(user, *, tokens=True):
+    """Log user out of every session and access token, everywhere.
+
+    Bumps the per-user epoch (sessions loaded by sesstok's engines with
+    ``SESSION_DENYLIST`` and JWTs checked with ``JWT_DENYLIST`` are refused
+    from the next request) and, unless ``tokens=False``, deletes the user's
+    opaque API tokens."""
+    epoch = bump_epoch(user)
+    if tokens:
+        from .tokens import revoke_user_tokens
+
+        revoke_user_tokens(user)
+    return epoch
+
+
+alogout_everywhere = sync_to_async(logout_everywhere)
+
+
+def logout(request):
+    """Log out what authenticated this request: the API token or access
+    token it presented (deleted, or its jti denied until it expires), else
+    the session (``django.contrib.auth.logout``: the session is flushed, and
+    a sesstok signed cookie denied with SESSION_DENYLIST). Returns what was
+    revoked: "token", "jwt" or "session"."""
+    credential = getattr(request, "sesstok_credential", None)
+    if credential is not None:
+        from . import tokens
+
+        if credential.kind == tokens.JWT:
+            from .access_tokens import revoke_access_token
+
+            revoke_access_token(credential.token if isinstance(credential.token, dict) else credential.raw)
+            kind = "jwt"
+        else:
+            tokens.revoke_token(credential.raw)
+            kind = "token"
+        from django.contrib.auth.models import AnonymousUser
+
+        request.user = AnonymousUser()
+        return kind
+    from django.contrib.auth import logout as django_logout
+
+    django_logout(request)
+    return "session"
+
+
+async def alogout(request):
+    """Async :func:`logout`."""
+    credential = getattr(request, "sesstok_credential", None)
+    if credential is None:
+        from django.contrib.auth import alogout as django_alogout
+
+        await django_alogout(request)
+        return "session"
+    return await sync_to_async(logout)(request)
+
+
+# ---- checking ---------------------------------------------------------------------
+
+
+def _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled):
+    for key in deny_keys:
+        if key in values:
+            return True
+    if ekey is None:
+        return False
+    current = values.get(ekey)
+    current = _decode_epoch(current) if current is not None else filled
+    if epoch is not None:
+        return epoch != current[0]
+    # no epoch recorded (a token from elsewhere): compare times
+    return issued_at is not None and current[1] > 0 and issued_at < current[1]
+
+
+def check(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
+    """Whether something is revoked: one of deny_keys is on the denylist, or
+    user_pk logged out everywhere since (``epoch`` differs from the user's,
+    or, with no epoch, ``issued_at`` is before the last bump). One read of
+    the store. Raises RevocationUnavailable if that read fails."""
+    s = store()
+    if s is None:
+        return False
+    keys = list(deny_keys)
+    ekey = None if user_pk is None else epoch_key(user_pk)
+    if ekey is not None:
+        keys.append(ekey)
+    if not keys:
+        return False
+    try:
+        values = s.get_many(keys)
+        filled = None
+        if ekey is not None and ekey not in values:
+            filled = _fill(s, user_pk)
+    except Exception as e:  # the cache backend's connection errors
+        raise RevocationUnavailable() from e
+    return _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled)
+
+
+async def acheck(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
+    """Async :func:`check`."""
+    s = store()
+    if s is None:
+        return False
+    keys = list(deny_keys)
+    ekey = None if user_pk is None else epoch_key(user_pk)
+    if ekey is not None:
+        keys.append(ekey)
+    if not keys:
+        return False
+    try:
+        values = await s.aget_many(keys)
+        filled = None
+        if ekey is not None and ekey not in values:
+            filled = await _afill(s, user_pk)
+    except Exception as e:
+        raise RevocationUnavailable() from e
+    return _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled)

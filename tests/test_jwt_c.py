@@ -1,0 +1,256 @@
+"""C-facing tests of the JWT core: arbitrary bytes never crash the decoder
+(Hypothesis, also run under ASan/UBSan in CI), mutated tokens end in the
+documented exceptions, the ECDSA conversions, reference leaks, threads, and
+module re-import."""
+
+import gc
+import json
+import subprocess
+import sys
+import threading
+import tracemalloc
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sesstok import _core, jwt
+from sesstok.exceptions import DecodeError, InvalidKeyError, PyJWTError
+
+from _jwt_helpers import ALL, FUTURE, HMAC, SECRET, b64, forge, signing_key, verifying_key
+
+pytestmark = pytest.mark.sanitizer
+
+TOKENS = {alg: jwt.encode({"sub": "x", "exp": FUTURE}, signing_key(alg), algorithm=alg) for alg in ALL}
+DECODERS = {alg: jwt.Decoder(verifying_key(alg), [alg]) for alg in ALL}
+
+
+def _decode_everywhere(token):
+    """Every decoding entry point; each must return or raise a PyJWTError."""
+    for call in (
+        lambda: jwt.decode(token, SECRET, algorithms=["HS256"]),
+        lambda: jwt.decode_complete(token, verifying_key("ES256"), algorithms=["ES256", "HS256"]),
+        lambda: jwt.get_unverified_header(token),
+        lambda: jwt.decode(token, options={"verify_signature": False}),
+        lambda: jwt.PyJWS().decode(token, verifying_key("EdDSA"), algorithms=["EdDSA"]),
+        lambda: DECODERS["RS256"].decode(token),
+        lambda: DECODERS["HS512"].decode_jws(token),
+    ):
+        try:
+            call()
+        except PyJWTError:
+            pass
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=600) | st.text(max_size=300))
+def test_arbitrary_input_never_crashes(data):
+    _decode_everywhere(data)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    alg=st.sampled_from(ALL),
+    pos=st.integers(min_value=0, max_value=2000),
+    byte=st.integers(min_value=0, max_value=255),
+    mode=st.sampled_from(["replace", "insert", "delete", "truncate"]),
+)
+def test_mutated_tokens_are_refused_cleanly(alg, pos, byte, mode):
+    token = TOKENS[alg].encode()
+    pos %= len(token)
+    if mode == "replace":
+        mutated = token[:pos] + bytes([byte]) + token[pos + 1 :]
+    elif mode == "insert":
+        mutated = token[:pos] + bytes([byte]) + token[pos:]
+    elif mode == "delete":
+        mutated = token[:pos] + token[pos + 1 :]
+    else:
+        mutated = token[:pos]
+    if mutated == token:
+        return
+    with pytest.raises(PyJWTError):
+        DECODERS[alg].decode(mutated)
+    _decode_everywhere(mutated)
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=200), st.sampled_from([32, 48, 66]))
+def test_ecdsa_der_parser_is_canonical(data, coord):
+    try:
+        raw = _core.ecdsa_der_to_raw(data, coord)
+    except ValueError:
+        return
+    assert len(raw) == 2 * coord
+    assert _core.ecdsa_raw_to_der(raw) == data
+
+
+@settings(max_examples=200)
+@given(st.sampled_from([32, 48, 66]).flatmap(lambda n: st.binary(min_size=2 * n, max_size=2 * n)))
+def test_ecdsa_raw_der_round_trip(raw):
+    der = _core.ecdsa_raw_to_der(raw)
+    assert _core.ecdsa_der_to_raw(der, len(raw) // 2) == raw
+
+
+def test_ecdsa_der_matches_cryptography():
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    for r, s, n in [(1, 1, 32), (2**255, 5, 32), (0x80, 0x7F, 48), (2**520, 2**519 + 3, 66)]:
+        raw = r.to_bytes(n, "big") + s.to_bytes(n, "big")
+        assert _core.ecdsa_raw_to_der(raw) == encode_dss_signature(r, s)
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_key_loader_never_crashes(data):
+    for loader in (jwt.JwtKey.load, lambda d: jwt.prepare_key(d, "HS256")):
+        try:
+            loader(data)
+        except (InvalidKeyError, ValueError):
+            pass
+
+
+def test_header_json_limits_in_c():
+    deep = b'{"alg":"HS256","x":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    with pytest.raises(DecodeError, match="nesting"):
+        jwt.decode(forge(deep, {}), SECRET, algorithms=["HS256"],
+                   options={"max_token_length": 100000})
+
+
+# ---- reference leaks, threads, re-import -----------------------------------------------------
+
+
+def _leak_loop(fn, rounds=3, n=300):
+    fn()
+    sizes = []
+    for _ in range(rounds):
+        gc.collect()
+        tracemalloc.start()
+        for _ in range(n):
+            fn()
+        gc.collect()
+        sizes.append(tracemalloc.get_traced_memory()[0])
+        tracemalloc.stop()
+    return sizes
+
+
+def _calls():
+    hs = TOKENS["HS256"]
+    es = TOKENS["ES256"]
+    bad = forge({"alg": "HS256", "crit": ["x"]}, {"a": 1})
+    enc = jwt.Encoder(SECRET, "HS256", headers={"kid": "k"})
+
+    def ok():
+        jwt.encode({"sub": "x", "exp": FUTURE, "l": [1, 2.5, None]}, SECRET)
+        jwt.decode(hs, SECRET, algorithms=["HS256"])
+        jwt.decode_complete(es, verifying_key("ES256"), algorithms=["ES256"])
+        DECODERS["HS256"].decode(hs)
+        enc.encode({"a": "é"})
+
+    def errors():
+        for call in (
+            lambda: jwt.decode(hs, "x" * 32, algorithms=["HS256"]),
+            lambda: jwt.decode(bad, SECRET, algorithms=["HS256"]),
+            lambda: jwt.decode(hs + "x", SECRET, algorithms=["HS256"]),
+            lambda: jwt.decode(forge({"alg": "HS256"}, b'{"a":1,"a":2}'), SECRET, algorithms=["HS256"]),
+            lambda: jwt.decode(forge({"alg": "HS256"}, {"exp": 1}), SECRET, algorithms=["HS256"]),
+            lambda: jwt.decode(forge({"alg": "HS256"}, {"aud": "a"}), SECRET, algorithms=["HS256"]),
+            lambda: jwt.encode({}, "short"),
+            lambda: jwt.decode(es, SECRET, algorithms=["ES256"]),
+        ):
+            try:
+                call()
+            except PyJWTError:
+                pass
+
+    return ok, errors
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_no_reference_leaks(which):
+    fn = _calls()[which]
+    sizes = _leak_loop(fn)
+    assert sizes[-1] <= sizes[0] + 4096, sizes
+
+
+def test_refcounts_of_arguments_unchanged():
+    token = TOKENS["HS256"]
+    key = "k" * 40 + "refcount"
+    algorithms = ["HS256"]
+    jwt.decode(jwt.encode({"a": 1}, key), key, algorithms=algorithms)
+    before = (sys.getrefcount(token), sys.getrefcount(algorithms))
+    for _ in range(1000):
+        try:
+            jwt.decode(token, key, algorithms=algorithms)
+        except PyJWTError:
+            pass
+    assert (sys.getrefcount(token), sys.getrefcount(algorithms)) == before
+
+
+def test_threads():
+    errors = []
+    enc = jwt.Encoder(signing_key("EdDSA"), "EdDSA")
+
+    def work(i):
+        try:
+            for j in range(200):
+                claims = {"i": i, "j": j, "exp": FUTURE}
+                for alg in HMAC:
+                    t = jwt.encode(claims, SECRET, algorithm=alg)
+                    assert jwt.decode(t, SECRET, algorithms=[alg]) == claims
+                t = enc.encode(claims)
+                assert DECODERS["EdDSA"].decode(t) == claims
+                assert jwt.decode(t, verifying_key("EdDSA"), algorithms=["EdDSA"]) == claims
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_reimport_in_subprocess():
+    code = (
+        "import sys, importlib\n"
+        "from sesstok import jwt\n"
+        "t = jwt.encode({'a': 1}, 's' * 32)\n"
+        "del sys.modules['sesstok.jwt'], sys.modules['sesstok._core'], sys.modules['sesstok.exceptions']\n"
+        "import sesstok\n"
+        "del sesstok._core, sesstok.jwt, sesstok.exceptions\n"
+        "from sesstok import jwt as jwt2\n"
+        "assert jwt2 is not jwt\n"
+        "assert jwt2.decode(t, 's' * 32, algorithms=['HS256']) == {'a': 1}\n"
+        "try:\n"
+        "    jwt2.decode(t + 'x', 's' * 32, algorithms=['HS256'])\n"
+        "except jwt2.InvalidSignatureError:\n"
+        "    pass\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_imports_without_django_or_pyjwt():
+    code = (
+        "import sys\n"
+        "sys.modules['django'] = None\n"
+        "sys.modules['jwt'] = None\n"
+        "from sesstok import jwt\n"
+        "assert jwt.decode(jwt.encode({'a': 1}, 's' * 32), 's' * 32, algorithms=['HS256']) == {'a': 1}\n"
+        "assert 'cryptography' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_json_header_cache_free_paths():
+    # headers decoded by C are fresh objects: mutating one does not affect the next decode
+    full = jwt.decode_complete(TOKENS["HS256"], SECRET, algorithms=["HS256"])
+    full["header"]["alg"] = "none"
+    again = jwt.decode_complete(TOKENS["HS256"], SECRET, algorithms=["HS256"])
+    assert again["header"]["alg"] == "HS256"
+    assert json.loads(_core.b64url_decode(TOKENS["HS256"].split(".")[0])) == again["header"]
+    assert b64(b"x") == "eA"
