@@ -107,11 +107,4 @@ def store_note(alias="revocation"):
     return "Redis, Django's RedisCache" if alias == "revocation" else "Redis, sesstok.cache.RedisCache"
 
 
-def jwt_module_note():
-    """'' when sesstok.jwt is the real C-backed module, else a warning note."""
-    import importlib.util
-
-    return "" if importlib.util.find_spec("sesstok.jwt") else "sesstok.jwt missing: PyJWT STAND-IN"
-
-
 urlpatterns = []

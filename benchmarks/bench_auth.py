@@ -40,16 +40,6 @@ from sesstok.middleware import TokenAuthenticationMiddleware  # noqa: E402
 from sesstok.models import AuthToken  # noqa: E402
 from sesstok.tokens import create_token  # noqa: E402
 
-JWT_NOTE = _stack.jwt_module_note()
-if JWT_NOTE:
-    # STAND-IN: sesstok.jwt has not landed on this branch; PyJWT plays its
-    # part so the rest of the path can be measured. The JWT ratios below are
-    # then NOT sesstok.jwt's and are labelled so.
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-    import _jwt_standin  # noqa: E402
-
-    sys.modules["sesstok.jwt"], sys.modules["sesstok.exceptions"] = _jwt_standin.modules()
-
 from sesstok import access_tokens, revocation  # noqa: E402
 
 USER = get_user_model().objects.create_user("bench", password="x")
@@ -95,23 +85,22 @@ def cases():
     with _stack.revocation_on()():
         raw_on = access_tokens.issue_access_token(USER)
         revocation.get_epoch(USER.pk)  # the store holds the epoch copy
-    jwt_note = f"; {JWT_NOTE}" if JWT_NOTE else ""
     yield Case("opaque token: DRF TokenAuthentication vs middleware", drf_token(), middleware(f"Token {SST_TOKEN}"),
                note="SQLite in memory", group="token")
     yield Case("DRF key imported: DRF vs middleware", drf_token(), middleware(f"Token {DRF_KEY}"),
                check=lambda a, b: a == b, note="after sesstok_import_drf_tokens", group="token") \
         if _import_drf() else None
     yield Case("JWT: SimpleJWT vs JWTBackend", simplejwt(raw), backend(raw),
-               note=f"revocation off{jwt_note}", group="jwt")
+               note=f"revocation off", group="jwt")
     for alias in ("revocation", "revocation_fast"):
         yield Case("JWT: SimpleJWT vs JWTBackend", simplejwt(raw_on), backend(raw_on),
                    sesstok_context=_stack.revocation_on(alias),
-                   note=f"revocation on, {_stack.store_note(alias)}{jwt_note}", group="jwt")
+                   note=f"revocation on, {_stack.store_note(alias)}", group="jwt")
     yield Case("JWT: SimpleJWT vs middleware (Bearer)", simplejwt(raw), middleware(f"Bearer {raw}"),
-               note=f"revocation off{jwt_note}", group="jwt")
+               note=f"revocation off", group="jwt")
     yield Case("JWT: SimpleJWT vs middleware (Bearer)", simplejwt(raw_on), middleware(f"Bearer {raw_on}"),
                sesstok_context=_stack.revocation_on("revocation_fast"),
-               note=f"revocation on, {_stack.store_note('revocation_fast')}{jwt_note}", group="jwt")
+               note=f"revocation on, {_stack.store_note('revocation_fast')}", group="jwt")
 
 
 def _import_drf():

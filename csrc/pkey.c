@@ -259,13 +259,14 @@ decode(const char *input, const unsigned char *data, size_t n, int selection)
     return pkey;
 }
 
+/* try: 1 private only, 2 public only, 3 private then public */
 static int
-load_encoded(sesstok_pkey *k, const char *input, const unsigned char *data, size_t n,
+load_encoded(sesstok_pkey *k, const char *input, const unsigned char *data, size_t n, int try,
              const char **why)
 {
-    EVP_PKEY *pkey = decode(input, data, n, EVP_PKEY_KEYPAIR);
+    EVP_PKEY *pkey = (try & 1) ? decode(input, data, n, EVP_PKEY_KEYPAIR) : NULL;
     int is_private = pkey != NULL;
-    if (pkey == NULL) {
+    if (pkey == NULL && (try & 2)) {
         pkey = decode(input, data, n, EVP_PKEY_PUBLIC_KEY);
     }
     if (pkey == NULL) {
@@ -480,9 +481,17 @@ sesstok_pkey_load(sesstok_pkey *k, const unsigned char *data, size_t n, const ch
         return load_ssh(k, data, n, why);
     }
     if (contains(data, n, "-----BEGIN")) {
-        return load_encoded(k, "PEM", data, n, why);
+        /* a decoder set up per attempt is the expensive part: go by the label */
+        int try = contains(data, n, "PRIVATE KEY-----") ? 1 : contains(data, n, "PUBLIC KEY-----") ? 2 : 3;
+        return load_encoded(k, "PEM", data, n, try, why);
     }
-    return load_encoded(k, "DER", data, n, why);
+    if (data[0] != 0x30) {
+        /* every DER key structure is a SEQUENCE: skip the decoders (this is
+         * the common case of an HMAC secret being checked) */
+        *why = "Could not parse the provided key";
+        return -1;
+    }
+    return load_encoded(k, "DER", data, n, 3, why);
 }
 
 /* ---- from components ----------------------------------------------------------- */

@@ -121,10 +121,12 @@ def auth_hash(user):
 def _auth_hash_ok(value, user):
     if not isinstance(value, str):
         return False
+    # bytes: compare_digest refuses non-ASCII str (a hostile claim must not 500)
+    value = value.encode("utf-8", "surrogatepass")
     password = user.password or ""
     ok = False
     for key in _hmac_keys():  # every key, so timing says nothing of which
-        ok |= _core.compare_digest(value, _mac(key, password))
+        ok |= _core.compare_digest(value, _mac(key, password).encode())
     return ok
 
 
@@ -205,7 +207,9 @@ def _check_user(payload, user):
 
         expected = hashlib.md5((user.password or "").encode()).hexdigest().upper()
         value = payload.get(simple.get("REVOKE_TOKEN_CLAIM", "hash_password"))
-        if not isinstance(value, str) or not _core.compare_digest(value, expected):
+        if not isinstance(value, str) or not _core.compare_digest(
+            value.encode("utf-8", "surrogatepass"), expected.encode()
+        ):
             raise invalid()
 
 
@@ -269,8 +273,12 @@ def load_user(payload):
             return user
     lookup = _prepared_user_lookup()
     try:
+        # the field's own validation first (an int pk's backend range, a
+        # max_length): a hostile claim never reaches the database
+        value = lookup.field.to_python(value)
+        lookup.field.run_validators(value)
         row, alias = lookup.get(value)
-    except (ValueError, TypeError, ValidationError):
+    except (ValueError, TypeError, OverflowError, ValidationError):
         raise invalid() from None
     if row is None:
         raise invalid()

@@ -180,23 +180,11 @@ def locmem_revocation(db):
 
 
 @pytest.fixture
-def jwt_api(monkeypatch):
-    """sesstok.jwt, or (until the jwt branch lands) the PyJWT stand-in from
-    tests/_jwt_standin.py, clearly a stand-in, for this test only."""
-    import importlib.util
-    import sys
+def jwt_api():
+    """sesstok.jwt, with sesstok.access_tokens' prepared Encoder/Decoder
+    rebuilt before and after the test."""
+    from sesstok import access_tokens, jwt
 
-    import sesstok
-    from sesstok import access_tokens
-
-    if importlib.util.find_spec("sesstok.jwt") is None:
-        import _jwt_standin
-
-        jwt_module, exceptions = _jwt_standin.modules()
-        monkeypatch.setitem(sys.modules, "sesstok.jwt", jwt_module)
-        monkeypatch.setitem(sys.modules, "sesstok.exceptions", exceptions)
-        monkeypatch.setattr(sesstok, "jwt", jwt_module, raising=False)
-        monkeypatch.setattr(sesstok, "exceptions", exceptions, raising=False)
     access_tokens._forget()
-    yield sys.modules.get("sesstok.jwt") or importlib.import_module("sesstok.jwt")
+    yield jwt
     access_tokens._forget()

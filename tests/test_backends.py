@@ -166,7 +166,9 @@ def test_signed_with_another_key(user, jwt_api):
 
 
 def test_unknown_user_and_missing_claims(user, jwt_api):
-    for claims in ({"user_id": "999999"}, {"user_id": ["1"]}, {"user_id": True}, {"jti": 5}):
+    for claims in ({"user_id": "999999"}, {"user_id": ["1"]}, {"user_id": True}, {"jti": 5}, {"user_id": "é"},
+                   {"user_id": "1\x00"}, {"sst_ah": "é"}, {"sst_ah": 5}, {"sst_ah": None}, {"token_type": "refresh"},
+                   {"user_id": "9" * 40}):
         raw = access_tokens.issue_access_token(user, claims=claims)
         with pytest.raises(AuthenticationError) as info:
             access_tokens.authenticate_access_token(raw)

@@ -379,11 +379,121 @@ LEAK_CASES += [
     case("django_signer_call", _dj_call, "sign_object", _SESSION, note="object"),
 ]
 
+# ---- JWT (sesstok.jwt: no Django needed) ------------------------------------------
+
+from sesstok import jwt as _jwt  # noqa: E402
+
+_JWT_KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keys")
+
+
+def _jwt_key_file(name):
+    with open(os.path.join(_JWT_KEYS, name), "rb") as f:
+        return f.read()
+
+
+_HS_SECRET = "leak-secret" * 4
+_ES_PRIV = _jwt_key_file("p256_private.pem")
+_ES_PUB = _jwt_key_file("p256_public.pem")
+_RS_PRIV = _jwt_key_file("rsa2048_private.pem")
+_ED_PRIV_KEY = _core.JwtKey.load(_jwt_key_file("ed25519_private.pem"))
+_ES_KEY = _core.JwtKey.load(_ES_PRIV)
+_RS_KEY = _core.JwtKey.load(_RS_PRIV)
+_HS_KEY = _core.JwtKey.hmac(_HS_SECRET.encode())
+_JWT_API = _jwt.PyJWT()
+_JWS_API = _jwt.PyJWS()
+_HS_TOKEN = _jwt.encode({"sub": "x", "l": [1, 2.5, None]}, _HS_SECRET)
+_ES_TOKEN = _jwt.encode({"sub": "x"}, _ES_PRIV, algorithm="ES256")
+_ENCODER = _jwt.Encoder(_HS_SECRET, "HS256", headers={"kid": "k"})
+_DECODER = _jwt.Decoder({"k": _HS_SECRET}, ["HS256"], options={"require": ["sub"]})
+_ES_DECODER = _jwt.Decoder(_ES_PUB, ["ES256"])
+_ES_RAW = _ES_KEY.sign("ES256", b"msg")
+_RSA_N = _RS_KEY.rsa_public_numbers()[0].to_bytes(256, "big")
+_FULL_OPTS = _jwt.PyJWT._get_default_options()
+
+LEAK_CASES += [
+    case("JwtApi", _core.JwtApi),
+    case("JwtApi.encode", _JWT_API.encode, {"sub": "x", "n": 1.5}, _HS_SECRET),
+    case("JwtApi.encode", _JWT_API.encode, {"sub": "x"}, _ES_PRIV, "ES256", headers={"kid": "a"},
+         note="es256-headers"),
+    case("JwtApi.encode", _JWT_API.encode, {"x": object()}, _HS_SECRET, raises=TypeError, note="json"),
+    case("JwtApi.encode", _JWT_API.encode, {}, "short", raises=_jwt.InvalidKeyError, note="short"),
+    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"]),
+    case("JwtApi.decode", _JWT_API.decode, _ES_TOKEN, _ES_PUB, algorithms=["ES256"], note="es256"),
+    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN + "x", _HS_SECRET, algorithms=["HS256"],
+         raises=_jwt.InvalidSignatureError, note="bad-signature"),
+    case("JwtApi.decode", _JWT_API.decode, "a.b", _HS_SECRET, algorithms=["HS256"],
+         raises=_jwt.DecodeError, note="segments"),
+    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"],
+         audience="x", raises=_jwt.MissingRequiredClaimError, note="claims"),
+    case("JwtApi.decode_complete", _JWT_API.decode_complete, _HS_TOKEN, _HS_SECRET,
+         algorithms=["HS256"]),
+    case("JwtApi.get_unverified_header", _JWT_API.get_unverified_header, _HS_TOKEN),
+    case("JwtApi.get_algorithms", _JWT_API.get_algorithms),
+    case("JwsApi", _core.JwsApi),
+    case("JwsApi.encode", _JWS_API.encode, b"payload", _HS_SECRET, is_payload_detached=True),
+    case("JwsApi.decode", _JWS_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"]),
+    case("JwsApi.decode_complete", _JWS_API.decode_complete, _HS_TOKEN, _HS_SECRET,
+         algorithms=["HS512"], raises=_jwt.InvalidAlgorithmError),
+    case("JwsApi.get_unverified_header", _JWS_API.get_unverified_header, "e30.e30.",
+         note="no-alg"),
+    case("JwsApi.get_algorithms", _JWS_API.get_algorithms),
+    case("JwtEncoder", _jwt.Encoder, _HS_SECRET, "HS256"),
+    case("JwtEncoder.encode", _ENCODER.encode, {"sub": "x", "exp": 4102444800}),
+    case("JwtEncoder.encode", _ENCODER.encode, [1], raises=TypeError, note="type"),
+    case("JwtEncoder.algorithm", lambda: _ENCODER.algorithm),
+    case("JwtEncoder.key", lambda: _ENCODER.key),
+    case("JwtDecoder", _jwt.Decoder, [("a", _HS_SECRET), ("b", _HS_SECRET + "2")], ["HS256"]),
+    case("JwtDecoder.decode", _DECODER.decode, _ENCODER.encode({"sub": "x"})),
+    case("JwtDecoder.decode", _ES_DECODER.decode, _ES_TOKEN, note="es256"),
+    case("JwtDecoder.decode", _DECODER.decode, _HS_TOKEN[:-2], raises=_jwt.DecodeError, note="bad"),
+    case("JwtDecoder.decode_complete", _DECODER.decode_complete, _ENCODER.encode({"sub": "x"})),
+    case("JwtDecoder.decode_jws", _DECODER.decode_jws, _ENCODER.encode({"y": 1})),
+    case("JwtDecoder.algorithms", lambda: _DECODER.algorithms),
+    case("JwtDecoder.keys", lambda: _DECODER.keys),
+    case("JwtKey.hmac", _core.JwtKey.hmac, b"secret", algorithm="HS256", kid="k"),
+    case("JwtKey.hmac", _core.JwtKey.hmac, "str", raises=TypeError, note="type"),
+    case("JwtKey.load", _core.JwtKey.load, _ES_PRIV),
+    case("JwtKey.load", _core.JwtKey.load, _ES_PUB, note="public"),
+    case("JwtKey.load", _core.JwtKey.load, b"garbage", raises=_jwt.InvalidKeyError, note="bad"),
+    case("JwtKey.rsa", _core.JwtKey.rsa, _RSA_N, b"\x01\x00\x01"),
+    case("JwtKey.rsa", _core.JwtKey.rsa, b"\x01", b"\x01", raises=_jwt.InvalidKeyError, note="bad"),
+    case("JwtKey.ec", _core.JwtKey.ec, "P-256", b"\x01" * 32, b"\x02" * 32,
+         raises=_jwt.InvalidKeyError, note="off-curve"),
+    case("JwtKey.ed25519", _core.JwtKey.ed25519, b"\x01" * 32),
+    case("JwtKey.sign", _ES_KEY.sign, "ES256", b"msg"),
+    case("JwtKey.sign", _RS_KEY.sign, "PS256", b"msg", note="ps256"),
+    case("JwtKey.sign", _ED_PRIV_KEY.sign, "EdDSA", b"msg", note="eddsa"),
+    case("JwtKey.verify", _ES_KEY.verify, "ES256", b"msg", _ES_RAW),
+    case("JwtKey.verify", _ES_KEY.verify, "ES256", b"msg", b"\x00" * 64, note="range"),
+    case("JwtKey.verify", _HS_KEY.verify, "ES256", b"msg", b"", raises=_jwt.InvalidKeyError,
+         note="wrong-alg"),
+    case("JwtKey.check_length", _HS_KEY.check_length, "HS256", True),
+    case("JwtKey.rsa_public_numbers", _RS_KEY.rsa_public_numbers),
+    case("JwtKey.public_der", _ES_KEY.public_der),
+    case("JwtKey.kty", lambda: _ES_KEY.kty),
+    case("JwtKey.is_private", lambda: _ES_KEY.is_private),
+    case("JwtKey.key_size", lambda: _RS_KEY.key_size),
+    case("JwtKey.curve", lambda: _ES_KEY.curve),
+    case("JwtKey.algorithm", lambda: _HS_KEY.algorithm),
+    case("JwtKey.algorithms", lambda: _RS_KEY.algorithms),
+    case("JwtKey.kid", lambda: _HS_KEY.kid),
+    case("jwt_json_dumps", _core.jwt_json_dumps, {"b": 1, "a": [1, "é"]}, None, True),
+    case("jwt_validate_claims", _core.jwt_validate_claims, {"exp": 1}, _FULL_OPTS,
+         raises=_jwt.ExpiredSignatureError),
+    case("jwt_key_cache_size", _core.jwt_key_cache_size),
+    case("jwt_key_cache_clear", _core.jwt_key_cache_clear),
+    case("is_der_certificate", _core.is_der_certificate, b"\x30\x03\x02\x01\x00"),
+    case("ecdsa_der_to_raw", _core.ecdsa_der_to_raw, _core.ecdsa_raw_to_der(_ES_RAW), 32),
+    case("ecdsa_der_to_raw", _core.ecdsa_der_to_raw, b"\x30\x00", 32, raises=ValueError, note="bad"),
+    case("ecdsa_raw_to_der", _core.ecdsa_raw_to_der, _ES_RAW),
+]
+
 # Public callables deliberately not looped, with the reason. Types that
 # cannot be constructed without Django installed belong here until their
 # test module adds cases (by name, or "Type.method").
 NOT_LOOPED: dict[str, str] = {
     "install_django": "called once by sesstok.signing at import; replaces references it holds",
+    "JwtKey": "not instantiable; made by its classmethods hmac/load/rsa/ec/ed25519 (looped)",
 }
 
 LEAK_WARMUP = 200

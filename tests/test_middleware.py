@@ -10,6 +10,8 @@ from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sesstok import access_tokens, revocation, tokens
 from sesstok.middleware import TokenAuthenticationMiddleware
@@ -339,6 +341,31 @@ def test_jwt_without_sesstok_jwt_is_a_401_not_a_500(client, user, jwt_api, monke
     monkeypatch.setitem(sys.modules, "sesstok.jwt", None)  # import fails
     monkeypatch.delattr(sesstok, "jwt", raising=False)
     assert error(client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {raw}")) == "invalid_token"
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
+@given(
+    header=st.one_of(
+        st.text(max_size=120),
+        st.builds(lambda k, t: f"{k} {t}", st.sampled_from(["Token", "Bearer", "bearer", "Basic"]), st.text(max_size=80)),
+        st.builds(lambda t: f"Bearer sst_{t}", st.text(alphabet="AZaz09-_.= ", max_size=60)),
+        st.builds(lambda a, b, c: f"Bearer {a}.{b}.{c}", *[st.text(alphabet="AZaz09-_", max_size=30)] * 3),
+    ),
+    path=st.sampled_from(["/api/x/", "/x/"]),
+)
+def test_hostile_headers_never_crash(db, header, path):
+    from django.http import HttpRequest, HttpResponse
+
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = request.path_info = path
+    request.META["HTTP_AUTHORIZATION"] = header.encode("latin-1", "replace").decode("latin-1")
+    response = TokenAuthenticationMiddleware(lambda r: HttpResponse(str(r.user.is_authenticated)))(request)
+    assert response.status_code in (200, 401)
+    if response.status_code == 401:
+        assert json.loads(response.content)["code"] in ("malformed_token", "invalid_token")
+    else:
+        assert response.content == b"False"
 
 
 # a URLconf for test_user_is_lazy_off_the_api: a view that never reads request.user

@@ -261,10 +261,6 @@ def test_jwt_revoked_in_another_process(user, jwt_api, redis_revocation):
     out = run_other_process(
         redis_revocation,
         f"""
-        import importlib.util
-        if importlib.util.find_spec("sesstok.jwt") is None:  # STAND-IN until sesstok.jwt lands
-            import _jwt_standin
-            sys.modules["sesstok.jwt"], sys.modules["sesstok.exceptions"] = _jwt_standin.modules()
         from sesstok import access_tokens
         payload = access_tokens.decode_access_token({raw!r})
         print(json.dumps(access_tokens.revoke_access_token(payload)))
