@@ -1204,8 +1204,12 @@ resolve_key(sesstok_state *st, PyObject *obj, int for_hmac)
     if (Py_IS_TYPE(obj, st->JwtKeyType)) {
         return (JwtKeyObject *)Py_NewRef(obj);
     }
-    int cacheable = 1;
-    PyObject *k = PyDict_GetItemWithError(st->jwt_key_cache, obj);
+    /* by value for hashable objects (str, bytes, PyJWK, private key objects);
+     * by identity for unhashable immutable ones (cryptography's public keys
+     * define __eq__ but no __hash__), holding a reference so the id stays
+     * theirs; never for dicts and lists, which can change after first use */
+    PyObject *cache = st->jwt_key_cache, *cache_key = obj, *id = NULL;
+    PyObject *k = PyDict_GetItemWithError(cache, obj);
     if (k != NULL) {
         return (JwtKeyObject *)Py_NewRef(k);
     }
@@ -1213,36 +1217,48 @@ resolve_key(sesstok_state *st, PyObject *obj, int for_hmac)
         if (!PyErr_ExceptionMatches(PyExc_TypeError)) {
             return NULL;
         }
-        PyErr_Clear(); /* unhashable (a JWK dict): load it every time */
-        cacheable = 0;
+        PyErr_Clear();
+        cache = NULL;
+        if (!PyDict_Check(obj) && !PyList_Check(obj)) {
+            if ((id = PyLong_FromVoidPtr(obj)) == NULL) {
+                return NULL;
+            }
+            PyObject *entry = PyDict_GetItemWithError(st->jwt_id_cache, id);
+            if (entry != NULL && PyTuple_GET_ITEM(entry, 0) == obj) {
+                Py_DECREF(id);
+                return (JwtKeyObject *)Py_NewRef(PyTuple_GET_ITEM(entry, 1));
+            }
+            if (PyErr_Occurred()) {
+                Py_DECREF(id);
+                return NULL;
+            }
+            cache = st->jwt_id_cache;
+            cache_key = id;
+        }
     }
     PyObject *py = jwt_py(st);
-    if (py == NULL) {
-        return NULL;
-    }
-    PyObject *fn = PyObject_GetAttrString(py, "_load_key");
+    PyObject *fn = py ? PyObject_GetAttrString(py, "_load_key") : NULL;
     if (fn == NULL) {
+        Py_XDECREF(id);
         return NULL;
     }
     k = PyObject_CallFunction(fn, "Oi", obj, for_hmac);
     Py_DECREF(fn);
-    if (k == NULL) {
-        return NULL;
-    }
-    if (!Py_IS_TYPE(k, st->JwtKeyType)) {
-        Py_DECREF(k);
+    if (k != NULL && !Py_IS_TYPE(k, st->JwtKeyType)) {
+        Py_CLEAR(k);
         PyErr_SetString(PyExc_TypeError, "_load_key must return a JwtKey");
-        return NULL;
     }
-    if (cacheable) {
-        if (PyDict_GET_SIZE(st->jwt_key_cache) >= KEY_CACHE_MAX) {
-            PyDict_Clear(st->jwt_key_cache);
+    if (k != NULL && cache != NULL) {
+        PyObject *value = cache == st->jwt_id_cache ? PyTuple_Pack(2, obj, k) : Py_NewRef(k);
+        if (PyDict_GET_SIZE(cache) >= KEY_CACHE_MAX) {
+            PyDict_Clear(cache);
         }
-        if (PyDict_SetItem(st->jwt_key_cache, obj, k) < 0) {
-            Py_DECREF(k);
-            return NULL;
+        if (value == NULL || PyDict_SetItem(cache, cache_key, value) < 0) {
+            Py_CLEAR(k);
         }
+        Py_XDECREF(value);
     }
+    Py_XDECREF(id);
     return (JwtKeyObject *)k;
 }
 
@@ -2166,6 +2182,7 @@ typedef struct {
     size_t n;
     sesstok_jws_parts parts;
     PyObject *header;       /* dict */
+    int header_shared;      /* header is the cache's: copy before handing it out */
     PyObject *alg_obj;      /* borrowed from header, or NULL */
     PyObject *kid;          /* borrowed from header, or NULL */
     int b64;                /* 0 when the header has "b64": false */
@@ -2275,6 +2292,38 @@ validate_crit(sesstok_state *st, PyObject *header, PyObject *crit)
     return 0;
 }
 
+/* The parse of recently seen header segments (header segment bytes -> the
+ * header dict): tokens from one issuer share their header byte for byte.
+ * Only headers whose members are all scalars are kept, so a dict handed out
+ * (always as a copy) can share nothing mutable with the cache. The key is
+ * the exact segment, so the cache holds only what the parser would return;
+ * it is emptied when full. */
+#define HEADER_CACHE_MAX 64
+#define HEADER_CACHE_MAX_LEN 512
+
+static int
+header_cacheable(PyObject *header)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(header, &pos, &key, &value)) {
+        if (!(PyUnicode_CheckExact(value) || PyLong_CheckExact(value) || PyFloat_CheckExact(value)
+              || value == Py_None || PyBool_Check(value))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int token_load_rest(sesstok_state *st, jws_token *t, unsigned char *payload_buf);
+
+/* A header dict to hand out (a new reference): a copy of a cached one. */
+static PyObject *
+token_header(jws_token *t)
+{
+    return t->header_shared ? PyDict_Copy(t->header) : Py_NewRef(t->header);
+}
+
 /* Load and check the token's structure: mirrors PyJWS._load and
  * PyJWS._validate_headers, with sesstok's strictness: a length limit checked
  * first, exactly three segments, canonical base64url only, strict JSON. */
@@ -2329,23 +2378,68 @@ token_load(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
         return -1;
     }
     unsigned char *hdr = t->scratch;
-    size_t hlen;
-    if (sesstok_jws_decode_segment(t->data + p->header_start, p->header_len, hdr, &hlen) != 0) {
-        return RAISE_INT(st, EXC_DECODE, "Invalid header padding");
+    size_t hlen = 0;
+    PyObject *seg = NULL; /* the header segment, as the cache's key */
+    if (p->header_len <= HEADER_CACHE_MAX_LEN) {
+        seg = PyBytes_FromStringAndSize(t->data + p->header_start, (Py_ssize_t)p->header_len);
+        if (seg == NULL) {
+            return -1;
+        }
+        PyObject *hit = PyDict_GetItemWithError(st->jwt_header_cache, seg);
+        if (hit != NULL) {
+            t->header = Py_NewRef(hit);
+            t->header_shared = 1;
+            Py_CLEAR(seg);
+        }
+        else if (PyErr_Occurred()) {
+            Py_DECREF(seg);
+            return -1;
+        }
     }
-    PyObject *decode_exc = jwt_exc(st, EXC_DECODE);
-    if (decode_exc == NULL) {
-        return -1;
-    }
-    t->header = sesstok_json_decode_strict((const char *)hdr, (Py_ssize_t)hlen, o->max_depth,
-                                           decode_exc);
     if (t->header == NULL) {
-        rewrap_json_error(st, "header");
-        return -1;
+        if (sesstok_jws_decode_segment(t->data + p->header_start, p->header_len, hdr, &hlen) != 0) {
+            Py_XDECREF(seg);
+            return RAISE_INT(st, EXC_DECODE, "Invalid header padding");
+        }
+        PyObject *decode_exc = jwt_exc(st, EXC_DECODE);
+        if (decode_exc == NULL) {
+            Py_XDECREF(seg);
+            return -1;
+        }
+        t->header = sesstok_json_decode_strict((const char *)hdr, (Py_ssize_t)hlen, o->max_depth,
+                                               decode_exc);
+        if (t->header == NULL) {
+            Py_XDECREF(seg);
+            rewrap_json_error(st, "header");
+            return -1;
+        }
+        if (!PyDict_CheckExact(t->header)) {
+            Py_XDECREF(seg);
+            return RAISE_INT(st, EXC_DECODE, "Invalid header string: must be a json object");
+        }
     }
-    if (!PyDict_CheckExact(t->header)) {
-        return RAISE_INT(st, EXC_DECODE, "Invalid header string: must be a json object");
+    int rc_rest = token_load_rest(st, t, hdr + hlen);
+    if (rc_rest == 0 && seg != NULL && header_cacheable(t->header)) {
+        /* a header that passed every content check: remember its parse */
+        if (PyDict_GET_SIZE(st->jwt_header_cache) >= HEADER_CACHE_MAX) {
+            PyDict_Clear(st->jwt_header_cache);
+        }
+        if (PyDict_SetItem(st->jwt_header_cache, seg, t->header) < 0) {
+            rc_rest = -1;
+        }
+        t->header_shared = 1;
     }
+    Py_XDECREF(seg);
+    return rc_rest;
+}
+
+/* The rest of token_load once the header is parsed: b64, the payload and
+ * signature segments, and PyJWS._validate_headers. payload_buf is where the
+ * decoded payload goes. */
+static int
+token_load_rest(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
+{
+    const sesstok_jws_parts *p = &t->parts;
     PyObject *b64 = PyDict_GetItemWithError(t->header, NAME(st, N_B64));
     if (b64 == NULL && PyErr_Occurred()) {
         return -1;
@@ -2354,7 +2448,7 @@ token_load(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
         return RAISE_INT(st, EXC_DECODE, "Invalid header string: 'b64' must be a boolean");
     }
     t->b64 = b64 != Py_False;
-    t->payload = hdr + hlen;
+    t->payload = payload_buf;
     if (!t->b64) {
         /* the detached form (RFC 7515 Appendix F): nothing to decode */
         if (p->payload_len != 0) {
@@ -2983,7 +3077,9 @@ decode_run(sesstok_state *st, PyObject *jwt, decode_req *r)
             goto done;
         }
         if (r->jwt_mode) {
-            PyObject *decoded = make_complete(st, payload, t.header, sig);
+            PyObject *hdr = token_header(&t);
+            PyObject *decoded = hdr ? make_complete(st, payload, hdr, sig) : NULL;
+            Py_XDECREF(hdr);
             Py_SETREF(payload, decoded ? PyObject_CallMethodOneArg(r->self, NAME(st, N_DECODE_PAYLOAD),
                                                                    decoded)
                                        : NULL);
@@ -3023,7 +3119,14 @@ decode_run(sesstok_state *st, PyObject *jwt, decode_req *r)
             goto done;
         }
     }
-    result = r->complete ? make_complete(st, payload, t.header, sig) : Py_NewRef(payload);
+    if (r->complete) {
+        PyObject *hdr = token_header(&t);
+        result = hdr ? make_complete(st, payload, hdr, sig) : NULL;
+        Py_XDECREF(hdr);
+    }
+    else {
+        result = Py_NewRef(payload);
+    }
 done:
     if (dv.obj != NULL) {
         PyBuffer_Release(&dv);
@@ -3234,7 +3337,7 @@ api_get_unverified_header(PyObject *op, PyTypeObject *defcls, PyObject *const *a
     t.header = NULL;
     PyObject *r = NULL;
     if (token_load(st, argv[0], &a->base, &t) == 0) {
-        r = Py_NewRef(t.header);
+        r = token_header(&t);
     }
     token_clear(&t);
     return r;
@@ -3855,13 +3958,15 @@ static PyObject *
 jwt_key_cache_clear(PyObject *module, PyObject *unused)
 {
     PyDict_Clear(sesstok_get_state(module)->jwt_key_cache);
+    PyDict_Clear(sesstok_get_state(module)->jwt_id_cache);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 jwt_key_cache_size(PyObject *module, PyObject *unused)
 {
-    return PyLong_FromSsize_t(PyDict_GET_SIZE(sesstok_get_state(module)->jwt_key_cache));
+    sesstok_state *st = sesstok_get_state(module);
+    return PyLong_FromSsize_t(PyDict_GET_SIZE(st->jwt_key_cache) + PyDict_GET_SIZE(st->jwt_id_cache));
 }
 
 /* is_der_certificate(data) -> bool */
@@ -4002,7 +4107,8 @@ sesstok_jwt_exec(PyObject *m)
         }
         PyTuple_SET_ITEM(st->jwt_alg_names, i, s);
     }
-    if ((st->jwt_key_cache = PyDict_New()) == NULL) {
+    if ((st->jwt_key_cache = PyDict_New()) == NULL || (st->jwt_id_cache = PyDict_New()) == NULL
+        || (st->jwt_header_cache = PyDict_New()) == NULL) {
         return -1;
     }
 #define ADD_TYPE(field, spec)                                                       \

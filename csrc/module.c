@@ -227,6 +227,8 @@ static PyMethodDef module_methods[] = {
     X(JwtEncoderType) \
     X(JwtDecoderType) \
     X(jwt_key_cache) \
+    X(jwt_id_cache) \
+    X(jwt_header_cache) \
     X(jwt_names) \
     X(jwt_alg_names) \
     X(jwt_exc) \

@@ -116,6 +116,8 @@ typedef struct {
     PyTypeObject *JwtEncoderType;
     PyTypeObject *JwtDecoderType;
     PyObject *jwt_key_cache;        /* key object -> JwtKey, bounded */
+    PyObject *jwt_id_cache;         /* id -> (unhashable key object, JwtKey), bounded */
+    PyObject *jwt_header_cache;     /* header segment -> parsed header, bounded */
     PyObject *jwt_names;            /* tuple of interned names (jwt.c N_*) */
     PyObject *jwt_alg_names;        /* tuple of interned algorithm names */
     PyObject *jwt_exc;              /* sesstok.exceptions classes, on first use */

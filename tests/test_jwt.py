@@ -778,9 +778,23 @@ def test_keys_are_parsed_once_and_cached():
             assert jwt.encode(PAYLOAD, "".join(pem), "RS256")
     assert jwt.decode(token, key_text("rsa2048_public.pem"), algorithms=["RS256"]) == PAYLOAD
     assert _core.jwt_key_cache_size() == 2
+    # unhashable key objects (cryptography's public keys) are cached by identity
+    pub = crypto_public("p256")
+    with pytest.raises(TypeError):
+        hash(pub)
+    es = jwt.encode(PAYLOAD, signing_key("ES256"), "ES256")
+    assert jwt.decode(es, pub, algorithms=["ES256"]) == PAYLOAD
+    with mock.patch.object(jwt, "_load_key", side_effect=AssertionError("reparsed")):
+        assert jwt.decode(es, pub, algorithms=["ES256"]) == PAYLOAD
+    # but never dicts, which may change after first use
+    jwk = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(pub))
+    assert jwt.decode(es, jwk, algorithms=["ES256"]) == PAYLOAD
+    jwk["x"] = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(crypto_public("p256")))["y"]
+    with pytest.raises(jwt.InvalidKeyError):
+        jwt.decode(es, jwk, algorithms=["ES256"])
     for i in range(300):
         jwt.encode(PAYLOAD, SECRET + str(i))
-    assert _core.jwt_key_cache_size() <= 256
+    assert _core.jwt_key_cache_size() <= 2 * 256
 
 
 # ---- PyJWKClient -------------------------------------------------------------------------------

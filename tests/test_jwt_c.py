@@ -253,4 +253,13 @@ def test_json_header_cache_free_paths():
     again = jwt.decode_complete(TOKENS["HS256"], SECRET, algorithms=["HS256"])
     assert again["header"]["alg"] == "HS256"
     assert json.loads(_core.b64url_decode(TOKENS["HS256"].split(".")[0])) == again["header"]
-    assert b64(b"x") == "eA"
+    assert jwt.get_unverified_header(TOKENS["HS256"]) is not jwt.get_unverified_header(TOKENS["HS256"])
+    # headers with lists are never shared either
+    nested = jwt.encode({"a": 1}, SECRET, headers={"x5c": ["a"]})
+    h = jwt.decode_complete(nested, SECRET, algorithms=["HS256"])["header"]
+    h["x5c"].append("evil")
+    assert jwt.decode_complete(nested, SECRET, algorithms=["HS256"])["header"]["x5c"] == ["a"]
+    # many distinct headers: the cache stays bounded and answers stay right
+    for i in range(200):
+        t = jwt.encode({"i": i}, SECRET, headers={"kid": str(i)})
+        assert jwt.decode_complete(t, SECRET, algorithms=["HS256"])["header"]["kid"] == str(i)
