@@ -60,6 +60,10 @@ DEFAULTS = {
     "JWT_JTI_CLAIM": None,  # SIMPLE_JWT["JTI_CLAIM"], "jti"
     "JWT_AUTH_HASH_CLAIM": "sst_ah",
     "JWT_REQUIRE_AUTH_HASH": False,
+    # Refresh tokens (sesstok.refresh_tokens): "auto" uses SimpleJWT's
+    # token_blacklist tables when that app is installed, else sesstok's own;
+    # "simplejwt" or "sesstok" forces one
+    "REFRESH_BLACKLIST": "auto",
     # Run django.core.signing itself on the C core (sesstok.accelerate)
     "ACCELERATE_DJANGO_SIGNING": False,
     # Per-request user cache (sesstok.user_cache); off unless USER_CACHE names a CACHES alias
@@ -94,7 +98,9 @@ _SIMPLE_JWT = {
 }
 
 # Django settings whose change invalidates the cached values
-_WATCHED = {"SESSTOK", "SIMPLE_JWT", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "DEBUG", "CACHES", "AUTH_USER_MODEL"}
+_WATCHED = {
+    "SESSTOK", "SIMPLE_JWT", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "DEBUG", "INSTALLED_APPS", "CACHES", "AUTH_USER_MODEL",
+}
 
 
 class SesstokSettings:
