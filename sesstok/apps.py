@@ -15,7 +15,9 @@ class SesstokConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks, receivers  # noqa: F401  registers
+        from . import checks, receivers, user_cache  # noqa: F401  registers
+
+        user_cache.connect_signals()
         from .conf import sesstok_settings
         from .contrib.rest_framework import checks as jwt_checks  # registers (no DRF import)
 
