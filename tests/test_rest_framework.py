@@ -772,3 +772,71 @@ def test_request_auth_is_a_token_object(user):
     assert token.token == raw.encode()
     assert str(token) == raw
     assert token.current_time.tzinfo is not None
+
+
+# ---- with the user cache on ----------------------------------------------------------------------
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def user_cache(request, db):
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        shared = {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": url}
+    else:
+        shared = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "users"}
+    from sesstok import user_cache as uc
+
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "users": shared},
+        SESSTOK={"USER_CACHE": "users"},
+    ):
+        from django.core.cache import caches
+
+        # each test's rows are rolled back: so must be what was cached of them
+        caches["users"].clear()
+        uc.clear_local()
+        yield uc
+        caches["users"].clear()
+        uc.clear_local()
+
+
+@pytest.mark.parametrize("setup", ["token", "jwt"])
+def test_user_cache_serves_and_revokes(api, user, user_cache, setup):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, plain = tokens.create_token(user, "cli")
+    raw = refresh_tokens.issue_pair(user)["access"]
+    header = f"Token {plain}" if setup == "token" else f"Bearer {raw}"
+    assert call(api, setup, header)[0] == 200
+    with CaptureQueriesContext(connection) as queries:
+        status, body, _ = call(api, setup, header)
+    assert status == 200 and body["username"] == "alice"
+    assert [q["sql"] for q in queries] == []  # served from the cache
+    user.is_active = False
+    user.save()
+    status, body, _ = call(api, setup, header)
+    expected = {"detail": "User inactive or deleted."} if setup == "token" else {"detail": "User is inactive", "code": "user_inactive"}
+    assert (status, body) == (401, expected)
+    user.is_active = True
+    user.save()
+    assert call(api, setup, header)[0] == 200
+    if setup == "token":
+        tokens.revoke_token(plain)
+        assert call(api, setup, header)[:2] == (401, {"detail": "Invalid token."})
+    else:
+        user.set_password("changed")
+        user.save()
+        assert call(api, setup, header)[1]["code"] == "password_changed"
+
+
+def test_user_cache_for_refresh(user, user_cache):
+    pair = refresh_tokens.issue_pair(user)
+    assert refresh_tokens.refresh(pair["refresh"])
+    user.is_active = False
+    user.save()
+    with pytest.raises(refresh_tokens.AccountError):
+        refresh_tokens.refresh(pair["refresh"])
