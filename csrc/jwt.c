@@ -3163,8 +3163,11 @@ api_decode(PyObject *op, sesstok_state *st, int jwt_mode, int complete, PyObject
     JwtKeyObject *k = NULL;
     memset(&r, 0, sizeof(r));
     if (api_ready(a) < 0) {
-        goto done;
+        return NULL;
     }
+    /* the instance's options dict owns r.opt.require; another thread may
+     * reconfigure the instance while this one runs without the GIL */
+    PyObject *held_options = Py_NewRef(a->options);
     if (extra != NULL && warn_extra_kwargs(st, fname, extra) < 0) {
         goto done;
     }
@@ -3246,6 +3249,7 @@ api_decode(PyObject *op, sesstok_state *st, int jwt_mode, int complete, PyObject
     result = decode_run(st, argv[0], &r);
 done:
     Py_XDECREF(k);
+    Py_DECREF(held_options);
     return result;
 }
 
@@ -3579,6 +3583,11 @@ decoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
                                         &issuer, &subject, &leeway)) {
         return -1;
     }
+    if (d->n > 0) {
+        /* decode releases the GIL while it holds pointers into the key table */
+        PyErr_SetString(PyExc_RuntimeError, "a Decoder cannot be initialized twice");
+        return -1;
+    }
     jwt_opts o;
     unsigned allowed;
     double lw;
@@ -3817,6 +3826,11 @@ encoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
     if (st == NULL
         || !PyArg_ParseTupleAndKeywords(args, kwargs, "O!OO!O:JwtEncoder", kwlist, st->JwtKeyType,
                                         &key, &algorithm, &PyBytes_Type, &header, &json_encoder)) {
+        return -1;
+    }
+    if (e->key != NULL) {
+        /* encode releases the GIL while it uses the key */
+        PyErr_SetString(PyExc_RuntimeError, "an Encoder cannot be initialized twice");
         return -1;
     }
     int alg = alg_arg(st, algorithm);
