@@ -732,3 +732,60 @@ def test_invalidation_across_two_processes(redis_url, tmp_path):
     finally:
         a.close()
         b.close()
+
+
+# ---- building instances ------------------------------------------------------------------------------
+
+
+def _row(instance):
+    return tuple(getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields)
+
+
+def test_builder_matches_from_db(user):
+    info = user_cache.user_model()
+    assert info.builder.fast
+    row = _row(user)
+    fast = info.builder.build(row, "default")
+    slow = get_user_model().from_db("default", info.attnames, row)
+    assert fields(fast) == fields(slow)
+    assert (fast._state.adding, fast._state.db) == (slow._state.adding, slow._state.db) == (False, "default")
+    assert fast == slow and fast.get_session_auth_hash() == slow.get_session_auth_hash()
+    assert set(fast.__dict__) == set(slow.__dict__)
+    fast.first_name = "x"
+    fast.save(update_fields=["first_name"])  # a built instance saves like a loaded one
+    assert get_user_model().objects.get(pk=user.pk).first_name == "x"
+
+
+def test_builder_token_instances(user):
+    from sesstok.models import AuthToken
+
+    instance, plain = tokens.create_token(user, "t")
+    _, loaded = tokens.authenticate_token(plain)
+    assert fields(loaded) == fields(AuthToken.objects.get(pk=instance.pk))
+    assert loaded.user == user  # the user came with it: no query
+    with CaptureQueriesContext(connection) as queries:
+        loaded.user.get_username()
+    assert len(queries) == 0
+
+
+def test_builder_runs_init_when_someone_listens(user):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=get_user_model())
+    try:
+        built = user_cache.user_model().builder.build(_row(user), "default")
+    finally:
+        post_init.disconnect(receiver, sender=get_user_model())
+    assert seen == [built]
+
+
+def test_builder_copies_mutable_values():
+    values = ({"mutable": [1]},)
+    assert user_cache._copy(values) is not values and user_cache._copy(values) == values
+    plain = (1, "x", None)
+    assert user_cache._copy(plain) is plain
