@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 
 import pytest
 from django.core.cache import caches
@@ -133,23 +134,42 @@ def redis_url():
         process.wait(timeout=10)
 
 
-def redis_caches(url, **more):
+# Keys of this test run carry its own prefix, and each test deletes its own
+# keys afterwards: a REDIS_URL shared with anything else is never flushed.
+RUN_ID = uuid.uuid4().hex[:8]
+REVOCATION_PREFIX = f"t{RUN_ID}"
+SESSION_PREFIX = f"s{RUN_ID}"
+
+
+def redis_caches(url, run_id=RUN_ID, **more):
     return {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "revocation": {"BACKEND": REDIS_BACKEND, "LOCATION": url, "KEY_PREFIX": "t"},
-        "sessions": {"BACKEND": REDIS_BACKEND, "LOCATION": url, "KEY_PREFIX": "s"},
+        "revocation": {"BACKEND": REDIS_BACKEND, "LOCATION": url, "KEY_PREFIX": f"t{run_id}"},
+        "sessions": {"BACKEND": REDIS_BACKEND, "LOCATION": url, "KEY_PREFIX": f"s{run_id}"},
         **more,
     }
 
 
-@pytest.fixture
-def redis_settings(redis_url, db):
-    """CACHES with Redis aliases "revocation" and "sessions" (flushed)."""
+def _delete_run_keys(url):
     import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
-    with override_settings(CACHES=redis_caches(redis_url)):
-        yield redis_url
+    conn = redis.Redis.from_url(url)
+    for prefix in (REVOCATION_PREFIX, SESSION_PREFIX):
+        keys = list(conn.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            conn.delete(*keys)
+
+
+@pytest.fixture
+def redis_settings(redis_url, db):
+    """CACHES with Redis aliases "revocation" and "sessions" (this run's key
+    prefixes, emptied before and after)."""
+    _delete_run_keys(redis_url)
+    try:
+        with override_settings(CACHES=redis_caches(redis_url)):
+            yield redis_url
+    finally:
+        _delete_run_keys(redis_url)
 
 
 @pytest.fixture

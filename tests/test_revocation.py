@@ -18,6 +18,7 @@ from sesstok import access_tokens, revocation, tokens
 from sesstok.models import UserEpoch
 from sesstok.sessions.backends.signed_cookies import SessionStore
 
+from _django_fixtures import REVOCATION_PREFIX, RUN_ID
 from _parity import frozen_time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -175,10 +176,10 @@ def test_denylist_entries_expire_in_redis(user, jwt_api, redis_revocation):
     conn = redis.Redis.from_url(redis_revocation)
     raw = access_tokens.issue_access_token(user, lifetime=60)
     access_tokens.revoke_access_token(raw)
-    (key,) = conn.keys("t:*sst:j:*")
+    (key,) = conn.keys(f"{REVOCATION_PREFIX}:*sst:j:*")
     assert 55 <= conn.ttl(key) <= 62
     revocation.bump_epoch(user)
-    (epoch_key,) = conn.keys("t:*sst:e:*")
+    (epoch_key,) = conn.keys(f"{REVOCATION_PREFIX}:*sst:e:*")
     assert conn.ttl(epoch_key) == -1  # no timeout: the copy of the database's epoch
 
 
@@ -200,11 +201,11 @@ def run_other_process(redis_url, body):
         conftest.pytest_configure(None)
         from django.test.utils import override_settings
         from _django_fixtures import redis_caches
-        with override_settings(CACHES=redis_caches({url!r}),
+        with override_settings(CACHES=redis_caches({url!r}, {run_id!r}),
                                SESSTOK={{"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True,
                                         "JWT_DENYLIST": True}}):
         """
-    ).format(root=ROOT, here=HERE, url=redis_url) + textwrap.indent(textwrap.dedent(body), "    ")
+    ).format(root=ROOT, here=HERE, url=redis_url, run_id=RUN_ID) + textwrap.indent(textwrap.dedent(body), "    ")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONWARNINGS": "error"})
     assert result.returncode == 0, result.stderr
@@ -277,8 +278,8 @@ def test_sesstok_redis_cache_reuses_its_client_and_behaves_like_djangos(redis_se
 
     from sesstok.cache import RedisCache
 
-    mine = RedisCache(redis_settings, {"KEY_PREFIX": "x"})
-    theirs = DjangoRedisCache(redis_settings, {"KEY_PREFIX": "x"})
+    mine = RedisCache(redis_settings, {"KEY_PREFIX": REVOCATION_PREFIX})
+    theirs = DjangoRedisCache(redis_settings, {"KEY_PREFIX": REVOCATION_PREFIX})
     assert isinstance(mine, DjangoRedisCache)
     assert mine._cache.get_client() is mine._cache.get_client()
     mine.set("k", {"a": 1}, 30)
@@ -291,11 +292,11 @@ def test_sesstok_redis_cache_reuses_its_client_and_behaves_like_djangos(redis_se
 
 
 @pytest.mark.redis
-def test_revocation_on_sesstok_redis_cache(client, user, redis_url, db):
+def test_revocation_on_sesstok_redis_cache(client, user, redis_url, redis_settings):
     from _django_fixtures import redis_caches
 
     caches_ = redis_caches(redis_url, revocation={"BACKEND": "sesstok.cache.RedisCache", "LOCATION": redis_url,
-                                                  "KEY_PREFIX": "f"})
+                                                  "KEY_PREFIX": REVOCATION_PREFIX})
     with override_settings(CACHES=caches_, SESSION_ENGINE="sesstok.sessions.backends.signed_cookies",
                            SESSTOK={"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True}):
         client.get("/session/login/", {"username": "alice"})

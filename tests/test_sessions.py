@@ -19,6 +19,7 @@ from sesstok import revocation
 from sesstok.sessions.backends import signed_cookies as sst_signed
 from sesstok.sessions.backends.base import new_session_key
 
+from _django_fixtures import REVOCATION_PREFIX, SESSION_PREFIX
 from _parity import frozen_time
 
 ENGINES = ["signed_cookies", "db", "cache", "cached_db"]
@@ -472,12 +473,12 @@ def test_cache_engines_on_redis(engine, client, user, redis_settings):
         client.get("/session/login/", {"username": "alice"})
         key = client.cookies["sessionid"].value
         assert client.get("/whoami/").json()["user"] == "alice"
-        stored = redis.Redis.from_url(redis_settings).keys("s:*")
+        stored = redis.Redis.from_url(redis_settings).keys(f"{SESSION_PREFIX}:*")
         assert any(key.encode() in k for k in stored)
         # Django's engine reads what sesstok's wrote, from Redis
         assert django_store(engine)(key)["_auth_user_id"] == str(user.pk)
         client.get("/session/logout/")
-        assert not redis.Redis.from_url(redis_settings).keys("s:*" + key)
+        assert not redis.Redis.from_url(redis_settings).keys(f"{SESSION_PREFIX}:*{key}")
 
 
 @pytest.mark.redis
@@ -491,7 +492,7 @@ def test_signed_cookie_revocation_on_redis(client, user, redis_revocation):
     import redis
 
     conn = redis.Redis.from_url(redis_revocation)
-    keys = conn.keys("t:*sst:s:*")
+    keys = conn.keys(f"{REVOCATION_PREFIX}:*sst:s:*")
     assert len(keys) == 1
     assert 0 < conn.ttl(keys[0]) <= 1209600 + 1
 

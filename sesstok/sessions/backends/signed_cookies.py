@@ -37,7 +37,8 @@ __all__ = ["SessionStore", "SESSION_ID_KEY"]
 
 SALT = "django.contrib.sessions.backends.signed_cookies"
 SESSION_ID_KEY = "_sesstok_sid"
-_NO_SID = object()
+_loads = signing.loads
+_dumps = signing.dumps
 
 
 def _serializer(path, _cache={}):
@@ -73,7 +74,7 @@ class SessionStore(FastSessionMixin, _django.SessionStore):
             max_age=self.get_session_cookie_age(),
             salt=SALT,
         )
-        if not isinstance(data, dict):
+        if type(data) is not dict:
             raise ValueError("session data is not a dict")
         return data
 
@@ -83,10 +84,19 @@ class SessionStore(FastSessionMixin, _django.SessionStore):
         return (revocation.cookie_key(self.session_key),)
 
     def load(self):
+        # the hot path, kept flat: _unsign() inlined
         try:
-            data = self._unsign(self.session_key)
+            data = _loads(
+                self.session_key,
+                serializer=self.serializer,
+                max_age=self.get_session_cookie_age(),  # not per-session expiry: #19201, as Django
+                salt=SALT,
+            )
         except Exception:
             # BadSignature, ValueError, or unpickling exceptions: reset (as Django).
+            self.create()
+            return {}
+        if type(data) is not dict:
             self.create()
             return {}
         sid = data.pop(SESSION_ID_KEY, None)
@@ -124,7 +134,7 @@ class SessionStore(FastSessionMixin, _django.SessionStore):
                 self._sesstok_sid = _core.token_urlsafe(16)
             data = dict(data)
             data[SESSION_ID_KEY] = self._sesstok_sid
-        return signing.dumps(data, compress=True, salt=SALT, serializer=self.serializer)
+        return _dumps(data, compress=True, salt=SALT, serializer=self.serializer)
 
     # -- revoking --------------------------------------------------------------
 
