@@ -63,8 +63,10 @@ def extension():
     extra_compile_args = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     extra_link_args = []
     if os.environ.get("SESSTOK_SANITIZE") == "1":
+        # -fno-wrapv: CPython's own flags include -fwrapv, which would hide
+        # signed overflow from UBSan
         flags = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
-                 "-fno-sanitize-recover=undefined"]
+                 "-fno-sanitize-recover=undefined", "-fno-wrapv"]
         extra_compile_args += flags
         extra_link_args += ["-fsanitize=address,undefined"]
     elif os.environ.get("SESSTOK_DEBUG") == "1":

@@ -40,7 +40,7 @@ CLAIMS = {
     "exp": 4102444800,
     "scope": ["read", "write"],
 }
-FLOOR = 1 / 1.3  # "within 1.3x of the raw operation"
+FLOOR = round(1 / 1.3, 3)  # "within 1.3x of the raw operation"
 
 
 def _pem(private_key):

@@ -556,8 +556,16 @@ key_sign(sesstok_state *st, JwtKeyObject *k, int alg, const unsigned char *msg, 
         return RAISE_INT(st, EXC_INVALID_KEY, "Signing with %s needs a private key",
                          algs[alg].name);
     }
-    if (sesstok_pkey_sign(&k->pk, alg_md(st, alg), algs[alg].family == FAM_PSS, msg, n, out,
-                          outlen, &why) < 0) {
+    /* asymmetric operations take tens of microseconds to milliseconds: let
+     * other threads run (the key is immutable once loaded and the caller
+     * holds references to it and to msg) */
+    const EVP_MD *md = alg_md(st, alg);
+    int pss = algs[alg].family == FAM_PSS, rc;
+    EVP_MD_CTX *ctx = sesstok_pkey_ctx(&k->pk, md, pss, 1); /* with the GIL */
+    Py_BEGIN_ALLOW_THREADS
+    rc = sesstok_pkey_sign(&k->pk, ctx, md, pss, msg, n, out, outlen, &why);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
         sesstok_raise_openssl_error(PyExc_ValueError, why);
         return -1;
     }
@@ -583,8 +591,12 @@ key_verify(sesstok_state *st, JwtKeyObject *k, int alg, const unsigned char *msg
         return sesstok_ct_equal(mac, h->digest_size, sig, siglen);
     }
     const char *why = "verification failed";
-    int rc = sesstok_pkey_verify(&k->pk, alg_md(st, alg), algs[alg].family == FAM_PSS, msg, n, sig,
-                                 siglen, &why);
+    const EVP_MD *md = alg_md(st, alg);
+    int pss = algs[alg].family == FAM_PSS, rc;
+    EVP_MD_CTX *ctx = sesstok_pkey_ctx(&k->pk, md, pss, 0); /* with the GIL */
+    Py_BEGIN_ALLOW_THREADS
+    rc = sesstok_pkey_verify(&k->pk, ctx, md, pss, msg, n, sig, siglen, &why);
+    Py_END_ALLOW_THREADS
     if (rc < 0) {
         sesstok_raise_openssl_error(PyExc_ValueError, why);
     }
@@ -3151,8 +3163,11 @@ api_decode(PyObject *op, sesstok_state *st, int jwt_mode, int complete, PyObject
     JwtKeyObject *k = NULL;
     memset(&r, 0, sizeof(r));
     if (api_ready(a) < 0) {
-        goto done;
+        return NULL;
     }
+    /* the instance's options dict owns r.opt.require; another thread may
+     * reconfigure the instance while this one runs without the GIL */
+    PyObject *held_options = Py_NewRef(a->options);
     if (extra != NULL && warn_extra_kwargs(st, fname, extra) < 0) {
         goto done;
     }
@@ -3234,6 +3249,7 @@ api_decode(PyObject *op, sesstok_state *st, int jwt_mode, int complete, PyObject
     result = decode_run(st, argv[0], &r);
 done:
     Py_XDECREF(k);
+    Py_DECREF(held_options);
     return result;
 }
 
@@ -3567,6 +3583,11 @@ decoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
                                         &issuer, &subject, &leeway)) {
         return -1;
     }
+    if (d->n > 0) {
+        /* decode releases the GIL while it holds pointers into the key table */
+        PyErr_SetString(PyExc_RuntimeError, "a Decoder cannot be initialized twice");
+        return -1;
+    }
     jwt_opts o;
     unsigned allowed;
     double lw;
@@ -3805,6 +3826,11 @@ encoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
     if (st == NULL
         || !PyArg_ParseTupleAndKeywords(args, kwargs, "O!OO!O:JwtEncoder", kwlist, st->JwtKeyType,
                                         &key, &algorithm, &PyBytes_Type, &header, &json_encoder)) {
+        return -1;
+    }
+    if (e->key != NULL) {
+        /* encode releases the GIL while it uses the key */
+        PyErr_SetString(PyExc_RuntimeError, "an Encoder cannot be initialized twice");
         return -1;
     }
     int alg = alg_arg(st, algorithm);

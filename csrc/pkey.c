@@ -30,6 +30,9 @@ sesstok_pkey_init(sesstok_pkey *k)
 void
 sesstok_pkey_clear(sesstok_pkey *k)
 {
+    for (int i = 0; i < SESSTOK_PKEY_TEMPLATES; i++) {
+        EVP_MD_CTX_free(k->tmpl[i]);
+    }
     EVP_PKEY_free(k->pkey);
     sesstok_pkey_init(k);
 }
@@ -688,24 +691,69 @@ digest_init(EVP_MD_CTX *ctx, const sesstok_pkey *k, const EVP_MD *md, int pss, i
     return 0;
 }
 
+static int verify_with(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
+                       const unsigned char *msg, size_t n, const unsigned char *sig,
+                       size_t siglen, const char **why);
+
+/* A fresh context set up the slow way (or NULL). */
+static EVP_MD_CTX *
+new_ctx(const sesstok_pkey *k, const EVP_MD *md, int pss, int sign)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx != NULL && digest_init(ctx, k, md, pss, sign) < 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
+EVP_MD_CTX *
+sesstok_pkey_ctx(sesstok_pkey *k, const EVP_MD *md, int pss, int sign)
+{
+    int ds = k->kind == SESSTOK_PKEY_ED25519 ? 32 : EVP_MD_get_size(md);
+    int mdi = ds == 32 ? 0 : ds == 48 ? 1 : ds == 64 ? 2 : -1;
+    if (mdi < 0) {
+        return new_ctx(k, md, pss, sign);
+    }
+    int slot = (sign ? 6 : 0) + mdi * 2 + (pss && k->kind == SESSTOK_PKEY_RSA);
+    if (k->tmpl_state[slot] == 0) {
+        k->tmpl[slot] = new_ctx(k, md, pss, sign);
+        k->tmpl_state[slot] = k->tmpl[slot] != NULL ? 1 : -1;
+    }
+    if (k->tmpl_state[slot] < 0) {
+        return new_ctx(k, md, pss, sign);
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        return NULL;
+    }
+    if (!EVP_MD_CTX_copy_ex(ctx, k->tmpl[slot])) {
+        /* this OpenSSL cannot copy such a context: set up afresh from now on */
+        ERR_clear_error();
+        EVP_MD_CTX_free(ctx);
+        EVP_MD_CTX_free(k->tmpl[slot]);
+        k->tmpl[slot] = NULL;
+        k->tmpl_state[slot] = -1;
+        return new_ctx(k, md, pss, sign);
+    }
+    return ctx;
+}
+
 int
-sesstok_pkey_sign(const sesstok_pkey *k, const EVP_MD *md, int pss, const unsigned char *msg,
-                  size_t n, unsigned char *sig, size_t *siglen, const char **why)
+sesstok_pkey_sign(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
+                  const unsigned char *msg, size_t n, unsigned char *sig, size_t *siglen,
+                  const char **why)
 {
     unsigned char der[SESSTOK_ECDSA_MAX_DER + 16];
     int rc = -1;
     if (!k->is_private) {
+        EVP_MD_CTX_free(ctx);
         *why = "signing needs a private key";
         return -1;
     }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) {
-        *why = "out of memory";
-        return -1;
-    }
     *why = "signing failed";
-    if (digest_init(ctx, k, md, pss, 1) < 0) {
-        goto done;
+    if (ctx == NULL && (ctx = new_ctx(k, md, pss, 1)) == NULL) {
+        return -1;
     }
     if (k->kind == SESSTOK_PKEY_EC) {
         size_t dlen = sizeof(der);
@@ -729,8 +777,19 @@ done:
 }
 
 int
-sesstok_pkey_verify(const sesstok_pkey *k, const EVP_MD *md, int pss, const unsigned char *msg,
-                    size_t n, const unsigned char *sig, size_t siglen, const char **why)
+sesstok_pkey_verify(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
+                    const unsigned char *msg, size_t n, const unsigned char *sig, size_t siglen,
+                    const char **why)
+{
+    int rc = verify_with(k, ctx, md, pss, msg, n, sig, siglen, why);
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+static int
+verify_with(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
+            const unsigned char *msg, size_t n, const unsigned char *sig, size_t siglen,
+            const char **why)
 {
     unsigned char der[SESSTOK_ECDSA_MAX_DER];
     const unsigned char *s = sig;
@@ -752,23 +811,16 @@ sesstok_pkey_verify(const sesstok_pkey *k, const EVP_MD *md, int pss, const unsi
             return 0;
         }
     }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) {
-        *why = "out of memory";
+    EVP_MD_CTX *own = NULL;
+    if (ctx == NULL && (ctx = own = new_ctx(k, md, pss, 0)) == NULL) {
+        *why = "verification setup failed";
         return -1;
     }
-    int rc;
-    if (digest_init(ctx, k, md, pss, 0) < 0) {
-        *why = "verification setup failed";
-        rc = -1;
+    int rc = EVP_DigestVerify(ctx, s, slen, msg, n) == 1;
+    if (!rc) {
+        ERR_clear_error();
     }
-    else {
-        rc = EVP_DigestVerify(ctx, s, slen, msg, n) == 1;
-        if (!rc) {
-            ERR_clear_error();
-        }
-    }
-    EVP_MD_CTX_free(ctx);
+    EVP_MD_CTX_free(own);
     return rc;
 }
 

@@ -31,6 +31,9 @@ typedef enum {
  * denial of service, and no JWS issuer uses one). */
 #define SESSTOK_RSA_MAX_BITS 16384
 
+/* (sign or verify) x (SHA-256, -384, -512) x (PKCS#1 v1.5 or PSS) */
+#define SESSTOK_PKEY_TEMPLATES 12
+
 typedef struct {
     EVP_PKEY *pkey;
     sesstok_pkey_kind kind;
@@ -39,6 +42,11 @@ typedef struct {
     sesstok_curve curve;
     size_t coord_len;  /* EC: bytes per coordinate (32, 48, 66) */
     unsigned char order[SESSTOK_ECDSA_MAX_COORD]; /* EC: group order, coord_len bytes */
+    /* set-up sign/verify contexts, copied for each operation (see
+     * sesstok_pkey_ctx); made on first use; -1 in tmpl_state: copying does
+     * not work for this one, set up afresh each time */
+    EVP_MD_CTX *tmpl[SESSTOK_PKEY_TEMPLATES];
+    signed char tmpl_state[SESSTOK_PKEY_TEMPLATES];
 } sesstok_pkey;
 
 void sesstok_pkey_init(sesstok_pkey *k);
@@ -79,17 +87,29 @@ size_t sesstok_curve_coord_len(sesstok_curve curve);
 /* Upper bound of a signature's size in JWS form. */
 size_t sesstok_pkey_sig_max(const sesstok_pkey *k);
 
+/* A context set up for signing (sign = 1) or verifying with k, md and pss,
+ * ready for one EVP_DigestSign/EVP_DigestVerify; the caller owns it (or
+ * passes it to sesstok_pkey_sign/verify, which free it). It is a copy of a
+ * template k keeps: in OpenSSL 3.0 the set-up (fetching the algorithms) costs
+ * more than a small signature. Not thread-safe: callers serialize (the GIL).
+ * NULL on failure. */
+EVP_MD_CTX *sesstok_pkey_ctx(sesstok_pkey *k, const EVP_MD *md, int pss, int sign);
+
 /* Sign msg. md is the digest (ignored for Ed25519); pss selects RSASSA-PSS
  * (MGF1 with md, salt length = digest length) over PKCS#1 v1.5. sig must hold
  * sesstok_pkey_sig_max(k) bytes; ECDSA signatures come out as raw R || S. */
-int sesstok_pkey_sign(const sesstok_pkey *k, const EVP_MD *md, int pss, const unsigned char *msg,
-                      size_t n, unsigned char *sig, size_t *siglen, const char **why);
+int sesstok_pkey_sign(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
+                      const unsigned char *msg, size_t n, unsigned char *sig, size_t *siglen,
+                      const char **why);
 
 /* Verify; sig is in JWS form (raw R || S for ECDSA, checked with
  * sesstok_ecdsa_raw_check before OpenSSL sees it). Return 1 if valid, 0 if
- * not (the OpenSSL error queue is cleared), -1 on an internal failure. */
-int sesstok_pkey_verify(const sesstok_pkey *k, const EVP_MD *md, int pss, const unsigned char *msg,
-                        size_t n, const unsigned char *sig, size_t siglen, const char **why);
+ * not (the OpenSSL error queue is cleared), -1 on an internal failure.
+ * ctx: from sesstok_pkey_ctx (freed here), or NULL to set one up here;
+ * with a ctx these two are safe without the GIL. */
+int sesstok_pkey_verify(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
+                        const unsigned char *msg, size_t n, const unsigned char *sig,
+                        size_t siglen, const char **why);
 
 /* RSA modulus and public exponent as big-endian bytes (malloc'ed; free with
  * OPENSSL_free). */

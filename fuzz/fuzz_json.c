@@ -1,5 +1,6 @@
 /* fuzz_json.c - libFuzzer harness for the Python-free JSON driver
  * (csrc/json_scan.c), the part of sesstok._core that reads untrusted bytes.
+ * fuzz-sources: csrc/json_scan.c
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icsrc \
  *       fuzz/fuzz_json.c csrc/json_scan.c -o fuzz/out/fuzz_json

@@ -83,6 +83,8 @@ __all__ = [
     "Encoder",
     "Decoder",
     "JwtKey",
+    "Algorithm",
+    "prepare_key",
     "encode",
     "decode",
     "decode_complete",

@@ -837,18 +837,21 @@ def test_no_reference_or_memory_leak():
         return
     tracemalloc.start()
     try:
-        for _ in range(200):
-            exercise_once()
-        gc.collect()
-        before, _ = tracemalloc.get_traced_memory()
-        for _ in range(10000):
-            exercise_once()
-        gc.collect()
-        after, _ = tracemalloc.get_traced_memory()
+        # a whole first window warms up caches and allocator state (under
+        # PYTHONMALLOC=malloc too); a leak grows again in the second
+        growth = []
+        for _ in range(2):
+            gc.collect()
+            before, _ = tracemalloc.get_traced_memory()
+            for _ in range(10000):
+                exercise_once()
+            gc.collect()
+            after, _ = tracemalloc.get_traced_memory()
+            growth.append(after - before)
     finally:
         tracemalloc.stop()
-    # one leaked small object per iteration would be > 300 KB
-    assert after - before < 64 * 1024
+    # one leaked small object per iteration would be > 300 KB per window
+    assert growth[1] < 64 * 1024, growth
 
 
 def test_threads():

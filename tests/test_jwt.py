@@ -586,6 +586,23 @@ def test_encoder_matches_encode(alg):
     assert pyjwt.decode(token, oracle_key, algorithms=[alg]) == PAYLOAD
 
 
+def test_encoder_and_decoder_with_jwks():
+    numbers = crypto_public("p256").public_numbers()
+    pub = {"kty": "EC", "crv": "P-256", "kid": "e1",
+           "x": _core.b64url_encode(numbers.x.to_bytes(32, "big")).decode(),
+           "y": _core.b64url_encode(numbers.y.to_bytes(32, "big")).decode()}
+    priv = {**pub, "d": _core.b64url_encode(
+        crypto_private("p256").private_numbers().private_value.to_bytes(32, "big")).decode()}
+    enc = jwt.Encoder(jwt.PyJWK(priv), headers={"kid": "e1"})
+    assert enc.algorithm == "ES256"  # from the JWK
+    token = enc.encode(PAYLOAD)
+    for keys in (jwt.PyJWK(pub), [jwt.PyJWK(pub)], pub, {"keys": [pub]}, [pub]):
+        dec = jwt.Decoder(keys, ["ES256"])
+        assert dec.decode(token) == PAYLOAD
+        assert [kid for _, kid in dec.keys] == ["e1"]
+    assert pyjwt.decode(token, pyjwt.PyJWK(pub)) == PAYLOAD
+
+
 def test_encoder_options():
     enc = jwt.Encoder(SECRET, "HS384", headers={"typ": None}, sort_headers=False)
     assert enc.encode(PAYLOAD) == pyjwt.encode(PAYLOAD, SECRET, "HS384", headers={"typ": None},

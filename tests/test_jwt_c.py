@@ -200,12 +200,51 @@ def test_threads():
                 t = enc.encode(claims)
                 assert DECODERS["EdDSA"].decode(t) == claims
                 assert jwt.decode(t, verifying_key("EdDSA"), algorithms=["EdDSA"]) == claims
+                if j % 20 == 0:  # the GIL is released around these
+                    for alg in ("RS256", "PS384", "ES256", "ES512"):
+                        t = jwt.encode(claims, signing_key(alg), algorithm=alg)
+                        assert DECODERS[alg].decode(t) == claims
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_prepared_objects_are_initialized_once():
+    # decode/encode release the GIL while they hold the key table
+    dec = jwt.Decoder(SECRET, ["HS256"])
+    with pytest.raises(RuntimeError):
+        dec.__init__(SECRET, ["HS256"])
+    enc = jwt.Encoder(SECRET)
+    with pytest.raises(RuntimeError):
+        enc.__init__(SECRET)
+    assert dec.decode(enc.encode({"a": 1})) == {"a": 1}
+
+
+def test_reconfiguring_while_other_threads_decode():
+    inst = jwt.PyJWT()
+    token = jwt.encode({"sub": "x", "exp": FUTURE}, signing_key("RS256"), algorithm="RS256")
+    stop = threading.Event()
+    errors = []
+
+    def decode_loop():
+        try:
+            while not stop.is_set():
+                inst.decode(token, verifying_key("RS256"), algorithms=["RS256"])
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=decode_loop) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(300):
+        inst.options = {**inst.options, "require": ["sub"] if i % 2 else ["exp"]}
+    stop.set()
     for t in threads:
         t.join()
     assert errors == []
