@@ -19,6 +19,12 @@ class SesstokConfig(AppConfig):
 
         user_cache.connect_signals()
         from .conf import sesstok_settings
+        from .contrib.rest_framework import checks as jwt_checks  # registers (no DRF import)
+
+        try:
+            jwt_checks.prepare_keys()  # parse asymmetric JWT keys once, at start-up
+        except Exception:  # noqa: BLE001 - reported by the system checks (sesstok.E103)
+            pass
 
         if sesstok_settings.ACCELERATE_DJANGO_SIGNING:
             from . import accelerate

@@ -64,6 +64,14 @@ DEFAULTS = {
     # token_blacklist tables when that app is installed, else sesstok's own;
     # "simplejwt" or "sesstok" forces one
     "REFRESH_BLACKLIST": "auto",
+    # HttpOnly-cookie transport for JWTs (sesstok.contrib.rest_framework), off
+    # while JWT_AUTH_COOKIE is None; cookie-borne tokens must pass CSRF
+    "JWT_AUTH_COOKIE": None,  # e.g. "sst_access": the access (or sliding) token
+    "JWT_REFRESH_COOKIE": None,  # e.g. "sst_refresh": the refresh token
+    "JWT_REFRESH_COOKIE_PATH": "/",  # e.g. "/api/token/": sent to the token views only
+    "JWT_COOKIE_DOMAIN": None,
+    "JWT_COOKIE_SECURE": True,
+    "JWT_COOKIE_SAMESITE": "Lax",
     # Run django.core.signing itself on the C core (sesstok.accelerate)
     "ACCELERATE_DJANGO_SIGNING": False,
     # Per-request user cache (sesstok.user_cache); off unless USER_CACHE names a CACHES alias

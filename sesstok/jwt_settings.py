@@ -168,17 +168,19 @@ class JWTSettings:
         setattr(self, name, value)
         return value
 
+    def is_set(self, name):
+        """Whether SIMPLE_JWT (or, for the mirrored keys, SESSTOK) sets name
+        to something other than None or ""."""
+        if name in _MIRRORED and sesstok_settings.user_settings.get(_MIRRORED[name]) not in (None, ""):
+            return True
+        return self.user_settings.get(name) not in (None, "")
+
     def raw(self, name):
-        """A setting as written (import paths not resolved)."""
+        """A setting as written (import paths not resolved); for the mirrored
+        keys, as sesstok resolves them."""
         if name in _MIRRORED:
             return getattr(sesstok_settings, _MIRRORED[name])
         return self.user_settings.get(name, DEFAULTS[name])
-
-    def is_set(self, name):
-        """Whether SIMPLE_JWT sets name (SESSTOK for the mirrored keys)."""
-        if name in _MIRRORED and sesstok_settings.user_settings.get(_MIRRORED[name]) is not None:
-            return True
-        return name in self.user_settings
 
     def reload(self):
         for name in self._cached:

@@ -371,7 +371,7 @@ def check_user(payload, user, *, now=None):
         value = payload[p.revoke_claim]
         if not isinstance(value, str) or not _core.compare_digest(value, _md5_password(user)):
             raise AuthenticationError("password_changed", "The user's password has been changed.")
-    epoch, changed_at = revocation.get_epoch(user.pk)
+    epoch, changed_at = _epoch(user.pk)
     token_epoch = payload.get(EPOCH_CLAIM)
     if isinstance(token_epoch, int) and not isinstance(token_epoch, bool):
         if token_epoch != epoch:
@@ -381,6 +381,24 @@ def check_user(payload, user, *, now=None):
         if not isinstance(iat, (int, float)) or isinstance(iat, bool) or iat < int(changed_at):
             raise TokenError("Token is blacklisted")
     return epoch
+
+
+def _epoch(user_pk):
+    """(epoch, changed_at) of a user: from the revocation store when there is
+    one (sesstok.revocation.get_epoch), else one prepared database query."""
+    if sesstok_settings.REVOCATION_CACHE is not None:
+        return revocation.get_epoch(user_pk)
+    lookup = _prepared.get("epoch_lookup")
+    if lookup is None:
+        from ._lookup import PreparedLookup
+        from .models import UserEpoch
+
+        def build(pk):
+            return UserEpoch.objects.filter(user_id=pk).values_list("epoch", "changed_at")
+
+        lookup = _prepared["epoch_lookup"] = PreparedLookup(UserEpoch, UserEpoch._meta.get_field("user"), build)
+    row, _ = lookup.get(user_pk)
+    return row if row is not None else (0, 0.0)
 
 
 def _user_for(payload):
@@ -552,16 +570,37 @@ def _simplejwt_models():
     return apps.get_model("token_blacklist", "OutstandingToken"), apps.get_model("token_blacklist", "BlacklistedToken")
 
 
+def _blacklist_lookup():
+    """The prepared query: a blacklist row by jti (compiled by the ORM once
+    per connection; see sesstok._lookup)."""
+    lookup = _prepared.get("blacklist_lookup")
+    if lookup is None:
+        from ._lookup import PreparedLookup
+
+        if blacklist_tables() == "simplejwt":
+            Outstanding, Blacklisted = _simplejwt_models()
+            field = Outstanding._meta.get_field("jti")
+
+            def build(jti):
+                return Blacklisted.objects.filter(token__jti=jti).values_list("pk")
+
+            lookup = PreparedLookup(Blacklisted, field, build)
+        else:
+            from .models import BlacklistedRefreshToken
+
+            def build(jti):
+                return BlacklistedRefreshToken.objects.filter(jti=jti).values_list("pk")
+
+            lookup = PreparedLookup(BlacklistedRefreshToken, BlacklistedRefreshToken._meta.get_field("jti"), build)
+        _prepared["blacklist_lookup"] = lookup
+    return lookup
+
+
 def is_blacklisted(jti):
     """Whether the token with this jti is on the blacklist (one query)."""
     if not isinstance(jti, str):
         return False
-    if blacklist_tables() == "simplejwt":
-        _, Blacklisted = _simplejwt_models()
-        return Blacklisted.objects.filter(token__jti=jti).exists()
-    from .models import BlacklistedRefreshToken
-
-    return BlacklistedRefreshToken.objects.filter(jti=jti).exists()
+    return _blacklist_lookup().get(jti)[0] is not None
 
 
 def _user_by_claim(payload):

@@ -65,6 +65,14 @@ def simplejwt_settings(simple_jwt=None, **django_settings):
             api.JSON_ENCODER,
         )
         stack.enter_context(mock.patch.object(state, "token_backend", backend))
+        from django.apps import apps
+
+        if apps.is_installed("rest_framework_simplejwt.token_blacklist"):
+            # serializers.py imports it at import time only if BLACKLIST_AFTER_ROTATION was on
+            from rest_framework_simplejwt import serializers
+            from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+            stack.enter_context(mock.patch.object(serializers, "BlacklistedToken", BlacklistedToken, create=True))
         for cls, lifetime in (
             (tokens.AccessToken, api.ACCESS_TOKEN_LIFETIME),
             (tokens.RefreshToken, api.REFRESH_TOKEN_LIFETIME),

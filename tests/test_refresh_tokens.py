@@ -3,6 +3,7 @@ byte for byte, each library accepting the other's, the same refusals with
 the same messages, and both blacklists (SimpleJWT's tables, sesstok's)."""
 
 import subprocess
+import time
 import sys
 import textwrap
 from datetime import timedelta
@@ -17,6 +18,10 @@ from sesstok.refresh_tokens import AccountError, ExpiredTokenError, TokenError
 from sesstok.tokens import AuthenticationError
 
 NO_AUTH_HASH = {"JWT_AUTH_HASH_CLAIM": None}
+
+# one frozen instant for the blocks a test compares (a fresh now per block
+# could straddle a second)
+AT = int(time.time()) + 0.25
 
 
 def claims(raw):
@@ -54,9 +59,9 @@ SETTINGS_VARIANTS = [
 @pytest.mark.parametrize("simple_jwt", SETTINGS_VARIANTS)
 def test_pair_is_byte_identical_to_simplejwt(user, simple_jwt):
     with simplejwt_settings(simple_jwt, SESSTOK={**NO_AUTH_HASH, "REFRESH_BLACKLIST": "sesstok"}):
-        with frozen():
+        with frozen(AT):
             theirs = sj_pair(user)
-        with frozen():
+        with frozen(AT):
             ours = refresh_tokens.issue_pair(user)
     assert ours == theirs
 
@@ -65,12 +70,12 @@ def test_custom_claims_like_a_custom_obtain_serializer(user):
     from rest_framework_simplejwt.tokens import RefreshToken
 
     with simplejwt_settings({"AUDIENCE": "api"}, SESSTOK={**NO_AUTH_HASH, "REFRESH_BLACKLIST": "sesstok"}):
-        with frozen():
+        with frozen(AT):
             refresh = RefreshToken.for_user(user)
             refresh["name"] = "Alice"
             refresh["roles"] = ["a", "b"]
             theirs = {"refresh": str(refresh), "access": str(refresh.access_token)}
-        with frozen():
+        with frozen(AT):
             ours = refresh_tokens.issue_pair(user, claims={"name": "Alice", "roles": ["a", "b"]})
     assert ours == theirs
 
@@ -79,9 +84,9 @@ def test_sliding_token_is_byte_identical(user):
     from rest_framework_simplejwt.tokens import SlidingToken
 
     with simplejwt_settings({}, SESSTOK={**NO_AUTH_HASH, "REFRESH_BLACKLIST": "sesstok"}):
-        with frozen():
+        with frozen(AT):
             theirs = str(SlidingToken.for_user(user))
-        with frozen():
+        with frozen(AT):
             ours = refresh_tokens.issue_sliding(user)
     assert ours == theirs
     assert list(claims(ours)) == ["token_type", "exp", "iat", "jti", "refresh_exp", "user_id"]
@@ -490,3 +495,52 @@ def _root():
     import os
 
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# ---- moving off SimpleJWT's tables --------------------------------------------------------
+
+
+def test_import_simplejwt_blacklist_command(user, make_user):
+    import io
+    import time
+
+    from django.core.management import call_command
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from _simplejwt import frozen as freeze
+    from sesstok.models import BlacklistedRefreshToken
+
+    with override_settings(SIMPLE_JWT={"REFRESH_TOKEN_LIFETIME": timedelta(seconds=60)}):
+        with simplejwt_settings({"REFRESH_TOKEN_LIFETIME": timedelta(seconds=60)}):
+            with freeze(time.time() - 120):
+                stale = RefreshToken.for_user(user)
+                stale.blacklist()
+            live = RefreshToken.for_user(user)
+            live.blacklist()
+            kept = RefreshToken.for_user(user)  # outstanding, not blacklisted
+    out = io.StringIO()
+    call_command("sesstok_import_simplejwt_blacklist", stdout=out)
+    assert "Imported 1 " in out.getvalue()
+    row = BlacklistedRefreshToken.objects.get()
+    assert row.jti == live["jti"] and row.user == user
+    out = io.StringIO()
+    call_command("sesstok_import_simplejwt_blacklist", "--include-expired", stdout=out)
+    assert "Imported 1 blacklisted token(s), 1 already imported." in out.getvalue()
+    # with sesstok's table alone, the token stays refused; the other one works
+    with override_settings(SESSTOK={"REFRESH_BLACKLIST": "sesstok"}):
+        with pytest.raises(TokenError, match="^Token is blacklisted$"):
+            refresh_tokens.refresh(str(live))
+        assert refresh_tokens.refresh(str(kept))
+    out = io.StringIO()
+    call_command("sesstok_flush_refresh_blacklist", stdout=out)
+    assert out.getvalue().strip() == "Deleted 1 expired blacklist row(s)."
+
+
+def test_import_command_needs_the_app():
+    from django.conf import settings
+    from django.core.management import CommandError, call_command
+
+    apps_without = [a for a in settings.INSTALLED_APPS if a != "rest_framework_simplejwt.token_blacklist"]
+    with override_settings(INSTALLED_APPS=apps_without):
+        with pytest.raises(CommandError, match="nothing to import"):
+            call_command("sesstok_import_simplejwt_blacklist")
