@@ -21,9 +21,9 @@ no-auth one with no user.
   with no authentication classes) vs sesstok's
   ``TokenAuthenticationMiddleware`` on a plain view (twin: the bare view).
 - JWT: SimpleJWT ``JWTAuthentication`` and ``JWTStatelessUserAuthentication``
-  on an ``APIView`` vs sesstok's middleware (``Bearer``) and, when the DRF
-  classes of ``sesstok.contrib.rest_framework`` exist, sesstok's DRF classes
-  on the same ``APIView``.
+  on an ``APIView`` vs sesstok's middleware (``Bearer``) and sesstok's DRF
+  classes (``sesstok.contrib.rest_framework.authentication``) on the same
+  ``APIView``.
 
 sesstok runs with the user cache (``SESSTOK["USER_CACHE"]``) in each of its
 configurations: off (the default), in-process tier in front of a LocMem
@@ -99,8 +99,8 @@ from sesstok import access_tokens, user_cache  # noqa: E402
 from sesstok.models import AuthToken  # noqa: E402
 from sesstok.tokens import create_token  # noqa: E402
 
-try:  # the DRF engineer's classes (issue 6); rows with them are skipped until they land
-    from sesstok.contrib import rest_framework as sesstok_drf
+try:  # sesstok's DRF classes (issue 6)
+    from sesstok.contrib.rest_framework import authentication as sesstok_drf
 
     SS_DRF = {name: getattr(sesstok_drf, name) for name in
               ("TokenAuthentication", "JWTAuthentication", "JWTStatelessUserAuthentication")

@@ -633,7 +633,8 @@ WORKER = textwrap.dedent(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
         CACHES={{"default": {{"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
-                 "users": {{"BACKEND": "sesstok.cache.RedisCache", "LOCATION": {url!r}}}}},
+                 "users": {{"BACKEND": "sesstok.cache.RedisCache", "LOCATION": {url!r},
+                            "KEY_PREFIX": {prefix!r}}}}},
         SESSTOK={{"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": 30, "USER_CACHE_TTL": 60}},
     )
     import django
@@ -680,8 +681,8 @@ WORKER = textwrap.dedent(
 
 
 class Worker:
-    def __init__(self, url, db):
-        script = WORKER.format(root=ROOT, here=HERE, url=url, db=db)
+    def __init__(self, url, db, prefix):
+        script = WORKER.format(root=ROOT, here=HERE, url=url, db=db, prefix=prefix)
         self.process = subprocess.Popen(
             [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONWARNINGS": "error"},
@@ -703,11 +704,13 @@ class Worker:
 @pytest.mark.redis
 @pytest.mark.slow
 def test_invalidation_across_two_processes(redis_url, tmp_path):
+    import uuid
+
     import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
+    prefix = f"uc{uuid.uuid4().hex[:8]}"  # this test's keys only: a shared REDIS_URL is never flushed
     db = str(tmp_path / "shared.sqlite3")
-    a, b = Worker(redis_url, db), Worker(redis_url, db)
+    a, b = Worker(redis_url, db, prefix), Worker(redis_url, db, prefix)
     try:
         assert a("migrate") == ["ok", None]
         status, (pk, plain) = a("create", "carol")
@@ -732,6 +735,10 @@ def test_invalidation_across_two_processes(redis_url, tmp_path):
     finally:
         a.close()
         b.close()
+        conn = redis.Redis.from_url(redis_url)
+        keys = list(conn.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            conn.delete(*keys)
 
 
 # ---- building instances ------------------------------------------------------------------------------
