@@ -45,12 +45,15 @@ the request anonymous.
 from functools import partial
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware, _get_failure_view
+from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from . import tokens
+from . import tokens, user_cache
 from .backends import TokenBackend
 from .conf import sesstok_settings
 from .tokens import AuthenticationError
@@ -326,8 +329,6 @@ class _SessionAuth:
         return memo
 
     def _load(self, path, user_id):
-        from . import user_cache
-
         backend, model_like = self.backend(path)
         if not model_like:
             from django.contrib.auth import get_user_model
@@ -339,10 +340,6 @@ class _SessionAuth:
         return user, entry
 
     def get_user(self, request):
-        from django.conf import settings
-        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-        from django.utils.crypto import constant_time_compare
-
         user = None
         session = request.session
         try:
@@ -372,8 +369,6 @@ class _SessionAuth:
         return user or AnonymousUser()
 
     async def _aload(self, path, user_id):
-        from . import user_cache
-
         backend, model_like = self.backend(path)
         if not model_like:
             from django.contrib.auth import get_user_model
@@ -387,10 +382,6 @@ class _SessionAuth:
         return user, entry
 
     async def aget_user(self, request):
-        from django.conf import settings
-        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-        from django.utils.crypto import constant_time_compare
-
         user = None
         session = request.session
         try:

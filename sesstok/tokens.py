@@ -244,6 +244,7 @@ def _token_lookup():
 
         lookup = _lookups["token"] = PreparedLookup(AuthToken, AuthToken._meta.get_field("digest"), build)
         lookup.token_fields, lookup.user_fields = token_fields, user_fields
+        lookup.builders = None
     return lookup
 
 
@@ -294,8 +295,11 @@ def _find(digest):
             return None
         n = len(lookup.token_fields)
         token_values, user_values, entry = row[:n], row[n:], None
-    instance = AuthToken.from_db(alias, lookup.token_fields, token_values)
-    user = get_user_model().from_db(alias, lookup.user_fields, user_values)
+    if lookup.builders is None:
+        lookup.builders = (user_cache.Builder(AuthToken, lookup.token_fields),
+                           user_cache.Builder(get_user_model(), lookup.user_fields))
+    instance = lookup.builders[0].build(token_values, alias)
+    user = lookup.builders[1].build(user_values, alias)
     AuthToken.user.field.set_cached_value(instance, user)
     instance._sesstok_cache_entry = entry
     return instance

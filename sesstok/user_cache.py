@@ -49,8 +49,12 @@ If the shared tier cannot be read, users are loaded from the database
 a revocation never fails silently.
 """
 
+import copy
+import datetime
+import decimal
 import logging
 import time
+import uuid
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
@@ -58,6 +62,7 @@ from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
 from django.db.models import signals
+from django.db.models.base import ModelState
 
 from . import _core
 from .conf import seconds, sesstok_settings
@@ -149,6 +154,65 @@ def store():
 # ---- the user model --------------------------------------------------------------------
 
 
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, datetime.datetime, datetime.date, datetime.time,
+              datetime.timedelta, decimal.Decimal, uuid.UUID)
+
+
+class Builder:
+    """Builds instances of a model from cached rows, as ``Model.from_db``
+    does: a fresh instance (and ``ModelState``) per call, so nothing is
+    shared between requests. When every concrete field is a plain column
+    (Django's own ``DeferredAttribute`` descriptors, no ``__set__`` logic
+    beyond the foreign-key cache) and nobody listens to ``pre_init`` /
+    ``post_init`` for the model, the instance is made without running
+    ``Model.__init__`` (what costs in ``from_db``); otherwise ``from_db``.
+    Values of mutable types (a JSONField's dict) are deep-copied."""
+
+    def __init__(self, model, attnames):
+        from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+        from django.db.models.query_utils import DeferredAttribute
+
+        self.model = model
+        self.attnames = tuple(attnames)
+        plain = (DeferredAttribute, ForeignKeyDeferredAttribute)
+        fields = model._meta.concrete_fields
+        self.fast = (
+            tuple(f.attname for f in fields) == self.attnames
+            and all(type(model.__dict__.get(f.attname, None)) in plain or
+                    type(_class_attr(model, f.attname)) in plain for f in fields)
+        )
+
+    def build(self, values, alias):
+        model = self.model
+        if (
+            not self.fast
+            or (signals.pre_init.receivers and signals.pre_init.has_listeners(model))
+            or (signals.post_init.receivers and signals.post_init.has_listeners(model))
+        ):
+            return model.from_db(alias, self.attnames, _copy(values))
+        instance = model.__new__(model)
+        state = ModelState()
+        state.adding = False
+        state.db = alias
+        instance.__dict__.update(zip(self.attnames, _copy(values)))
+        instance._state = state
+        return instance
+
+
+def _class_attr(model, name):
+    for klass in model.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def _copy(values):
+    for value in values:
+        if type(value) not in _IMMUTABLE:
+            return copy.deepcopy(values)
+    return values
+
+
 class _Model:
     """What is needed to load and rebuild instances of one model."""
 
@@ -160,6 +224,7 @@ class _Model:
         # by a different deploy are never read as this one's
         fingerprint = f"{model._meta.label_lower}:{','.join(self.attnames)}"
         self.fingerprint = _core.hex(_core.digest("sha256", fingerprint.encode()))[:8]
+        self.builder = Builder(model, self.attnames)
         self.lookup = None
 
     def to_pk(self, value):
@@ -170,8 +235,7 @@ class _Model:
             raise ValueError(value) from None
 
     def build(self, values, alias):
-        instance = self.model.from_db(alias, self.attnames, values)
-        return instance
+        return self.builder.build(values, alias)
 
     def prepared_lookup(self):
         if self.lookup is None:

@@ -130,6 +130,22 @@ class Client:
         return self.cookie("csrftoken")
 
 
+def delete_demo_keys(redis_url, db):
+    """Remove what a demo wrote to Redis (its keys carry a per-database
+    prefix; nothing else on a shared REDIS_URL is touched)."""
+    import redis
+
+    sys.path.insert(0, ROOT)
+    from sesstok.demo.settings import redis_prefix
+
+    with open(db + ".secret") as f:
+        prefix = redis_prefix(f.read().strip())
+    conn = redis.Redis.from_url(redis_url)
+    keys = list(conn.scan_iter(match=f"{prefix}-*", count=1000))
+    if keys:
+        conn.delete(*keys)
+
+
 def bearer(value, scheme="Bearer"):
     return {"Authorization": f"{scheme} {value}"}
 
@@ -337,14 +353,12 @@ def test_password_change_revokes_everything(redis_url, tmp_path):
     the demo sees the user cache bump at once; without it (LocMem, one
     process) another process's write is seen within USER_CACHE_TTL, which
     is what system check W002 warns about."""
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
     demo = Demo(str(tmp_path / "pw.sqlite3"), "--redis", redis_url)
     try:
         _password_change(demo, redis_url)
     finally:
         demo.stop()
+        delete_demo_keys(redis_url, demo.db)
 
 
 def _password_change(demo, redis_url):
@@ -437,9 +451,6 @@ def test_inspect_the_demo_session_cookie(demo, registered):
 
 @pytest.mark.redis
 def test_two_processes_sharing_redis(redis_url, tmp_path):
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
     db = str(tmp_path / "shared.sqlite3")
     a = Demo(db, "--redis", redis_url)
     b = Demo(db, "--redis", redis_url)
@@ -472,3 +483,4 @@ def test_two_processes_sharing_redis(redis_url, tmp_path):
         for server in (a, b):
             status, _, err = server.stop()
             assert status == 0, err
+        delete_demo_keys(redis_url, db)

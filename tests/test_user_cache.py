@@ -633,7 +633,8 @@ WORKER = textwrap.dedent(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
         CACHES={{"default": {{"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
-                 "users": {{"BACKEND": "sesstok.cache.RedisCache", "LOCATION": {url!r}}}}},
+                 "users": {{"BACKEND": "sesstok.cache.RedisCache", "LOCATION": {url!r},
+                            "KEY_PREFIX": {prefix!r}}}}},
         SESSTOK={{"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": 30, "USER_CACHE_TTL": 60}},
     )
     import django
@@ -680,8 +681,8 @@ WORKER = textwrap.dedent(
 
 
 class Worker:
-    def __init__(self, url, db):
-        script = WORKER.format(root=ROOT, here=HERE, url=url, db=db)
+    def __init__(self, url, db, prefix):
+        script = WORKER.format(root=ROOT, here=HERE, url=url, db=db, prefix=prefix)
         self.process = subprocess.Popen(
             [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONWARNINGS": "error"},
@@ -703,11 +704,13 @@ class Worker:
 @pytest.mark.redis
 @pytest.mark.slow
 def test_invalidation_across_two_processes(redis_url, tmp_path):
+    import uuid
+
     import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
+    prefix = f"uc{uuid.uuid4().hex[:8]}"  # this test's keys only: a shared REDIS_URL is never flushed
     db = str(tmp_path / "shared.sqlite3")
-    a, b = Worker(redis_url, db), Worker(redis_url, db)
+    a, b = Worker(redis_url, db, prefix), Worker(redis_url, db, prefix)
     try:
         assert a("migrate") == ["ok", None]
         status, (pk, plain) = a("create", "carol")
@@ -732,3 +735,64 @@ def test_invalidation_across_two_processes(redis_url, tmp_path):
     finally:
         a.close()
         b.close()
+        conn = redis.Redis.from_url(redis_url)
+        keys = list(conn.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            conn.delete(*keys)
+
+
+# ---- building instances ------------------------------------------------------------------------------
+
+
+def _row(instance):
+    return tuple(getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields)
+
+
+def test_builder_matches_from_db(user):
+    info = user_cache.user_model()
+    assert info.builder.fast
+    row = _row(user)
+    fast = info.builder.build(row, "default")
+    slow = get_user_model().from_db("default", info.attnames, row)
+    assert fields(fast) == fields(slow)
+    assert (fast._state.adding, fast._state.db) == (slow._state.adding, slow._state.db) == (False, "default")
+    assert fast == slow and fast.get_session_auth_hash() == slow.get_session_auth_hash()
+    assert set(fast.__dict__) == set(slow.__dict__)
+    fast.first_name = "x"
+    fast.save(update_fields=["first_name"])  # a built instance saves like a loaded one
+    assert get_user_model().objects.get(pk=user.pk).first_name == "x"
+
+
+def test_builder_token_instances(user):
+    from sesstok.models import AuthToken
+
+    instance, plain = tokens.create_token(user, "t")
+    _, loaded = tokens.authenticate_token(plain)
+    assert fields(loaded) == fields(AuthToken.objects.get(pk=instance.pk))
+    assert loaded.user == user  # the user came with it: no query
+    with CaptureQueriesContext(connection) as queries:
+        loaded.user.get_username()
+    assert len(queries) == 0
+
+
+def test_builder_runs_init_when_someone_listens(user):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=get_user_model())
+    try:
+        built = user_cache.user_model().builder.build(_row(user), "default")
+    finally:
+        post_init.disconnect(receiver, sender=get_user_model())
+    assert seen == [built]
+
+
+def test_builder_copies_mutable_values():
+    values = ({"mutable": [1]},)
+    assert user_cache._copy(values) is not values and user_cache._copy(values) == values
+    plain = (1, "x", None)
+    assert user_cache._copy(plain) is plain

@@ -41,10 +41,19 @@ def secret_key(db_path):
     return key
 
 
+def redis_prefix(key):
+    """The demo's Redis key prefix: one per database (derived from its secret
+    key), so a fresh database never meets another one's cached rows,
+    versions or epochs in a Redis that outlived it."""
+    return "sesstok-demo-" + _core.hex(_core.digest("sha256", key.encode()))[:12]
+
+
 def build(db_path, redis_url=None):
     """The settings dict for ``settings.configure(**build(...))``."""
+    key = secret_key(db_path)
     if redis_url:
-        shared = lambda prefix: {"BACKEND": REDIS, "LOCATION": redis_url, "KEY_PREFIX": f"sesstok-demo-{prefix}"}
+        base = redis_prefix(key)
+        shared = lambda part: {"BACKEND": REDIS, "LOCATION": redis_url, "KEY_PREFIX": f"{base}-{part}"}
         caches = {
             "default": {"BACKEND": LOCMEM},
             "revocation": shared("revocation"),
@@ -67,7 +76,7 @@ def build(db_path, redis_url=None):
     silenced.append("sesstok.E009")  # cookies without Secure: the demo serves plain HTTP on 127.0.0.1
     return dict(
         DEBUG=False,
-        SECRET_KEY=secret_key(db_path),
+        SECRET_KEY=key,
         ALLOWED_HOSTS=["127.0.0.1", "localhost", "[::1]"],
         INSTALLED_APPS=[
             "django.contrib.contenttypes",
