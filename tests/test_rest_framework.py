@@ -779,28 +779,42 @@ def test_request_auth_is_a_token_object(user):
 
 @pytest.fixture(params=["locmem", "redis"])
 def user_cache(request, db):
+    from _django_fixtures import RUN_ID
+
+    prefix = f"u{RUN_ID}"
+    url = None
     if request.param == "redis":
         url = request.getfixturevalue("redis_url")
-        import redis
-
-        redis.Redis.from_url(url).flushdb()
-        shared = {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": url}
+        shared = {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
     else:
         shared = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "users"}
     from sesstok import user_cache as uc
+
+    def empty():
+        # each test's rows are rolled back: so must be what was cached of them
+        # (this run's keys only: a shared REDIS_URL is never flushed)
+        if url is None:
+            from django.core.cache import caches
+
+            caches["users"].clear()
+        else:
+            import redis
+
+            conn = redis.Redis.from_url(url)
+            keys = list(conn.scan_iter(match=f"{prefix}:*", count=1000))
+            if keys:
+                conn.delete(*keys)
+        uc.clear_local()
 
     with override_settings(
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "users": shared},
         SESSTOK={"USER_CACHE": "users"},
     ):
-        from django.core.cache import caches
-
-        # each test's rows are rolled back: so must be what was cached of them
-        caches["users"].clear()
-        uc.clear_local()
-        yield uc
-        caches["users"].clear()
-        uc.clear_local()
+        empty()
+        try:
+            yield uc
+        finally:
+            empty()
 
 
 @pytest.mark.parametrize("setup", ["token", "jwt"])
