@@ -571,9 +571,15 @@ def test_custom_obtain_serializer_adds_claims(api, user):
     # the claim rides along on refresh, as with SimpleJWT
     access = post(api, "/api/token/refresh/", {"refresh": body["refresh"]})[1]["access"]
     assert pyjwt.decode(access, options={"verify_signature": False})["name"] == "alice!"
-    # and a TokenUser exposes it
-    with override_settings(SIMPLE_JWT={}):
-        pass
+    # and SimpleJWT's TokenUser exposes it, as an attribute
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from sesstok.contrib.rest_framework.authentication import JWTStatelessUserAuthentication
+
+    request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}"))
+    token_user, _ = JWTStatelessUserAuthentication().authenticate(request)
+    assert token_user.name == "alice!" and token_user.pk == str(user.pk) and token_user.missing is None
 
 
 from sesstok.contrib.rest_framework.serializers import TokenObtainPairSerializer  # noqa: E402
