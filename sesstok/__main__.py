@@ -1,5 +1,7 @@
 """Command line: ``python -m sesstok <command>``.
 
+    python -m sesstok demo [--port N] [--db PATH] [--redis URL]
+    python -m sesstok inspect VALUE [--key-file F | --key-env NAME | --key K] [--salt S] [--json]
     python -m sesstok bench [--quick] [--json] [--only signing,jwt] [--update-readme README.md]
 """
 
@@ -103,9 +105,50 @@ def update_readme(path, text):
     print(f"updated {path}", file=sys.stderr)
 
 
+def demo(args):
+    from .demo.server import run
+
+    return run(port=args.port, db=args.db, redis_url=args.redis)
+
+
+def inspect(args):
+    from .inspect import main as inspect_main
+
+    return inspect_main(args, sys.stdin, sys.stdout, sys.stderr)
+
+
+def _port(text):
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0-65535 (0: any free port)")
+    return value
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m sesstok", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    d = commands.add_parser("demo", help="run the demo site on 127.0.0.1 (SQLite, created on first run)",
+                            description="Run the demo site: every login flow, on 127.0.0.1. Not for production.")
+    d.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port)")
+    d.add_argument("--db", default="sesstok-demo.sqlite3",
+                   help="SQLite database file, created and migrated on first run (default ./sesstok-demo.sqlite3)")
+    d.add_argument("--redis", metavar="URL",
+                   help="keep revocations, the user cache and login counters in Redis (default: in-process)")
+    d.set_defaults(func=demo)
+    i = commands.add_parser(
+        "inspect",
+        help="decode a JWT, a Django signed value or session cookie, or a sesstok token",
+        description="Tell a JWT from a Django signed value, session cookie or API token; show its contents "
+                    "and times; verify it when a key is given.",
+    )
+    i.add_argument("value", metavar="VALUE", help="the token or cookie value ('-': read it from standard input)")
+    keys = i.add_mutually_exclusive_group()
+    keys.add_argument("--key-file", metavar="F", help="read the key from file F (a secret, or a PEM public key)")
+    keys.add_argument("--key-env", metavar="NAME", help="read the key from environment variable NAME")
+    keys.add_argument("--key", metavar="K", help="the key itself (discouraged: it lands in shell history)")
+    i.add_argument("--salt", help="salt of a Django signed value (default: try Django's usual ones)")
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.set_defaults(func=inspect)
     b = commands.add_parser("bench", help="benchmarks side by side with Django/PyJWT/DRF/SimpleJWT")
     b.add_argument("--quick", action="store_true", help="fewer rounds (noisier, faster)")
     b.add_argument("--json", action="store_true", help="machine-readable output")

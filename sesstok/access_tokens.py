@@ -250,9 +250,27 @@ def _prepared_user_lookup():
     return lookup
 
 
+def _by_pk():
+    by_pk = _prepared.get("by_pk")
+    if by_pk is None:
+        pk = get_user_model()._meta.pk
+        by_pk = _prepared["by_pk"] = sesstok_settings.JWT_USER_ID_FIELD in ("pk", pk.name, pk.attname)
+    return by_pk
+
+
 def load_user(payload):
-    """The user an access token names (one query, prepared once), or raise."""
+    """The user an access token names, or raise: through the user cache when
+    ``SESSTOK["USER_CACHE"]`` is set and the id field is the primary key,
+    else one query (prepared once)."""
     value = _user_id(payload)
+    if _by_pk():
+        from . import user_cache
+
+        if user_cache.enabled():
+            user = user_cache.get_user(value)
+            if user is None:
+                raise invalid()
+            return user
     lookup = _prepared_user_lookup()
     try:
         # the field's own validation first (an int pk's backend range, a

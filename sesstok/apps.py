@@ -15,8 +15,16 @@ class SesstokConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks, receivers  # noqa: F401  registers
+        from . import checks, receivers, user_cache  # noqa: F401  registers
+
+        user_cache.connect_signals()
         from .conf import sesstok_settings
+        from .contrib.rest_framework import checks as jwt_checks  # registers (no DRF import)
+
+        try:
+            jwt_checks.prepare_keys()  # parse asymmetric JWT keys once, at start-up
+        except Exception:  # noqa: BLE001 - reported by the system checks (sesstok.E103)
+            pass
 
         if sesstok_settings.ACCELERATE_DJANGO_SIGNING:
             from . import accelerate

@@ -21,8 +21,16 @@ E009    (DEBUG off) insecure cookie flags: session cookie (with a sesstok engine
         token cookie without Secure / HttpOnly, or SameSite=None
 E010    a sesstok session engine needs an app that is not installed
 E011    the token prefix would be mistaken for a JWT or a DRF key
+E012    ``SESSTOK["USER_CACHE"]`` or ``["LOGIN_THROTTLE_CACHE"]`` names no alias in CACHES,
+        or the user cache is a cache that stores nothing (Dummy)
 W001    the revocation cache backend is not one sesstok knows; make sure it is
         shared and never evicts (Redis: maxmemory-policy noeviction)
+W002    (DEBUG off) the user cache's shared tier is process-local (LocMem): each worker
+        has its own versions, so a bump in one worker is not seen by the others
+W003    ``USER_CACHE`` is on but Django's ``AuthenticationMiddleware`` loads session
+        users without it (use ``sesstok.middleware.AuthenticationMiddleware``)
+W004    (DEBUG off) failed logins are counted in a process-local cache: each worker
+        counts on its own, so the throttle is weaker by the number of workers
 ======  ==============================================================================
 """
 
@@ -39,6 +47,7 @@ TAG = "sesstok"
 
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 _TOKEN_MIDDLEWARE = "sesstok.middleware.TokenAuthenticationMiddleware"
+_SESSTOK_AUTH_MIDDLEWARE = "sesstok.middleware.AuthenticationMiddleware"
 
 # cache backends that may drop an entry before its timeout, or that each
 # process has its own copy of (by class path, subclasses included)
@@ -76,6 +85,18 @@ _TYPES = {
     "JWT_DENYLIST": bool,
     "JWT_REQUIRE_AUTH_HASH": bool,
     "ACCELERATE_DJANGO_SIGNING": bool,
+    "USER_CACHE": (str, type(None)),
+    "USER_CACHE_TTL": (int, float, timedelta),
+    "USER_CACHE_LOCAL_TTL": (int, float, timedelta),
+    "USER_CACHE_LOCAL_SIZE": int,
+    "REGISTRATION_OPEN": bool,
+    "TRUSTED_PROXY_COUNT": int,
+    "LOGIN_THROTTLE_CACHE": (str, type(None)),
+    "LOGIN_FAILURE_LIMIT": int,
+    "LOGIN_FAILURE_WINDOW": (int, float, timedelta),
+    "LOGIN_USER_DELAY_AFTER": int,
+    "LOGIN_USER_DELAY_MAX": (int, float),
+    "API_TOKEN_NAME": str,
 }
 
 
@@ -132,6 +153,27 @@ def check_settings(app_configs=None, **kwargs):
             errors.append(checks.Error("SESSTOK['TOKEN_MAX_PER_USER'] must be at least 1.", id="sesstok.E002"))
         if not all(isinstance(k, str) and k and k.isascii() and " " not in k for k in sesstok_settings.AUTH_HEADER_KEYWORDS):
             errors.append(checks.Error("SESSTOK['AUTH_HEADER_KEYWORDS'] must be non-empty words.", id="sesstok.E002"))
+        from .conf import seconds
+
+        if seconds(sesstok_settings.USER_CACHE_TTL) < 1:
+            errors.append(checks.Error("SESSTOK['USER_CACHE_TTL'] must be at least 1 second.", id="sesstok.E002"))
+        if seconds(sesstok_settings.USER_CACHE_LOCAL_TTL) < 0 or sesstok_settings.USER_CACHE_LOCAL_SIZE < 0:
+            errors.append(
+                checks.Error("SESSTOK['USER_CACHE_LOCAL_TTL'] and ['USER_CACHE_LOCAL_SIZE'] must not be negative.",
+                             id="sesstok.E002")
+            )
+        for name in ("TRUSTED_PROXY_COUNT", "LOGIN_USER_DELAY_AFTER"):
+            if getattr(sesstok_settings, name) < 0:
+                errors.append(checks.Error(f"SESSTOK[{name!r}] must not be negative.", id="sesstok.E002"))
+        if sesstok_settings.LOGIN_FAILURE_LIMIT < 1 or seconds(sesstok_settings.LOGIN_FAILURE_WINDOW) < 1:
+            errors.append(
+                checks.Error("SESSTOK['LOGIN_FAILURE_LIMIT'] and ['LOGIN_FAILURE_WINDOW'] must be at least 1.",
+                             id="sesstok.E002")
+            )
+        if not 0 <= sesstok_settings.LOGIN_USER_DELAY_MAX <= 10:
+            errors.append(
+                checks.Error("SESSTOK['LOGIN_USER_DELAY_MAX'] must be between 0 and 10 seconds.", id="sesstok.E002")
+            )
         if sesstok_settings.TOKEN_COOKIE_SAMESITE not in (None, "Lax", "Strict", "None"):
             errors.append(
                 checks.Error("SESSTOK['TOKEN_COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.", id="sesstok.E002")
@@ -160,11 +202,12 @@ def check_token_prefix(app_configs=None, **kwargs):
 @checks.register(TAG)
 def check_middleware(app_configs=None, **kwargs):
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
-    if _TOKEN_MIDDLEWARE in middleware and _AUTH_MIDDLEWARE in middleware:
-        if middleware.index(_TOKEN_MIDDLEWARE) < middleware.index(_AUTH_MIDDLEWARE):
+    auth = next((m for m in middleware if m in (_AUTH_MIDDLEWARE, _SESSTOK_AUTH_MIDDLEWARE)), None)
+    if _TOKEN_MIDDLEWARE in middleware and auth is not None:
+        if middleware.index(_TOKEN_MIDDLEWARE) < middleware.index(auth):
             return [
                 checks.Error(
-                    f"{_TOKEN_MIDDLEWARE} must come after {_AUTH_MIDDLEWARE} in MIDDLEWARE.",
+                    f"{_TOKEN_MIDDLEWARE} must come after {auth} in MIDDLEWARE.",
                     hint="Otherwise AuthenticationMiddleware replaces the token's user with the session's.",
                     id="sesstok.E003",
                 )
@@ -317,4 +360,74 @@ def check_apps(app_configs=None, **kwargs):
     for app in ("django.contrib.auth", "django.contrib.contenttypes"):
         if not apps.is_installed(app):
             errors.append(checks.Error(f"sesstok needs {app!r} in INSTALLED_APPS.", id="sesstok.E010"))
+    return errors
+
+
+def _login_views_installed():
+    """Whether the URLconf includes sesstok.urls (namespace "sesstok")."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse("sesstok:login")
+    except NoReverseMatch:
+        return False
+    except Exception:  # a broken URLconf is Django's own check to report
+        return False
+    return True
+
+
+@checks.register(TAG)
+def check_user_cache(app_configs=None, **kwargs):
+    errors = []
+    caches_setting = getattr(settings, "CACHES", {}) or {}
+    alias = sesstok_settings.USER_CACHE
+    if isinstance(alias, str):
+        if alias not in caches_setting:
+            errors.append(
+                checks.Error(f"SESSTOK['USER_CACHE'] is {alias!r}, which is not in CACHES.", id="sesstok.E012")
+            )
+        else:
+            cls = _backend_class(alias)
+            if cls is not None and cls.__name__ == "DummyCache":
+                errors.append(
+                    checks.Error(f"The user cache {alias!r} is a DummyCache, which stores nothing.",
+                                 hint="Set SESSTOK['USER_CACHE'] to None to turn the cache off.", id="sesstok.E012")
+                )
+            elif cls is not None and not settings.DEBUG and _classify(cls, _LOCAL_CACHES):
+                errors.append(
+                    checks.Warning(
+                        f"The user cache {alias!r} ({cls.__name__}) is process-local: with several worker "
+                        "processes a user's version bump (password change, revocation) is not seen by the others.",
+                        hint="Use a shared cache (Redis) for SESSTOK['USER_CACHE'], or run a single process.",
+                        id="sesstok.W002",
+                    )
+                )
+        middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+        if _AUTH_MIDDLEWARE in middleware:
+            errors.append(
+                checks.Warning(
+                    "SESSTOK['USER_CACHE'] is set but Django's AuthenticationMiddleware loads session users "
+                    "without it.",
+                    hint=f"Replace {_AUTH_MIDDLEWARE} with {_SESSTOK_AUTH_MIDDLEWARE} in MIDDLEWARE.",
+                    id="sesstok.W003",
+                )
+            )
+    throttle = sesstok_settings.LOGIN_THROTTLE_CACHE
+    if isinstance(throttle, str) and _login_views_installed():
+        if throttle not in caches_setting:
+            errors.append(
+                checks.Error(f"SESSTOK['LOGIN_THROTTLE_CACHE'] is {throttle!r}, which is not in CACHES.",
+                             id="sesstok.E012")
+            )
+        else:
+            cls = _backend_class(throttle)
+            if cls is not None and not settings.DEBUG and _classify(cls, _LOCAL_CACHES):
+                errors.append(
+                    checks.Warning(
+                        f"Failed logins are counted in {throttle!r} ({cls.__name__}), which is process-local: "
+                        "each worker counts on its own.",
+                        hint="Point SESSTOK['LOGIN_THROTTLE_CACHE'] at a shared cache (Redis).",
+                        id="sesstok.W004",
+                    )
+                )
     return errors

@@ -60,8 +60,34 @@ DEFAULTS = {
     "JWT_JTI_CLAIM": None,  # SIMPLE_JWT["JTI_CLAIM"], "jti"
     "JWT_AUTH_HASH_CLAIM": "sst_ah",
     "JWT_REQUIRE_AUTH_HASH": False,
+    # Refresh tokens (sesstok.refresh_tokens): "auto" uses SimpleJWT's
+    # token_blacklist tables when that app is installed, else sesstok's own;
+    # "simplejwt" or "sesstok" forces one
+    "REFRESH_BLACKLIST": "auto",
+    # HttpOnly-cookie transport for JWTs (sesstok.contrib.rest_framework), off
+    # while JWT_AUTH_COOKIE is None; cookie-borne tokens must pass CSRF
+    "JWT_AUTH_COOKIE": None,  # e.g. "sst_access": the access (or sliding) token
+    "JWT_REFRESH_COOKIE": None,  # e.g. "sst_refresh": the refresh token
+    "JWT_REFRESH_COOKIE_PATH": "/",  # e.g. "/api/token/": sent to the token views only
+    "JWT_COOKIE_DOMAIN": None,
+    "JWT_COOKIE_SECURE": True,
+    "JWT_COOKIE_SAMESITE": "Lax",
     # Run django.core.signing itself on the C core (sesstok.accelerate)
     "ACCELERATE_DJANGO_SIGNING": False,
+    # Per-request user cache (sesstok.user_cache); off unless USER_CACHE names a CACHES alias
+    "USER_CACHE": None,  # the shared tier (Redis in production); None: off
+    "USER_CACHE_TTL": 60,  # seconds a row read from the database may be served (staleness bound)
+    "USER_CACHE_LOCAL_TTL": 5,  # seconds an entry may stay in the in-process tier; 0: tier off
+    "USER_CACHE_LOCAL_SIZE": 1024,  # entries in the in-process tier
+    # Login flows (sesstok.views, sesstok.throttle)
+    "REGISTRATION_OPEN": False,  # register/ answers 404 unless True
+    "TRUSTED_PROXY_COUNT": 0,  # proxies in front that append to X-Forwarded-For; 0: REMOTE_ADDR
+    "LOGIN_THROTTLE_CACHE": "default",  # CACHES alias counting failed logins; None: no throttling
+    "LOGIN_FAILURE_LIMIT": 5,  # failures per (user, address) in the window before 429
+    "LOGIN_FAILURE_WINDOW": 900,  # seconds
+    "LOGIN_USER_DELAY_AFTER": 10,  # failures per user (any address) before the added delay starts
+    "LOGIN_USER_DELAY_MAX": 2.0,  # seconds; cap of that delay
+    "API_TOKEN_NAME": "api-login",  # name prefix of the opaque tokens api/login/ creates
 }
 
 # Defaults taken from SimpleJWT's settings (and then SimpleJWT's own defaults)
@@ -80,7 +106,9 @@ _SIMPLE_JWT = {
 }
 
 # Django settings whose change invalidates the cached values
-_WATCHED = {"SESSTOK", "SIMPLE_JWT", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "DEBUG"}
+_WATCHED = {
+    "SESSTOK", "SIMPLE_JWT", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "DEBUG", "INSTALLED_APPS", "CACHES", "AUTH_USER_MODEL",
+}
 
 
 class SesstokSettings:

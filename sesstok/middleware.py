@@ -45,17 +45,20 @@ the request anonymous.
 from functools import partial
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware, _get_failure_view
+from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from . import tokens
+from . import tokens, user_cache
 from .backends import TokenBackend
 from .conf import sesstok_settings
 from .tokens import AuthenticationError
 
-__all__ = ["TokenAuthenticationMiddleware", "Credential"]
+__all__ = ["TokenAuthenticationMiddleware", "AuthenticationMiddleware", "Credential", "get_session_user", "aget_session_user"]
 
 HEADER = "header"
 COOKIE = "cookie"
@@ -274,3 +277,197 @@ class TokenAuthenticationMiddleware:
 async def _anonymous():
     return AnonymousUser()
 
+
+
+# ---- session users through the user cache ------------------------------------------
+
+
+class _SessionAuth:
+    """Django's ``get_user``/``aget_user`` (django.contrib.auth), with the user
+    loaded through :mod:`sesstok.user_cache` when the session's backend loads
+    users as ``ModelBackend`` does, and the session auth hash of a cached
+    user computed once per cached copy. The checks are Django's, in Django's
+    order: backend still configured, ``user_can_authenticate``, session hash
+    (fallback keys cycle the session), else the session is flushed."""
+
+    def __init__(self):
+        self._backends = {}
+
+    def backend(self, path):
+        """(backend instance, whether it loads users like ModelBackend)."""
+        found = self._backends.get(path)
+        if found is None:
+            from django.contrib.auth import load_backend
+            from django.contrib.auth.backends import ModelBackend
+
+            backend = load_backend(path)
+            model_like = isinstance(backend, ModelBackend) and (
+                type(backend).get_user is ModelBackend.get_user
+                and type(backend).aget_user is ModelBackend.aget_user
+            )
+            found = self._backends[path] = (backend, model_like)
+        return found
+
+    @staticmethod
+    def _default_hash(user):
+        from django.contrib.auth.base_user import AbstractBaseUser
+
+        cls = type(user)
+        return (
+            getattr(cls, "get_session_auth_hash", None) is AbstractBaseUser.get_session_auth_hash
+            and getattr(cls, "_get_session_auth_hash", None) is AbstractBaseUser._get_session_auth_hash
+        )
+
+    def _auth_hash(self, user, entry):
+        if entry is None or not self._default_hash(user):
+            return user.get_session_auth_hash()
+        memo = entry.memo
+        if memo is None:
+            # depends only on the password and SECRET_KEY; the entry is
+            # dropped when either changes (version bump, settings reload)
+            memo = entry.memo = user.get_session_auth_hash()
+        return memo
+
+    def _load(self, path, user_id):
+        backend, model_like = self.backend(path)
+        if not model_like:
+            from django.contrib.auth import get_user_model
+
+            return backend.get_user(get_user_model()._meta.pk.to_python(user_id)), None
+        user, entry = user_cache.get_user_entry(user_id)
+        if user is None or not backend.user_can_authenticate(user):
+            return None, None
+        return user, entry
+
+    def get_user(self, request):
+        user = None
+        session = request.session
+        try:
+            user_id = session[SESSION_KEY]
+            backend_path = session[BACKEND_SESSION_KEY]
+        except KeyError:
+            return AnonymousUser()
+        if backend_path in settings.AUTHENTICATION_BACKENDS:
+            user, entry = self._load(backend_path, user_id)
+            if hasattr(user, "get_session_auth_hash"):
+                session_hash = session.get(HASH_SESSION_KEY)
+                if not session_hash:
+                    verified = False
+                else:
+                    session_auth_hash = self._auth_hash(user, entry)
+                    verified = constant_time_compare(session_hash, session_auth_hash)
+                if not verified:
+                    if session_hash and any(
+                        constant_time_compare(session_hash, fallback)
+                        for fallback in user.get_session_auth_fallback_hash()
+                    ):
+                        session.cycle_key()
+                        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+                    else:
+                        session.flush()
+                        user = None
+        return user or AnonymousUser()
+
+    async def _aload(self, path, user_id):
+        backend, model_like = self.backend(path)
+        if not model_like:
+            from django.contrib.auth import get_user_model
+
+            return await backend.aget_user(get_user_model()._meta.pk.to_python(user_id)), None
+        from asgiref.sync import sync_to_async
+
+        user, entry = await sync_to_async(user_cache.get_user_entry)(user_id)
+        if user is None or not backend.user_can_authenticate(user):
+            return None, None
+        return user, entry
+
+    async def aget_user(self, request):
+        user = None
+        session = request.session
+        try:
+            user_id = await session.aget(SESSION_KEY)
+            backend_path = await session.aget(BACKEND_SESSION_KEY)
+            if user_id is None or backend_path is None:
+                raise KeyError
+        except KeyError:
+            return AnonymousUser()
+        if backend_path in settings.AUTHENTICATION_BACKENDS:
+            user, entry = await self._aload(backend_path, user_id)
+            if hasattr(user, "get_session_auth_hash"):
+                session_hash = await session.aget(HASH_SESSION_KEY)
+                if not session_hash:
+                    verified = False
+                else:
+                    verified = constant_time_compare(session_hash, self._auth_hash(user, entry))
+                if not verified:
+                    if session_hash and any(
+                        constant_time_compare(session_hash, fallback)
+                        for fallback in user.get_session_auth_fallback_hash()
+                    ):
+                        await session.acycle_key()
+                        await session.aset(HASH_SESSION_KEY, user.get_session_auth_hash())
+                    else:
+                        await session.aflush()
+                        user = None
+        return user or AnonymousUser()
+
+
+_session_auth = _SessionAuth()
+
+
+@sesstok_settings.on_change
+def _forget_backends():
+    _session_auth._backends.clear()
+
+
+def get_session_user(request):
+    """``django.contrib.auth.get_user(request)`` through the user cache."""
+    return _session_auth.get_user(request)
+
+
+async def aget_session_user(request):
+    """``django.contrib.auth.aget_user(request)`` through the user cache."""
+    return await _session_auth.aget_user(request)
+
+
+def _cached_session_user(request):
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = _session_auth.get_user(request)
+    return request._cached_user
+
+
+async def _acached_session_user(request):
+    if not hasattr(request, "_acached_user"):
+        request._acached_user = await _session_auth.aget_user(request)
+    return request._acached_user
+
+
+def _auth_middleware_base():
+    from django.contrib.auth.middleware import AuthenticationMiddleware as Base
+
+    return Base
+
+
+class AuthenticationMiddleware(_auth_middleware_base()):
+    """Drop-in for ``django.contrib.auth.middleware.AuthenticationMiddleware``
+    that loads the session's user through :mod:`sesstok.user_cache` (with
+    ``SESSTOK["USER_CACHE"]`` set; else one prepared query, still cheaper
+    than the ORM's ``get()``)::
+
+        MIDDLEWARE = [
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "sesstok.middleware.AuthenticationMiddleware",      # instead of Django's
+            "sesstok.middleware.TokenAuthenticationMiddleware",
+        ]
+
+    Sessions stay Django's: same keys, same backend path, the same session
+    auth hash check against ``SECRET_KEY`` and its fallbacks. Backends whose
+    ``get_user`` is not ``ModelBackend``'s are called as Django calls them."""
+
+    def process_request(self, request):
+        if not hasattr(request, "session"):
+            super().process_request(request)  # raises Django's ImproperlyConfigured
+            return
+        request.user = SimpleLazyObject(partial(_cached_session_user, request))
+        request.auser = partial(_acached_session_user, request)

@@ -91,3 +91,33 @@ class UserEpoch(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.epoch}"
+
+
+class BlacklistedRefreshToken(models.Model):
+    """A refresh or sliding JWT refused before it expires, by its ``jti``.
+
+    sesstok's own blacklist, used when SimpleJWT's ``token_blacklist`` app is
+    not installed (with it, its ``OutstandingToken``/``BlacklistedToken``
+    tables are used instead; see :mod:`sesstok.refresh_tokens`). Rows are
+    useless once ``expires_at`` has passed (the token is refused anyway);
+    ``manage.py sesstok_flush_refresh_blacklist`` deletes them."""
+
+    jti = models.CharField(_("token id"), max_length=255, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    blacklisted_at = models.DateTimeField(_("blacklisted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("blacklisted refresh token")
+        verbose_name_plural = _("blacklisted refresh tokens")
+        ordering = ["-blacklisted_at"]
+
+    def __str__(self):
+        return f"{self.jti} ({self.user_id})"

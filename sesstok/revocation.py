@@ -209,6 +209,9 @@ def bump_epoch(user):
     s = store()
     if s is not None:
         s.set(epoch_key(user.pk), _encode_epoch(row.epoch, row.changed_at), timeout=None)
+    from . import user_cache
+
+    user_cache.invalidate(user)
     return row.epoch
 
 
@@ -238,8 +241,10 @@ def logout(request):
     revoked: "token", "jwt" or "session"."""
     credential = getattr(request, "sesstok_credential", None)
     if credential is not None:
-        from . import tokens
+        from . import tokens, user_cache
 
+        # who it was, read before the credential stops working
+        user = getattr(request, "user", None) if user_cache.enabled() else None
         if credential.kind == tokens.JWT:
             from .access_tokens import revoke_access_token
 
@@ -250,6 +255,8 @@ def logout(request):
             kind = "token"
         from django.contrib.auth.models import AnonymousUser
 
+        if user is not None and user.is_authenticated:
+            user_cache.invalidate(user)  # every revocation bumps the user's cached copies
         request.user = AnonymousUser()
         return kind
     from django.contrib.auth import logout as django_logout

@@ -244,22 +244,77 @@ def _token_lookup():
 
         lookup = _lookups["token"] = PreparedLookup(AuthToken, AuthToken._meta.get_field("digest"), build)
         lookup.token_fields, lookup.user_fields = token_fields, user_fields
+        lookup.builders = None
     return lookup
 
 
-def _find(digest):
-    """The AuthToken with this digest (its user loaded), or None."""
-    from .models import AuthToken
+def _peek_lookup():
+    """The prepared query: a token's user id by digest."""
+    lookup = _lookups.get("peek")
+    if lookup is None:
+        from ._lookup import PreparedLookup
+        from .models import AuthToken
 
+        def build(digest):
+            return AuthToken.objects.filter(digest=digest).values_list("user_id")
+
+        lookup = _lookups["peek"] = PreparedLookup(AuthToken, AuthToken._meta.get_field("digest"), build)
+    return lookup
+
+
+def _peek_user_pk(digest):
+    row, _ = _peek_lookup().get(digest)
+    return None if row is None else row[0]
+
+
+def _load_rows(digest):
+    """(token values, user values, alias) for a digest, or None."""
     lookup = _token_lookup()
     row, alias = lookup.get(digest)
     if row is None:
         return None
     n = len(lookup.token_fields)
-    instance = AuthToken.from_db(alias, lookup.token_fields, row[:n])
-    user = get_user_model().from_db(alias, lookup.user_fields, row[n:])
+    return tuple(row[:n]), tuple(row[n:]), alias
+
+
+def _find(digest):
+    """The AuthToken with this digest (its user loaded), or None. Through
+    the user cache when ``SESSTOK["USER_CACHE"]`` is set."""
+    from . import user_cache
+    from .models import AuthToken
+
+    lookup = _token_lookup()
+    if user_cache.enabled():
+        found = user_cache.get_token(digest, _peek_user_pk, _load_rows)
+        if found is None:
+            return None
+        token_values, user_values, alias, entry = found
+    else:
+        row, alias = lookup.get(digest)
+        if row is None:
+            return None
+        n = len(lookup.token_fields)
+        token_values, user_values, entry = row[:n], row[n:], None
+    if lookup.builders is None:
+        lookup.builders = (user_cache.Builder(AuthToken, lookup.token_fields),
+                           user_cache.Builder(get_user_model(), lookup.user_fields))
+    instance = lookup.builders[0].build(token_values, alias)
+    user = lookup.builders[1].build(user_values, alias)
     AuthToken.user.field.set_cached_value(instance, user)
+    instance._sesstok_cache_entry = entry
     return instance
+
+
+def _touch(instance, now):
+    from . import user_cache
+    from .models import AuthToken
+
+    AuthToken.objects.filter(pk=instance.pk).update(last_used=now)
+    instance.last_used = now
+    entry = getattr(instance, "_sesstok_cache_entry", None)
+    if entry is not None:
+        fields = _token_lookup().token_fields
+        user_cache.put_token(instance.digest, entry, tuple(getattr(instance, f) for f in fields))
 
 
 def authenticate_token(raw):
@@ -281,8 +336,7 @@ def authenticate_token(raw):
         AuthToken.objects.filter(pk=instance.pk).delete()
         raise expired()
     if _touch_due(instance, now):
-        AuthToken.objects.filter(pk=instance.pk).update(last_used=now)
-        instance.last_used = now
+        _touch(instance, now)
     return instance.user, instance
 
 

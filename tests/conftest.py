@@ -45,6 +45,9 @@ def pytest_configure(config):
             "django.contrib.admin",
             "rest_framework",
             "rest_framework.authtoken",
+            # SimpleJWT's blacklist tables: sesstok uses them when installed
+            # (tests/test_refresh_tokens.py runs both table sets)
+            "rest_framework_simplejwt.token_blacklist",
             "sesstok",
         ],
         ROOT_URLCONF="_urls",

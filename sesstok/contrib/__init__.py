@@ -1,0 +1,2 @@
+"""Integrations with third-party frameworks. Importing this package imports
+none of them."""

@@ -1,0 +1,389 @@
+"""DRF authentication classes: opaque API tokens and SimpleJWT-compatible JWTs.
+
+::
+
+    REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            # drop-in for rest_framework.authentication.TokenAuthentication
+            "sesstok.contrib.rest_framework.authentication.TokenAuthentication",
+            # drop-ins for rest_framework_simplejwt.authentication.*
+            "sesstok.contrib.rest_framework.authentication.JWTAuthentication",
+            # "sesstok.contrib.rest_framework.authentication.JWTStatelessUserAuthentication",
+        ],
+    }
+
+Both may be listed, in either order: under ``Authorization: Bearer`` a value
+shaped like an opaque token (sesstok's prefix, or the 40 hex digits of an
+imported DRF key) is left by the JWT classes to ``TokenAuthentication``, and
+a JWT is left by ``TokenAuthentication`` (when it reads ``Bearer`` at all) to
+the JWT classes.
+
+- :class:`TokenAuthentication` answers as DRF's: ``Authorization: Token
+  <key>``, the same error messages, ``WWW-Authenticate: Token`` on a 401.
+  Tokens are sesstok's hashed, named, expiring ``AuthToken`` rows (DRF keys
+  imported with ``manage.py sesstok_import_drf_tokens`` included).
+- :class:`JWTAuthentication` and :class:`JWTStatelessUserAuthentication`
+  answer as SimpleJWT's (same header parsing, error codes and bodies) and
+  read the ``SIMPLE_JWT`` settings. Signatures are checked by the prepared
+  C decoder; the user is one prepared query (or the user cache); sesstok's
+  ``sst_ah`` claim refuses a token after a password change, and with
+  ``SESSTOK["JWT_DENYLIST"]`` revoked tokens and logout-everywhere are
+  honoured (one read of the revocation store).
+- With ``SESSTOK["JWT_AUTH_COOKIE"]`` the JWT classes also read the access
+  token from that HttpOnly cookie; such requests must pass Django's CSRF
+  check on unsafe methods, exactly as ``SessionAuthentication`` enforces it.
+"""
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
+
+from ... import revocation, tokens
+from ...conf import sesstok_settings
+from ...exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
+from ...jwt_settings import jwt_settings
+from ...refresh_tokens import EPOCH_CLAIM, TokenError
+from ...refresh_tokens import _md5_password, decoder, default_user_authentication_rule
+from ...refresh_tokens import get_user as _get_user
+from ...tokens import AuthenticationError, RevocationUnavailable as _RevocationUnavailable
+from .exceptions import AuthenticationFailed, InvalidToken, RevocationUnavailable
+from .tokens import AccessToken
+
+__all__ = [
+    "TokenAuthentication",
+    "JWTAuthentication",
+    "JWTStatelessUserAuthentication",
+    "JWTTokenUserAuthentication",
+    "default_user_authentication_rule",
+]
+
+_cache = {}
+
+
+@sesstok_settings.on_change
+def _forget():
+    _cache.clear()
+
+
+def _header_types():
+    """(AUTH_HEADER_TYPES as a tuple, the same as a set of bytes)."""
+    value = _cache.get("types")
+    if value is None:
+        types = tuple(jwt_settings.AUTH_HEADER_TYPES)
+        value = _cache["types"] = (types, frozenset(t.encode(HTTP_HEADER_ENCODING) for t in types))
+    return value
+
+
+_DRF_KEY = re.compile(rb"[0-9a-f]{40}")
+
+
+def _is_opaque(raw):
+    """Whether a presented value is shaped like an opaque token
+    TokenAuthentication accepts: sesstok's prefix (and only token
+    characters), or the 40 lowercase hex digits of a DRF key. A JWT always
+    has two dots, so it is never taken for one."""
+    if isinstance(raw, str):
+        try:
+            raw = raw.encode("ascii")
+        except UnicodeEncodeError:
+            return False
+    prefix = _cache.get("prefix")
+    if prefix is None:
+        prefix = _cache["prefix"] = sesstok_settings.TOKEN_PREFIX.encode()
+    if raw.startswith(prefix):
+        return tokens.shape(raw.decode("ascii", "replace")) == tokens.OPAQUE
+    return len(raw) == 40 and _DRF_KEY.fullmatch(raw) is not None
+
+
+def _simplejwt_token_error():
+    """SimpleJWT's TokenError class if SimpleJWT is already imported (a
+    foreign class in AUTH_TOKEN_CLASSES), else None."""
+    import sys
+
+    module = sys.modules.get("rest_framework_simplejwt.exceptions")
+    return getattr(module, "TokenError", None)
+
+
+def enforce_csrf(request):
+    """DRF's ``SessionAuthentication.enforce_csrf``: Django's CSRF check on
+    unsafe methods, whether or not the view is csrf_exempt; 403 if it fails."""
+
+    def dummy_get_response(request):  # pragma: no cover
+        return None
+
+    check = authentication.CSRFCheck(dummy_get_response)
+    check.process_request(request)
+    reason = check.process_view(request, None, (), {})
+    if reason:
+        raise exceptions.PermissionDenied(f"CSRF Failed: {reason}")
+
+
+# ---- opaque tokens ---------------------------------------------------------------
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    """DRF's ``TokenAuthentication`` on sesstok's hashed tokens::
+
+        Authorization: Token sst_8Jq1...     (or an imported 40-hex DRF key)
+
+    ``keyword`` is DRF's; ``keywords`` (default: just ``keyword``) lists every
+    scheme read, e.g. ``("Token", "Bearer")`` in a subclass. Under a scheme
+    other than ``keyword`` only opaque-shaped values are taken; anything else
+    (a JWT) is left to the next class.
+    """
+
+    keyword = "Token"
+    keywords = None
+    model = None  # DRF's hook for a custom token model; sesstok's AuthToken is used
+
+    def _keywords(self):
+        keywords = self.keywords or (self.keyword,)
+        return {k.lower().encode(): k for k in keywords}
+
+    def authenticate(self, request):
+        auth = authentication.get_authorization_header(request).split()
+        if not auth:
+            return None
+        keyword = self._keywords().get(auth[0].lower())
+        if keyword is None:
+            return None
+        if len(auth) == 1:
+            raise exceptions.AuthenticationFailed(_("Invalid token header. No credentials provided."))
+        if len(auth) > 2:
+            raise exceptions.AuthenticationFailed(_("Invalid token header. Token string should not contain spaces."))
+        try:
+            token = auth[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(
+                _("Invalid token header. Token string should not contain invalid characters.")
+            ) from None
+        if keyword.lower() != self.keyword.lower() and not _is_opaque(token):
+            return None  # e.g. a JWT under Bearer: the JWT class's
+        return self.authenticate_credentials(token)
+
+    def authenticate_credentials(self, key):
+        try:
+            user, instance = tokens.authenticate_token(key)
+        except AuthenticationError as e:
+            if e.code == "token_expired":
+                raise exceptions.AuthenticationFailed(_("Token has expired."), code="token_expired") from None
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return (user, instance)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+# ---- JWTs ------------------------------------------------------------------------
+
+
+class JWTAuthentication(authentication.BaseAuthentication):
+    """SimpleJWT's ``JWTAuthentication``: ``Authorization: Bearer <access
+    token>`` (AUTH_HEADER_TYPES, AUTH_HEADER_NAME), tokens of
+    AUTH_TOKEN_CLASSES, the user by USER_ID_CLAIM/USER_ID_FIELD."""
+
+    www_authenticate_realm = "api"
+    media_type = "application/json"
+
+    @property
+    def user_model(self):
+        return get_user_model()
+
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is None:
+            return self.authenticate_cookie(request)
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None
+        if _is_opaque(raw_token):
+            return None  # TokenAuthentication's
+        validated_token = self.get_validated_token(raw_token)
+        return self.get_user(validated_token), validated_token
+
+    def authenticate_cookie(self, request):
+        """The access token from the SESSTOK["JWT_AUTH_COOKIE"] cookie; unsafe
+        methods must then pass the CSRF check."""
+        name = sesstok_settings.JWT_AUTH_COOKIE
+        if not name:
+            return None
+        raw = request.COOKIES.get(name)
+        if not raw:
+            return None
+        validated_token = self.get_validated_token(raw.encode(HTTP_HEADER_ENCODING, "replace"))
+        user = self.get_user(validated_token)
+        enforce_csrf(request)
+        return user, validated_token
+
+    def authenticate_header(self, request):
+        return '{} realm="{}"'.format(_header_types()[0][0], self.www_authenticate_realm)
+
+    def get_header(self, request):
+        header = request.META.get(jwt_settings.AUTH_HEADER_NAME)
+        if isinstance(header, str):
+            header = header.encode(HTTP_HEADER_ENCODING)
+        return header
+
+    def get_raw_token(self, header):
+        parts = header.split()
+        if len(parts) == 0:
+            return None
+        if parts[0] not in _header_types()[1]:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(
+                _("Authorization header must contain two space-delimited values"),
+                code="bad_authorization_header",
+            )
+        return parts[1]
+
+    def get_validated_token(self, raw_token):
+        classes = jwt_settings.AUTH_TOKEN_CLASSES
+        if classes == (AccessToken,):
+            return _validate_access(raw_token)
+        messages = []
+        foreign = _simplejwt_token_error()
+        for token_class in classes:
+            try:
+                return token_class(raw_token)
+            except Exception as e:
+                if not isinstance(e, TokenError) and not (foreign is not None and isinstance(e, foreign)):
+                    raise
+                messages.append(
+                    {"token_class": token_class.__name__, "token_type": token_class.token_type, "message": e.args[0]}
+                )
+        raise InvalidToken({"detail": _("Given token not valid for any token type"), "messages": messages})
+
+    def get_user(self, validated_token):
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from None
+        user = _get_user(user_id)
+        if user is None:
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        if jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        _check_revocation(validated_token, user)
+        return user
+
+
+class JWTStatelessUserAuthentication(JWTAuthentication):
+    """SimpleJWT's ``JWTStatelessUserAuthentication``: no database; the user
+    is a ``TOKEN_USER_CLASS`` (``TokenUser``) built from the token. With
+    ``SESSTOK["JWT_DENYLIST"]`` revoked tokens are refused (one read of the
+    revocation store)."""
+
+    def get_user(self, validated_token):
+        if jwt_settings.USER_ID_CLAIM not in validated_token:
+            raise InvalidToken(_("Token contained no recognizable user identification"))
+        if revocation.jwt_denylist_enabled():
+            _check_denylist(validated_token, _stateless_pk(validated_token))
+        return jwt_settings.TOKEN_USER_CLASS(validated_token)
+
+
+JWTTokenUserAuthentication = JWTStatelessUserAuthentication
+
+
+# ---- the checks -------------------------------------------------------------------
+
+
+def _refuse(message):
+    return InvalidToken(
+        {
+            "detail": _("Given token not valid for any token type"),
+            "messages": [{"token_class": "AccessToken", "token_type": "access", "message": message}],
+        }
+    )
+
+
+def _validate_access(raw):
+    """AccessToken(raw), SimpleJWT's checks in its order, without the class
+    machinery: signature, exp, aud, iss (one C call), then exp present, jti,
+    token type."""
+    try:
+        payload = decoder().decode(raw)
+    except ExpiredSignatureError:
+        raise _refuse(_("Token is expired")) from None
+    except (InvalidTokenError, PyJWKClientError):
+        raise _refuse(_("Token is invalid")) from None
+    if type(payload) is not dict:
+        raise _refuse(_("Token is invalid"))
+    if "exp" not in payload:
+        raise _refuse("Token has no 'exp' claim")
+    jti_claim = jwt_settings.JTI_CLAIM
+    if jti_claim is not None and jti_claim not in payload:
+        raise _refuse(_("Token has no id"))
+    type_claim = jwt_settings.TOKEN_TYPE_CLAIM
+    if type_claim is not None:
+        token_type = payload.get(type_claim, _MISSING)
+        if token_type != "access":
+            raise _refuse(_("Token has no type") if token_type is _MISSING else _("Token has wrong type"))
+    return AccessToken._wrap(raw, payload, None)
+
+
+_MISSING = object()
+
+
+def _password_changed():
+    return AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+
+
+def _check_revocation(token, user):
+    """SimpleJWT's CHECK_REVOKE_TOKEN, sesstok's auth-hash claim and, with
+    JWT_DENYLIST, the jti denylist and logout epoch."""
+    payload = token.payload if hasattr(token, "payload") else token
+    if jwt_settings.CHECK_REVOKE_TOKEN:
+        if payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != _md5_password(user):
+            raise _password_changed()
+    claim = sesstok_settings.JWT_AUTH_HASH_CLAIM
+    if claim and claim in payload:
+        from ...access_tokens import _auth_hash_ok
+
+        if not _auth_hash_ok(payload[claim], user):
+            raise _password_changed()
+    elif sesstok_settings.JWT_REQUIRE_AUTH_HASH:
+        raise _password_changed()
+    if revocation.jwt_denylist_enabled():
+        _check_denylist(payload, user.pk)
+
+
+def _stateless_pk(token):
+    """The user's pk from a token, when USER_ID_FIELD is the primary key."""
+    if jwt_settings.USER_ID_FIELD in ("id", "pk", get_user_model()._meta.pk.attname):
+        return token.get(jwt_settings.USER_ID_CLAIM)
+    return None
+
+
+def _check_denylist(token, user_pk):
+    payload = token.payload if hasattr(token, "payload") else token
+    jti_claim = jwt_settings.JTI_CLAIM
+    jti = payload.get(jti_claim) if jti_claim else None
+    deny = (revocation.jti_key(jti),) if isinstance(jti, str) else ()
+    epoch = payload.get(EPOCH_CLAIM)
+    if not isinstance(epoch, int) or isinstance(epoch, bool):
+        epoch = None
+    iat = payload.get("iat")
+    if not isinstance(iat, (int, float)) or isinstance(iat, bool):
+        iat = None
+    try:
+        revoked = revocation.check(deny, user_pk, epoch, iat)
+    except _RevocationUnavailable:
+        raise RevocationUnavailable() from None
+    if revoked:
+        raise InvalidToken(_("Token is blacklisted"))
+
+
+def _register_schema():
+    """drf-spectacular's extensions register on import: load ours if it is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("drf_spectacular") is not None:
+        from . import schema  # noqa: F401
+
+
+_register_schema()

@@ -1,0 +1,6 @@
+"""The runnable demo site: ``python -m sesstok demo [--port N] [--db PATH]``.
+
+A small Django project on SQLite with sesstok's login flows at the root, a
+home page that shows each way in, and curl examples printed at start. It is
+a demonstration, not a deployment: see :mod:`sesstok.demo.settings`.
+"""
