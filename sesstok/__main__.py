@@ -71,7 +71,7 @@ def render(reports, format_table):
 
     out = []
     for report in reports:
-        results = [SimpleNamespace(**r, meets_target=r["target"] is None or r["ratio"] >= r["target"])
+        results = [SimpleNamespace(**{**r, "meets_target": r.get("target") is None or r["ratio"] >= r["target"]})
                    for r in report["results"]]
         out.append(format_table(results, report["title"]))
         out.append("")
