@@ -373,13 +373,32 @@ def measure(row, rounds):
     return result
 
 
+def floors(redis):
+    """Context for the table: what one prepared user query on the in-memory
+    SQLite database costs here, and one GET on the Redis (and LocMem) cache."""
+    from django.core.cache import caches
+
+    out = {}
+    info = user_cache.user_model()
+    out["SQLite prepared user query"] = lambda: info.prepared_lookup().get(USER.pk)
+    out["LocMem cache GET"] = lambda: caches["users_local"].get("bench-floor")
+    if redis:
+        out["Redis cache GET (sesstok.cache.RedisCache)"] = lambda: caches["users_redis"].get("bench-floor")
+    result = {}
+    for name, fn in out.items():
+        fn()
+        n = _calibrate(fn)
+        result[name] = statistics.median(_round(fn, n) for _ in range(15))
+    return result
+
+
 # ---- output ---------------------------------------------------------------------------------------------------------
 
 MODE_LABELS = {m: label for m, label, _ in CACHE_MODES}
 MODE_LABELS["denylist"] = "denylist on"
 
 
-def summary(results, redis):
+def summary(results, redis, floor=None):
     """The docs table: one line per method, the original's overhead and
     sesstok's in each user-cache configuration (ratio in the same run)."""
     modes = [m for m, _, _ in CACHE_MODES if redis or "redis" not in m]
@@ -403,6 +422,8 @@ def summary(results, redis):
         lines += ["", "| stateless JWT (no user query) | SimpleJWT µs | sesstok µs | ratio |", "|---|---:|---:|---:|"]
         for r in stateless:
             lines.append(f"| {r.note} | {r.original_us:.1f} | {r.sesstok_us:.1f} | {r.ratio:.1f}× |")
+    if floor:
+        lines += ["", "For scale, in the same run: " + "; ".join(f"{k} {v:.1f} µs" for k, v in floor.items()) + "."]
     if not redis:
         lines += ["", "Redis columns skipped: no redis-server could be started and REDIS_URL is unset."]
     return "\n".join(lines)
@@ -463,7 +484,7 @@ def main(argv=None):
     parser.add_argument("--chart", metavar="PNG", help="write a bar chart (needs matplotlib)")
     parser.add_argument("--markdown", action="store_true", help="print the summary table")
     args = parser.parse_args(argv)
-    rounds = 7 if args.quick else 21
+    rounds = 7 if args.quick else 31
     results = []
     for row in rows(REDIS_URL is not None):
         if args.filter and args.filter not in row.name:
@@ -473,22 +494,23 @@ def main(argv=None):
         if not args.json:
             print(f"  {row.name} [{row.mode}]: {result.original_us:.1f} → {result.sesstok_us:.1f} µs "
                   f"({result.ratio:.1f}×)", file=sys.stderr)
+    floor = floors(REDIS_URL is not None)
     user_cache.clear_local()
     if args.chart:
         chart(results, args.chart, REDIS_URL is not None)
     if args.json:
-        payload = {"title": TITLE, "environment": environment(), "redis": REDIS_URL is not None,
-                   "results": [dict(r.__dict__, name=f"{r.name} [{MODE_LABELS.get(r.mode, r.mode)}]")
-                               for r in results]}
+        payload = {"title": TITLE, "environment": environment(), "redis": REDIS_URL is not None, "floors": floor,
+                   "results": [dict(r.__dict__, note=r.note or MODE_LABELS.get(r.mode, r.mode)) for r in results]}
         print(json.dumps(payload, indent=2))
         return results
     if args.markdown:
-        print(summary(results, REDIS_URL is not None))
+        print(summary(results, REDIS_URL is not None, floor))
     else:
         for r in results:
             r.name = f"{r.name} [{MODE_LABELS.get(r.mode, r.mode)}]"
             r.note = ""
         print(format_table(results, TITLE + " (µs of overhead per request)"))
+        print("\n" + "; ".join(f"{k}: {v:.1f} µs" for k, v in floor.items()))
     return results
 
 
