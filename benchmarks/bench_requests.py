@@ -429,7 +429,7 @@ def summary(results, redis, floor=None):
     return "\n".join(lines)
 
 
-def chart(results, path, redis):
+def chart(results, path, redis, floor=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -459,6 +459,11 @@ def chart(results, path, redis):
     for i, (label, values) in enumerate(series):
         ys = [y + (i - (len(series) - 1) / 2) * height for y in range(len(labels))]
         ax.barh(ys, values, height=height, label=label, color=colours[i % len(colours)])
+    redis_get = next((v for k, v in (floor or {}).items() if k.startswith("Redis")), None)
+    if redis_get:
+        ax.axvline(redis_get, color="#a3261b", linestyle=":", linewidth=1)
+        ax.text(redis_get, len(labels) - 0.45, f" one Redis GET here: {redis_get:.0f} µs", fontsize=7,
+                color="#a3261b", va="bottom")
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
@@ -476,6 +481,20 @@ def chart(results, path, redis):
 TITLE = "Per-request authentication overhead: Django / DRF / SimpleJWT vs sesstok"
 
 
+def render_saved(args):
+    """--markdown / --chart from the JSON of an earlier run (no measuring)."""
+    from types import SimpleNamespace
+
+    with open(args.from_json, encoding="utf-8") as f:
+        saved = json.load(f)
+    results = [SimpleNamespace(**r) for r in saved["results"]]
+    if args.chart:
+        chart(results, args.chart, saved["redis"], saved.get("floors"))
+    if args.markdown:
+        print(summary(results, saved["redis"], saved.get("floors")))
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=TITLE)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -483,7 +502,10 @@ def main(argv=None):
     parser.add_argument("-k", dest="filter", help="only rows whose name contains this")
     parser.add_argument("--chart", metavar="PNG", help="write a bar chart (needs matplotlib)")
     parser.add_argument("--markdown", action="store_true", help="print the summary table")
+    parser.add_argument("--from-json", metavar="FILE", help="render --markdown/--chart from a saved --json run")
     args = parser.parse_args(argv)
+    if args.from_json:
+        return render_saved(args)
     rounds = 7 if args.quick else 31
     results = []
     for row in rows(REDIS_URL is not None):
@@ -497,7 +519,7 @@ def main(argv=None):
     floor = floors(REDIS_URL is not None)
     user_cache.clear_local()
     if args.chart:
-        chart(results, args.chart, REDIS_URL is not None)
+        chart(results, args.chart, REDIS_URL is not None, floor)
     if args.json:
         payload = {"title": TITLE, "environment": environment(), "redis": REDIS_URL is not None, "floors": floor,
                    "results": [dict(r.__dict__, note=r.note or MODE_LABELS.get(r.mode, r.mode)) for r in results]}
