@@ -181,14 +181,20 @@ def _same_claims(a, b):
     return all(shape(a[k]) == shape(b[k]) for k in ("access", "refresh"))
 
 
-def _user_cache_context():
-    """override_settings factory turning sesstok's user cache on, or None
-    when sesstok.user_cache is not on this branch."""
+def _user_cache_contexts():
+    """[(note, override_settings factory)] turning sesstok's user cache on:
+    its shared tier on LocMem (one process; what the cache itself costs) and
+    on Redis (sesstok.cache.RedisCache; one round trip per request for the
+    user's version), or [] when sesstok.user_cache is not on this branch."""
     import importlib.util
 
     if importlib.util.find_spec("sesstok.user_cache") is None:
-        return None
-    return lambda: override_settings(SESSTOK={"USER_CACHE": True})
+        return []
+    contexts = [("shared tier LocMem + in-process tier", "default")]
+    if STORE == "Redis":
+        contexts.append(("shared tier Redis + in-process tier: one Redis read per request", "revocation_fast"))
+    return [(note, (lambda alias: lambda: override_settings(SESSTOK={"USER_CACHE": alias}))(alias))
+            for note, alias in contexts]
 
 
 def cases():
@@ -217,8 +223,7 @@ def cases():
         target=5,
         note="HS256, no database",
     )
-    cache = _user_cache_context()
-    if cache is not None:
+    for note, cache in _user_cache_contexts():
         yield OverheadCase(
             "token, user cache on: DRF vs sesstok",
             requester(view(DRFTokenAuthentication), f"Token {DRF_KEY}"),
@@ -226,6 +231,7 @@ def cases():
             group="request",
             target=5,
             sesstok_context=cache,
+            note=note,
         )
         yield OverheadCase(
             "jwt, user cache on: SimpleJWT vs sesstok",
@@ -234,6 +240,7 @@ def cases():
             group="request",
             target=5,
             sesstok_context=cache,
+            note=note,
         )
     if STORE == "Redis":
         yield OverheadCase(
@@ -243,6 +250,25 @@ def cases():
             group="request",
             sesstok_context=_stack.revocation_on("revocation_fast"),
             note="jti denylist + logout epoch, one MGET to Redis",
+        )
+
+    if STORE == "Redis":
+        from django.core.cache import caches
+        from django.db import connection
+
+        def sqlite_query():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM auth_user WHERE id = %s", [USER.pk])
+                return cursor.fetchone()[0]
+
+        redis_cache = caches["revocation_fast"]
+        redis_cache.set("bench:user", USER.pk)
+        yield Case(
+            "context: one SQLite query by pk vs one Redis GET",
+            sqlite_query,
+            lambda: redis_cache.get("bench:user"),
+            group="context",
+            note="what the user cache trades on this machine; ratio < 1: Redis is the slower",
         )
 
     def sj_mint():

@@ -55,7 +55,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from . import _core, revocation
+from . import _core, access_tokens, revocation
 from .conf import sesstok_settings
 from .jwt_settings import jwt_settings, seconds
 from .tokens import AuthenticationError
@@ -167,6 +167,17 @@ def new_jti():
     """A fresh token id: 32 lowercase hex digits, 128 bits from the OS CSPRNG
     (the shape of SimpleJWT's ``uuid4().hex``)."""
     return _core.token_hex(16)
+
+
+def _two_jtis():
+    """Two fresh token ids from one draw (a login's pair)."""
+    if new_jti is not _new_jti:  # patched (tests freeze the ids through new_jti)
+        return new_jti(), new_jti()
+    both = _core.token_hex(32)
+    return both[:32], both[32:]
+
+
+_new_jti = new_jti
 
 
 def _md5_password(user):
@@ -340,16 +351,25 @@ def _user_rule():
 
 def get_user(user_id):
     """The user whose USER_ID_FIELD is user_id, or None. The one place the
-    token code loads a user (one prepared query; the user cache when it is
-    on)."""
-    from .access_tokens import _prepared_user_lookup
+    token code loads a user: through :mod:`sesstok.user_cache` when
+    ``SESSTOK["USER_CACHE"]`` is on (and the id field is the primary key),
+    else one prepared query. A hostile value (out of the field's range, too
+    long) never reaches the database."""
+    from .access_tokens import _by_pk, _prepared_user_lookup
 
     if not isinstance(user_id, (str, int)) or isinstance(user_id, bool):
         return None
+    if _by_pk():
+        from . import user_cache
+
+        if user_cache.enabled():
+            return user_cache.get_user(user_id)
     lookup = _prepared_user_lookup()
     try:
-        row, alias = lookup.get(user_id)
-    except (ValueError, TypeError, ValidationError):
+        value = lookup.field.to_python(user_id)
+        lookup.field.run_validators(value)
+        row, alias = lookup.get(value)
+    except (ValueError, TypeError, OverflowError, ValidationError):
         return None
     if row is None:
         return None
@@ -361,11 +381,9 @@ def check_user(payload, user, *, now=None):
     since it was issued: ``sst_ah``, SimpleJWT's revoke claim (with
     CHECK_REVOKE_TOKEN) and the logout epoch (from the revocation store or
     the database)."""
-    from .access_tokens import _auth_hash_ok
-
     p = params()
     if p.auth_hash_claim and p.auth_hash_claim in payload:
-        if not _auth_hash_ok(payload[p.auth_hash_claim], user):
+        if not access_tokens._auth_hash_ok(payload[p.auth_hash_claim], user):
             raise AuthenticationError("password_changed", "The user's password has been changed.")
     if p.check_revoke and p.revoke_claim in payload:
         value = payload[p.revoke_claim]
@@ -422,9 +440,7 @@ def _user_claims(user, p, claims, epoch=None):
     if p.check_revoke:
         extra[p.revoke_claim] = _md5_password(user)
     if p.auth_hash_claim:
-        from .access_tokens import auth_hash
-
-        extra[p.auth_hash_claim] = auth_hash(user)
+        extra[p.auth_hash_claim] = access_tokens.auth_hash(user)
     if p.epoch:
         extra[EPOCH_CLAIM] = revocation.get_epoch(user.pk)[0] if epoch is None else epoch
     if claims:
@@ -455,15 +471,31 @@ def issue_pair(user, *, claims=None):
     ``OutstandingToken``, as SimpleJWT does."""
     p = params()
     now = _now()
+    iat = int(now)
     extra = _user_claims(user, p, claims)
-    refresh_payload = _base(p, REFRESH, now, p.refresh_s)
+    refresh_jti, access_jti = _two_jtis()
+    type_claim, jti_claim = p.type_claim, p.jti_claim
+    refresh_payload = {}
+    access_payload = {}
+    if type_claim is not None:
+        refresh_payload[type_claim] = REFRESH
+        access_payload[type_claim] = ACCESS
+    refresh_payload["exp"] = int(now + p.refresh_s)
+    access_payload["exp"] = int(now + p.access_s)
+    refresh_payload["iat"] = access_payload["iat"] = iat
+    if jti_claim is not None:
+        refresh_payload[jti_claim] = refresh_jti
+        access_payload[jti_claim] = access_jti
     refresh_payload.update(extra)
-    access_payload = _base(p, ACCESS, now, p.access_s)
     access_payload.update(extra)
-    raw_refresh = encode(refresh_payload)
+    if p.audience is not None or p.issuer is not None:
+        raw_refresh, raw_access = encode(refresh_payload), encode(access_payload)
+    else:
+        enc = encoder()
+        raw_refresh, raw_access = enc.encode(refresh_payload), enc.encode(access_payload)
     if p.blacklist == "simplejwt":
         _outstand(refresh_payload, raw_refresh, user, now)
-    return {"refresh": raw_refresh, "access": encode(access_payload)}
+    return {"refresh": raw_refresh, "access": raw_access}
 
 
 def issue_refresh(user, *, claims=None):
@@ -506,9 +538,7 @@ def access_from_refresh(payload, *, now=None, user=None, epoch=None):
             access[claim] = value
     if user is not None:
         if p.auth_hash_claim:
-            from .access_tokens import auth_hash
-
-            access[p.auth_hash_claim] = auth_hash(user)
+            access[p.auth_hash_claim] = access_tokens.auth_hash(user)
         if p.epoch and epoch is not None:
             access[EPOCH_CLAIM] = epoch
     return access

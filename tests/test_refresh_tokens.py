@@ -544,3 +544,25 @@ def test_import_command_needs_the_app():
     with override_settings(INSTALLED_APPS=apps_without):
         with pytest.raises(CommandError, match="nothing to import"):
             call_command("sesstok_import_simplejwt_blacklist")
+
+
+def test_json_encoder_setting(user):
+    """JSON_ENCODER: custom claims a plain JSON encoder refuses (a datetime,
+    a UUID) are encoded as SimpleJWT encodes them."""
+    import uuid
+    from datetime import datetime, timezone as tz
+
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    extra = {"at": datetime(2030, 1, 2, 3, 4, 5, tzinfo=tz.utc), "ref": uuid.UUID(int=7)}
+    simple_jwt = {"JSON_ENCODER": "django.core.serializers.json.DjangoJSONEncoder"}
+    with simplejwt_settings(simple_jwt, SESSTOK={**NO_AUTH_HASH, "REFRESH_BLACKLIST": "sesstok"}):
+        with frozen(AT):
+            token = RefreshToken.for_user(user)
+            for k, v in extra.items():
+                token[k] = v
+            theirs = {"refresh": str(token), "access": str(token.access_token)}
+        with frozen(AT):
+            ours = refresh_tokens.issue_pair(user, claims=extra)
+    assert ours == theirs
+    assert claims(ours["access"])["at"] == "2030-01-02T03:04:05Z"

@@ -571,9 +571,15 @@ def test_custom_obtain_serializer_adds_claims(api, user):
     # the claim rides along on refresh, as with SimpleJWT
     access = post(api, "/api/token/refresh/", {"refresh": body["refresh"]})[1]["access"]
     assert pyjwt.decode(access, options={"verify_signature": False})["name"] == "alice!"
-    # and a TokenUser exposes it
-    with override_settings(SIMPLE_JWT={}):
-        pass
+    # and SimpleJWT's TokenUser exposes it, as an attribute
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from sesstok.contrib.rest_framework.authentication import JWTStatelessUserAuthentication
+
+    request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}"))
+    token_user, _ = JWTStatelessUserAuthentication().authenticate(request)
+    assert token_user.name == "alice!" and token_user.pk == str(user.pk) and token_user.missing is None
 
 
 from sesstok.contrib.rest_framework.serializers import TokenObtainPairSerializer  # noqa: E402
@@ -772,3 +778,85 @@ def test_request_auth_is_a_token_object(user):
     assert token.token == raw.encode()
     assert str(token) == raw
     assert token.current_time.tzinfo is not None
+
+
+# ---- with the user cache on ----------------------------------------------------------------------
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def user_cache(request, db):
+    from _django_fixtures import RUN_ID
+
+    prefix = f"u{RUN_ID}"
+    url = None
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        shared = {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+    else:
+        shared = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "users"}
+    from sesstok import user_cache as uc
+
+    def empty():
+        # each test's rows are rolled back: so must be what was cached of them
+        # (this run's keys only: a shared REDIS_URL is never flushed)
+        if url is None:
+            from django.core.cache import caches
+
+            caches["users"].clear()
+        else:
+            import redis
+
+            conn = redis.Redis.from_url(url)
+            keys = list(conn.scan_iter(match=f"{prefix}:*", count=1000))
+            if keys:
+                conn.delete(*keys)
+        uc.clear_local()
+
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "users": shared},
+        SESSTOK={"USER_CACHE": "users"},
+    ):
+        empty()
+        try:
+            yield uc
+        finally:
+            empty()
+
+
+@pytest.mark.parametrize("setup", ["token", "jwt"])
+def test_user_cache_serves_and_revokes(api, user, user_cache, setup):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, plain = tokens.create_token(user, "cli")
+    raw = refresh_tokens.issue_pair(user)["access"]
+    header = f"Token {plain}" if setup == "token" else f"Bearer {raw}"
+    assert call(api, setup, header)[0] == 200
+    with CaptureQueriesContext(connection) as queries:
+        status, body, _ = call(api, setup, header)
+    assert status == 200 and body["username"] == "alice"
+    assert [q["sql"] for q in queries] == []  # served from the cache
+    user.is_active = False
+    user.save()
+    status, body, _ = call(api, setup, header)
+    expected = {"detail": "User inactive or deleted."} if setup == "token" else {"detail": "User is inactive", "code": "user_inactive"}
+    assert (status, body) == (401, expected)
+    user.is_active = True
+    user.save()
+    assert call(api, setup, header)[0] == 200
+    if setup == "token":
+        tokens.revoke_token(plain)
+        assert call(api, setup, header)[:2] == (401, {"detail": "Invalid token."})
+    else:
+        user.set_password("changed")
+        user.save()
+        assert call(api, setup, header)[1]["code"] == "password_changed"
+
+
+def test_user_cache_for_refresh(user, user_cache):
+    pair = refresh_tokens.issue_pair(user)
+    assert refresh_tokens.refresh(pair["refresh"])
+    user.is_active = False
+    user.save()
+    with pytest.raises(refresh_tokens.AccountError):
+        refresh_tokens.refresh(pair["refresh"])

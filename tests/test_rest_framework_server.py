@@ -35,7 +35,7 @@ class Project:
     """The test project in a temporary directory: run code in its settings,
     run its server."""
 
-    def __init__(self, tmp_path, simple_jwt=None, sesstok=None, redis_url=None):
+    def __init__(self, tmp_path, simple_jwt=None, sesstok=None, redis_url=None, redis_prefix=""):
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "drf_project.settings",
@@ -47,6 +47,7 @@ class Project:
         }
         if redis_url:
             self.env["DRF_PROJECT_REDIS"] = redis_url
+            self.env["DRF_PROJECT_REDIS_PREFIX"] = redis_prefix
         self.process = None
         self.port = None
 
@@ -146,11 +147,14 @@ print(json.dumps({
 def served(tmp_path_factory, redis_url):
     import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
+    from _django_fixtures import RUN_ID
+
+    prefix = f"p{RUN_ID}"
     project = Project(
         tmp_path_factory.mktemp("drf"),
         sesstok={"REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True},
         redis_url=redis_url,
+        redis_prefix=prefix,
     )
     project.manage("migrate", "--verbosity", "0")
     tokens = project.run(SETUP)
@@ -159,6 +163,10 @@ def served(tmp_path_factory, redis_url):
         yield project, tokens
     finally:
         project.stop()
+        conn = redis.Redis.from_url(redis_url)  # this run's keys only: never FLUSHDB a shared Redis
+        keys = list(conn.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            conn.delete(*keys)
 
 
 def test_every_class_over_http(served):

@@ -33,7 +33,11 @@ MIDDLEWARE = [
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REDIS_URL = os.environ.get("DRF_PROJECT_REDIS")
 if REDIS_URL:
-    CACHES["revocation"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    CACHES["revocation"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("DRF_PROJECT_REDIS_PREFIX", ""),
+    }
 
 
 def _load(name):

@@ -41,8 +41,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 
 from ... import revocation, tokens
-from ...exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
 from ...conf import sesstok_settings
+from ...exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
 from ...jwt_settings import jwt_settings
 from ...refresh_tokens import EPOCH_CLAIM, TokenError
 from ...refresh_tokens import _md5_password, decoder, default_user_authentication_rule
