@@ -373,13 +373,32 @@ def measure(row, rounds):
     return result
 
 
+def floors(redis):
+    """Context for the table: what one prepared user query on the in-memory
+    SQLite database costs here, and one GET on the Redis (and LocMem) cache."""
+    from django.core.cache import caches
+
+    out = {}
+    info = user_cache.user_model()
+    out["SQLite prepared user query"] = lambda: info.prepared_lookup().get(USER.pk)
+    out["LocMem cache GET"] = lambda: caches["users_local"].get("bench-floor")
+    if redis:
+        out["Redis cache GET (sesstok.cache.RedisCache)"] = lambda: caches["users_redis"].get("bench-floor")
+    result = {}
+    for name, fn in out.items():
+        fn()
+        n = _calibrate(fn)
+        result[name] = statistics.median(_round(fn, n) for _ in range(15))
+    return result
+
+
 # ---- output ---------------------------------------------------------------------------------------------------------
 
 MODE_LABELS = {m: label for m, label, _ in CACHE_MODES}
 MODE_LABELS["denylist"] = "denylist on"
 
 
-def summary(results, redis):
+def summary(results, redis, floor=None):
     """The docs table: one line per method, the original's overhead and
     sesstok's in each user-cache configuration (ratio in the same run)."""
     modes = [m for m, _, _ in CACHE_MODES if redis or "redis" not in m]
@@ -403,12 +422,14 @@ def summary(results, redis):
         lines += ["", "| stateless JWT (no user query) | SimpleJWT µs | sesstok µs | ratio |", "|---|---:|---:|---:|"]
         for r in stateless:
             lines.append(f"| {r.note} | {r.original_us:.1f} | {r.sesstok_us:.1f} | {r.ratio:.1f}× |")
+    if floor:
+        lines += ["", "For scale, in the same run: " + "; ".join(f"{k} {v:.1f} µs" for k, v in floor.items()) + "."]
     if not redis:
         lines += ["", "Redis columns skipped: no redis-server could be started and REDIS_URL is unset."]
     return "\n".join(lines)
 
 
-def chart(results, path, redis):
+def chart(results, path, redis, floor=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -438,6 +459,11 @@ def chart(results, path, redis):
     for i, (label, values) in enumerate(series):
         ys = [y + (i - (len(series) - 1) / 2) * height for y in range(len(labels))]
         ax.barh(ys, values, height=height, label=label, color=colours[i % len(colours)])
+    redis_get = next((v for k, v in (floor or {}).items() if k.startswith("Redis")), None)
+    if redis_get:
+        ax.axvline(redis_get, color="#a3261b", linestyle=":", linewidth=1)
+        ax.text(redis_get, len(labels) - 0.45, f" one Redis GET here: {redis_get:.0f} µs", fontsize=7,
+                color="#a3261b", va="bottom")
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
@@ -455,6 +481,20 @@ def chart(results, path, redis):
 TITLE = "Per-request authentication overhead: Django / DRF / SimpleJWT vs sesstok"
 
 
+def render_saved(args):
+    """--markdown / --chart from the JSON of an earlier run (no measuring)."""
+    from types import SimpleNamespace
+
+    with open(args.from_json, encoding="utf-8") as f:
+        saved = json.load(f)
+    results = [SimpleNamespace(**r) for r in saved["results"]]
+    if args.chart:
+        chart(results, args.chart, saved["redis"], saved.get("floors"))
+    if args.markdown:
+        print(summary(results, saved["redis"], saved.get("floors")))
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=TITLE)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -462,8 +502,11 @@ def main(argv=None):
     parser.add_argument("-k", dest="filter", help="only rows whose name contains this")
     parser.add_argument("--chart", metavar="PNG", help="write a bar chart (needs matplotlib)")
     parser.add_argument("--markdown", action="store_true", help="print the summary table")
+    parser.add_argument("--from-json", metavar="FILE", help="render --markdown/--chart from a saved --json run")
     args = parser.parse_args(argv)
-    rounds = 7 if args.quick else 21
+    if args.from_json:
+        return render_saved(args)
+    rounds = 7 if args.quick else 31
     results = []
     for row in rows(REDIS_URL is not None):
         if args.filter and args.filter not in row.name:
@@ -473,22 +516,23 @@ def main(argv=None):
         if not args.json:
             print(f"  {row.name} [{row.mode}]: {result.original_us:.1f} → {result.sesstok_us:.1f} µs "
                   f"({result.ratio:.1f}×)", file=sys.stderr)
+    floor = floors(REDIS_URL is not None)
     user_cache.clear_local()
     if args.chart:
-        chart(results, args.chart, REDIS_URL is not None)
+        chart(results, args.chart, REDIS_URL is not None, floor)
     if args.json:
-        payload = {"title": TITLE, "environment": environment(), "redis": REDIS_URL is not None,
-                   "results": [dict(r.__dict__, name=f"{r.name} [{MODE_LABELS.get(r.mode, r.mode)}]")
-                               for r in results]}
+        payload = {"title": TITLE, "environment": environment(), "redis": REDIS_URL is not None, "floors": floor,
+                   "results": [dict(r.__dict__, note=r.note or MODE_LABELS.get(r.mode, r.mode)) for r in results]}
         print(json.dumps(payload, indent=2))
         return results
     if args.markdown:
-        print(summary(results, REDIS_URL is not None))
+        print(summary(results, REDIS_URL is not None, floor))
     else:
         for r in results:
             r.name = f"{r.name} [{MODE_LABELS.get(r.mode, r.mode)}]"
             r.note = ""
         print(format_table(results, TITLE + " (µs of overhead per request)"))
+        print("\n" + "; ".join(f"{k}: {v:.1f} µs" for k, v in floor.items()))
     return results
 
 

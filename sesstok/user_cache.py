@@ -354,6 +354,8 @@ def get_user(pk):
     if pk is None:
         return None
     entry = _get_entry(info, pk) if enabled() else None
+    if entry is _NO_USER:
+        return None
     if entry is not None:
         return info.build(entry.values, entry.extra)
     _stats["db"] += 1
@@ -376,6 +378,8 @@ def get_user_entry(pk):
         return None, None
     if enabled():
         entry = _get_entry(info, pk)
+        if entry is _NO_USER:
+            return None, None
         if entry is not None:
             return info.build(entry.values, entry.extra), entry
     _stats["db"] += 1
@@ -386,10 +390,14 @@ def get_user_entry(pk):
     return (None if row is None else info.build(row, alias)), None
 
 
+_NO_USER = object()
+
+
 def _get_entry(info, pk):
     """The cached entry for pk (from a tier, or read from the database and
-    cached), or None when there is no such user or the shared tier failed
-    (the caller then reads the database)."""
+    cached); _NO_USER when the database has no such user; None when nothing
+    could be cached (the shared tier failed or a version was being created:
+    the caller reads the database)."""
     ttl, local_ttl, size = _config()
     key = user_key(info, pk)
     try:
@@ -416,7 +424,7 @@ def _get_entry(info, pk):
         _stats["db"] += 1
         row, alias = _db_row(info, pk)
         if row is None:
-            return None
+            return _NO_USER
         loaded_at = time.time()
         entry = _Entry(version, row, loaded_at, time.monotonic() + local_ttl, alias)
         try:

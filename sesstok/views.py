@@ -404,11 +404,14 @@ def logout(request):
 
 
 def _logout_everywhere(user):
-    """Every session, opaque token, access and refresh token of user."""
-    revocation.logout_everywhere(user)  # epoch bump, opaque tokens deleted, user cache bumped
+    """Every session, opaque token, access and refresh token of user:
+    ``revocation.logout_everywhere`` (one epoch bump, which also bumps the
+    user cache) plus SimpleJWT's outstanding-token rows, in one bump."""
     from . import refresh_tokens
 
-    return refresh_tokens.blacklist_user(user)
+    count = refresh_tokens.blacklist_user(user)  # bump_epoch + SimpleJWT's blacklist rows
+    tokens.revoke_user_tokens(user)  # the rest of revocation.logout_everywhere
+    return count
 
 
 # ---- API routes -------------------------------------------------------------------------

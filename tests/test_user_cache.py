@@ -796,3 +796,10 @@ def test_builder_copies_mutable_values():
     assert user_cache._copy(values) is not values and user_cache._copy(values) == values
     plain = (1, "x", None)
     assert user_cache._copy(plain) is plain
+
+
+def test_unknown_user_is_one_query(db):
+    with cache_settings():
+        _, where, queries = served(lambda: user_cache.get_user(424242))
+        assert where == ["db"] and queries == 1
+        assert user_cache.get_user_entry(424242) == (None, None)

@@ -672,3 +672,26 @@ def test_csrf_failure_view(flows, user):
 
         response = csrf_failure(RequestFactory().post("/api/x/"), reason="no token")
         assert response.status_code == 403 and json.loads(response.content)["code"] == "csrf_failed"
+
+
+def test_throttle_cache_checks(db):
+    from django.core import checks
+
+    def ids(**settings):
+        with override_settings(**settings):
+            return sorted({m.id for m in checks.run_checks(tags=["sesstok"]) if m.id.startswith("sesstok.")})
+
+    local = {"default": {"BACKEND": LOCMEM}}
+    assert ids(ROOT_URLCONF="_flows_urls", CACHES=local) == ["sesstok.W004"]
+    assert ids(ROOT_URLCONF="_flows_urls", CACHES=local, DEBUG=True) == []
+    assert ids(ROOT_URLCONF="_urls", CACHES=local) == []  # the flows are not installed: nothing to warn about
+    assert ids(ROOT_URLCONF="_flows_urls", CACHES=local, SESSTOK={"LOGIN_THROTTLE_CACHE": "nope"}) == ["sesstok.E012"]
+    assert ids(ROOT_URLCONF="_flows_urls", CACHES=local, SESSTOK={"LOGIN_THROTTLE_CACHE": None}) == []
+
+
+def test_logout_all_bumps_the_epoch_once(http, user):
+    from sesstok.models import UserEpoch
+
+    body = logged_in(http)
+    http.json("/api/logout-all/", HTTP_AUTHORIZATION=f"Token {body['token']}")
+    assert UserEpoch.objects.get(user=user).epoch == 1
