@@ -110,18 +110,19 @@ def run(port=8000, db="sesstok-demo.sqlite3", redis_url=None, out=sys.stdout):
         return 1
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     stores = f"Redis at {redis_url}" if redis_url else "in-process (LocMem); pass --redis URL to use Redis"
-    out.write(BANNER.format(base=base, db=db, created=" (created and migrated)" if created else "",
-                            stores=stores))
-    out.write("\nTry it with curl (password validators apply: pick your own, or use this one):\n\n")
-    for title, commands in curl_examples(base):
-        out.write(f"# {title}\n{commands}\n\n")
-    out.flush()
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
+    # installed before the banner: whoever reads it may stop us at once
     previous = signal.signal(signal.SIGTERM, stop)
     try:
+        out.write(BANNER.format(base=base, db=db, created=" (created and migrated)" if created else "",
+                                stores=stores))
+        out.write("\nTry it with curl (password validators apply: pick your own, or use this one):\n\n")
+        for title, commands in curl_examples(base):
+            out.write(f"# {title}\n{commands}\n\n")
+        out.flush()
         httpd.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
