@@ -328,13 +328,14 @@ class _SessionAuth:
             memo = entry.memo = user.get_session_auth_hash()
         return memo
 
-    def _load(self, path, user_id):
+    def _load(self, path, user_id, session):
         backend, model_like = self.backend(path)
         if not model_like:
             from django.contrib.auth import get_user_model
 
             return backend.get_user(get_user_model()._meta.pk.to_python(user_id)), None
-        user, entry = user_cache.get_user_entry(user_id)
+        # the user's version, if the session engine's revocation check read it
+        user, entry = user_cache.get_user_entry(user_id, seen=getattr(session, "_sesstok_seen", None))
         if user is None or not backend.user_can_authenticate(user):
             return None, None
         return user, entry
@@ -348,7 +349,7 @@ class _SessionAuth:
         except KeyError:
             return AnonymousUser()
         if backend_path in settings.AUTHENTICATION_BACKENDS:
-            user, entry = self._load(backend_path, user_id)
+            user, entry = self._load(backend_path, user_id, session)
             if hasattr(user, "get_session_auth_hash"):
                 session_hash = session.get(HASH_SESSION_KEY)
                 if not session_hash:
@@ -368,7 +369,7 @@ class _SessionAuth:
                         user = None
         return user or AnonymousUser()
 
-    async def _aload(self, path, user_id):
+    async def _aload(self, path, user_id, session):
         backend, model_like = self.backend(path)
         if not model_like:
             from django.contrib.auth import get_user_model
@@ -376,7 +377,8 @@ class _SessionAuth:
             return await backend.aget_user(get_user_model()._meta.pk.to_python(user_id)), None
         from asgiref.sync import sync_to_async
 
-        user, entry = await sync_to_async(user_cache.get_user_entry)(user_id)
+        seen = getattr(session, "_sesstok_seen", None)
+        user, entry = await sync_to_async(user_cache.get_user_entry)(user_id, seen=seen)
         if user is None or not backend.user_can_authenticate(user):
             return None, None
         return user, entry
@@ -392,7 +394,7 @@ class _SessionAuth:
         except KeyError:
             return AnonymousUser()
         if backend_path in settings.AUTHENTICATION_BACKENDS:
-            user, entry = await self._aload(backend_path, user_id)
+            user, entry = await self._aload(backend_path, user_id, session)
             if hasattr(user, "get_session_auth_hash"):
                 session_hash = await session.aget(HASH_SESSION_KEY)
                 if not session_hash:
