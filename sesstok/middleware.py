@@ -92,14 +92,29 @@ def _malformed(transport, keyword="Bearer"):
     return error
 
 
+_cache = {}
+
+
+@sesstok_settings.on_change
+def _forget_keywords():
+    _cache.clear()
+
+
+def _keywords():
+    """AUTH_HEADER_KEYWORDS by their lower-case spelling, once per settings change."""
+    keywords = _cache.get("keywords")
+    if keywords is None:
+        keywords = _cache["keywords"] = {k.lower(): k for k in sesstok_settings.AUTH_HEADER_KEYWORDS}
+    return keywords
+
+
 def read_credential(request):
     """The request's Credential, None if it presents none, or raise
     AuthenticationError("malformed_token")."""
     header = request.META.get("HTTP_AUTHORIZATION")
     if header:
         scheme, _, rest = header.partition(" ")
-        keywords = {k.lower(): k for k in sesstok_settings.AUTH_HEADER_KEYWORDS}
-        keyword = keywords.get(scheme.lower())
+        keyword = _keywords().get(scheme.lower())
         if keyword is not None:
             parts = rest.split()
             if len(parts) != 1 or rest != parts[0]:

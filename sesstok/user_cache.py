@@ -119,7 +119,7 @@ class _Entry:
     until when the in-process tier may hold it (monotonic clock: never past
     ``USER_CACHE_TTL`` after the database read)."""
 
-    __slots__ = ("version", "values", "loaded_at", "expires", "extra", "memo")
+    __slots__ = ("version", "values", "loaded_at", "expires", "extra", "memo", "immutable")
 
     def __init__(self, version, values, loaded_at, extra=None):
         self.version = version
@@ -128,6 +128,12 @@ class _Entry:
         self.expires = None  # set when put in the in-process tier
         self.extra = extra
         self.memo = None  # per-entry derived values (e.g. the session auth hash)
+        # whether the values need no copy per request: a user entry's values,
+        # or a token entry's (token values, user values)
+        if values is not None:
+            self.immutable = immutable(values)
+        else:
+            self.immutable = (immutable(extra[1]), immutable(extra[2]))
 
 
 def _drop_all():
@@ -237,19 +243,21 @@ class Builder:
                     type(_class_attr(model, f.attname)) in plain for f in fields)
         )
 
-    def build(self, values, alias):
+    def build(self, values, alias, immutable=None):
+        """An instance from values; ``immutable``: whether every value is of
+        an immutable type, if known (a cached entry knows), else checked."""
         model = self.model
         if (
             not self.fast
             or (signals.pre_init.receivers and signals.pre_init.has_listeners(model))
             or (signals.post_init.receivers and signals.post_init.has_listeners(model))
         ):
-            return model.from_db(alias, self.attnames, _copy(values))
+            return model.from_db(alias, self.attnames, _copy(values, immutable))
         instance = model.__new__(model)
         state = ModelState()
         state.adding = False
         state.db = alias
-        instance.__dict__.update(zip(self.attnames, _copy(values)))
+        instance.__dict__.update(zip(self.attnames, _copy(values, immutable)))
         instance._state = state
         return instance
 
@@ -261,11 +269,18 @@ def _class_attr(model, name):
     return None
 
 
-def _copy(values):
+def immutable(values):
+    """Whether every value is of an immutable type (shared between requests as is)."""
     for value in values:
         if type(value) not in _IMMUTABLE:
-            return copy.deepcopy(values)
-    return values
+            return False
+    return True
+
+
+def _copy(values, known=None):
+    if known is None:
+        known = immutable(values)
+    return values if known else copy.deepcopy(values)
 
 
 class _Model:
@@ -289,8 +304,8 @@ class _Model:
         except ValidationError:
             raise ValueError(value) from None
 
-    def build(self, values, alias):
-        return self.builder.build(values, alias)
+    def build(self, values, alias, immutable=None):
+        return self.builder.build(values, alias, immutable)
 
     def prepared_lookup(self):
         if self.lookup is None:
@@ -487,7 +502,7 @@ def get_user_entry(pk, *, seen=None):
         if entry is _NO_USER:
             return None, None
         if entry is not None:
-            return info.build(entry.values, entry.extra), entry
+            return info.build(entry.values, entry.extra, entry.immutable), entry
     _stats["db"] += 1
     try:
         row, alias = _db_row(info, pk)
@@ -675,6 +690,7 @@ def put_token(digest, entry, token_values):
     if remaining <= 1:
         return
     entry.extra = (user_pk, token_values, user_values, alias)
+    entry.immutable = (immutable(token_values), entry.immutable[1])
     try:
         store().set(key, (entry.version, entry.loaded_at, user_pk, token_values, user_values), timeout=int(remaining))
     except Exception:

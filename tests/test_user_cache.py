@@ -1215,6 +1215,11 @@ def test_builder_copies_mutable_values():
     assert user_cache._copy(values) is not values and user_cache._copy(values) == values
     plain = (1, "x", None)
     assert user_cache._copy(plain) is plain
+    # a cached entry knows which it is (checked once, not per request)
+    assert user_cache._Entry("v", values, 0.0).immutable is False
+    assert user_cache._Entry("v", plain, 0.0).immutable is True
+    assert user_cache._Entry("v", None, 0.0, (1, plain, values, "default")).immutable == (True, False)
+    assert user_cache._copy(values, False) is not values and user_cache._copy(plain, True) is plain
 
 
 def test_unknown_user_is_one_query(db):

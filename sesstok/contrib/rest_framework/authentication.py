@@ -77,6 +77,29 @@ def _header_types():
     return value
 
 
+def _meta(request):
+    """``request.META``. A DRF ``Request`` forwards attributes it lacks to
+    the Django request through ``__getattr__``, which runs only after a
+    failed lookup (~0.6 µs here, ten times the direct read)."""
+    try:
+        return request._request.META
+    except AttributeError:  # a Django HttpRequest
+        return request.META
+
+
+def _access_settings():
+    """(AUTH_TOKEN_CLASSES is just AccessToken, JTI_CLAIM, TOKEN_TYPE_CLAIM),
+    read once per settings change."""
+    value = _cache.get("access")
+    if value is None:
+        value = _cache["access"] = (
+            jwt_settings.AUTH_TOKEN_CLASSES == (AccessToken,),
+            jwt_settings.JTI_CLAIM,
+            jwt_settings.TOKEN_TYPE_CLAIM,
+        )
+    return value
+
+
 _DRF_KEY = re.compile(rb"[0-9a-f]{40}")
 
 
@@ -144,7 +167,11 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return {k.lower().encode(): k for k in keywords}
 
     def authenticate(self, request):
-        auth = authentication.get_authorization_header(request).split()
+        # DRF's get_authorization_header(), reading META directly
+        auth = _meta(request).get("HTTP_AUTHORIZATION", b"")
+        if isinstance(auth, str):
+            auth = auth.encode(HTTP_HEADER_ENCODING)
+        auth = auth.split()
         if not auth:
             return None
         keyword = self._keywords().get(auth[0].lower())
@@ -224,7 +251,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         return '{} realm="{}"'.format(_header_types()[0][0], self.www_authenticate_realm)
 
     def get_header(self, request):
-        header = request.META.get(jwt_settings.AUTH_HEADER_NAME)
+        header = _meta(request).get(jwt_settings.AUTH_HEADER_NAME)
         if isinstance(header, str):
             header = header.encode(HTTP_HEADER_ENCODING)
         return header
@@ -243,9 +270,9 @@ class JWTAuthentication(authentication.BaseAuthentication):
         return parts[1]
 
     def get_validated_token(self, raw_token):
-        classes = jwt_settings.AUTH_TOKEN_CLASSES
-        if classes == (AccessToken,):
+        if _access_settings()[0]:
             return _validate_access(raw_token)
+        classes = jwt_settings.AUTH_TOKEN_CLASSES
         messages = []
         foreign = _simplejwt_token_error()
         for token_class in classes:
@@ -320,10 +347,9 @@ def _validate_access(raw):
         raise _refuse(_("Token is invalid"))
     if "exp" not in payload:
         raise _refuse("Token has no 'exp' claim")
-    jti_claim = jwt_settings.JTI_CLAIM
+    jti_claim, type_claim = _access_settings()[1:]
     if jti_claim is not None and jti_claim not in payload:
         raise _refuse(_("Token has no id"))
-    type_claim = jwt_settings.TOKEN_TYPE_CLAIM
     if type_claim is not None:
         token_type = payload.get(type_claim, _MISSING)
         if token_type != "access":
