@@ -182,19 +182,24 @@ def _same_claims(a, b):
 
 
 def _user_cache_contexts():
-    """[(note, override_settings factory)] turning sesstok's user cache on:
-    its shared tier on LocMem (one process; what the cache itself costs) and
-    on Redis (sesstok.cache.RedisCache; one round trip per request for the
-    user's version), or [] when sesstok.user_cache is not on this branch."""
+    """[(note, override_settings factory, target)] turning sesstok's user
+    cache on: its shared tier on LocMem (one process) and on Redis
+    (sesstok.cache.RedisCache; hot requests served by the in-process tier,
+    nothing read), and Redis with revocation checks on (one MGET per
+    request, the user's version in it; the originals cannot revoke, so no
+    target), or [] when sesstok.user_cache is not on this branch."""
     import importlib.util
 
     if importlib.util.find_spec("sesstok.user_cache") is None:
         return []
-    contexts = [("shared tier LocMem + in-process tier", "default")]
+    contexts = [("shared tier LocMem + in-process tier", {"USER_CACHE": "default"}, 5)]
     if STORE == "Redis":
-        contexts.append(("shared tier Redis + in-process tier: one Redis read per request", "revocation_fast"))
-    return [(note, (lambda alias: lambda: override_settings(SESSTOK={"USER_CACHE": alias}))(alias))
-            for note, alias in contexts]
+        contexts.append(("shared tier Redis + in-process tier", {"USER_CACHE": "revocation_fast"}, 5))
+        contexts.append(("shared tier Redis + in-process tier, revocation checks on: one Redis read per request",
+                         {"USER_CACHE": "revocation_fast", "REVOCATION_CACHE": "revocation_fast",
+                          "SESSION_DENYLIST": True, "JWT_DENYLIST": True}, None))
+    return [(note, (lambda config: lambda: override_settings(SESSTOK=config))(config), target)
+            for note, config, target in contexts]
 
 
 def cases():
@@ -223,13 +228,13 @@ def cases():
         target=5,
         note="HS256, no database",
     )
-    for note, cache in _user_cache_contexts():
+    for note, cache, target in _user_cache_contexts():
         yield OverheadCase(
             "token, user cache on: DRF vs sesstok",
             requester(view(DRFTokenAuthentication), f"Token {DRF_KEY}"),
             requester(view(ss_auth.TokenAuthentication), f"Token {SST_TOKEN}"),
             group="request",
-            target=5,
+            target=target,
             sesstok_context=cache,
             note=note,
         )
@@ -238,7 +243,7 @@ def cases():
             requester(view(sj_auth.JWTAuthentication), f"Bearer {sj_access}"),
             requester(view(ss_auth.JWTAuthentication), f"Bearer {ss_pair['access']}"),
             group="request",
-            target=5,
+            target=target,
             sesstok_context=cache,
             note=note,
         )

@@ -27,9 +27,14 @@ no-auth one with no user.
 
 sesstok runs with the user cache (``SESSTOK["USER_CACHE"]``) in each of its
 configurations: off (the default), in-process tier in front of a LocMem
-shared tier (one process), in-process tier in front of Redis, and Redis
-only (in-process tier off). Redis is ``REDIS_URL`` or a ``redis-server``
-started here; without one the Redis columns are skipped and say so.
+shared tier (one process), in-process tier in front of Redis, Redis only
+(in-process tier off: the version and row read on every request), and the
+in-process tier + Redis with revocation checks on (both denylists: every
+request does one ``MGET``, the user's version riding in it; the originals
+cannot revoke at all, so that column has no target). Redis is
+``REDIS_URL`` or a ``redis-server`` started here; without one the Redis
+columns are skipped and say so. All DRF views sit behind one URL pattern,
+so an authenticated request and its no-auth twin resolve at the same cost.
 
 ``--chart PATH`` writes a PNG bar chart (matplotlib, from the ``bench``
 extra); ``--markdown`` prints the summary table docs/flows.md carries.
@@ -128,14 +133,26 @@ def drf_view(*classes):
     return View.as_view()
 
 
+DRF_VIEWS = {
+    "none": drf_view(),
+    "token": drf_view(TokenAuthentication),
+    "jwt": drf_view(JWTAuthentication),
+    "jwt-stateless": drf_view(JWTStatelessUserAuthentication),
+    **{f"sesstok-{name}": drf_view(cls) for name, cls in SS_DRF.items()},
+}
+
+
+def drf(request, name):
+    return DRF_VIEWS[name](request)
+
+
+# Every DRF view behind one route: URL resolution tries patterns in order,
+# so a view listed further down would pay more than its no-auth twin does
+# (a few µs per pattern tried), which is not authentication overhead.
 urlpatterns = [
     path("bare/", bare),
     path("api/bare/", bare),
-    path("drf/none/", drf_view()),
-    path("drf/token/", drf_view(TokenAuthentication)),
-    path("drf/jwt/", drf_view(JWTAuthentication)),
-    path("drf/jwt-stateless/", drf_view(JWTStatelessUserAuthentication)),
-    *[path(f"drf/sesstok/{name}/", drf_view(cls)) for name, cls in SS_DRF.items()],
+    path("drf/<slug:name>/", drf),
 ]
 
 
@@ -199,7 +216,17 @@ CACHE_MODES = [
     ("local", "in-process tier, LocMem shared (1 process)", {"USER_CACHE": "users_local"}),
     ("local+redis", "in-process tier + Redis", {"USER_CACHE": "users_redis"}),
     ("redis", "Redis only", {"USER_CACHE": "users_redis", "USER_CACHE_LOCAL_TTL": 0}),
+    ("checks", "in-process tier + Redis, revocation checks on",
+     {"USER_CACHE": "users_redis", "REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True, "JWT_DENYLIST": True}),
 ]
+# the issue's target (>= 5x) is for the in-process tier with revocation
+# checks off; "Redis only" and "revocation checks on" read Redis on every
+# request (the originals cannot revoke at all): shown, not targeted
+TARGETS = {"off": 1, "local": 5, "local+redis": 5}
+
+
+def needs_redis(mode):
+    return mode in ("local+redis", "redis", "checks")
 
 
 def sesstok_settings(mode, **more):
@@ -273,7 +300,7 @@ def rows(redis):
     bare_req = request(BARE, environ("/bare/"))
     api_bare = request(BARE, environ("/api/bare/"))
     drf_none = request(BARE, environ("/drf/none/"))
-    modes = [m for m in CACHE_MODES if redis or "redis" not in m[0]]
+    modes = [m for m in CACHE_MODES if redis or not needs_redis(m[0])]
     for engine_name, dj_engine, ss_engine in (("signed_cookies", DJANGO_SIGNED, SESSTOK_SIGNED),
                                               ("cache", DJANGO_CACHE, SESSTOK_CACHE)):
         dj_cookie = session_cookie(dj_engine)
@@ -287,37 +314,37 @@ def rows(redis):
                 request(sesstok_app, environ("/bare/", cookies={"sessionid": ss_cookie})), bare_req,
                 original_context=settings_factory(SESSION_ENGINE=dj_engine),
                 sesstok_context=combined(settings_factory(SESSION_ENGINE=ss_engine), sesstok_settings(mode)),
-                target=1 if mode == "off" else 5, note=label,
+                target=TARGETS.get(mode), note=label,
             )
     drf_token = request(BARE, environ("/drf/token/", {"Authorization": f"Token {DRF_KEY}"}))
     for mode, label, _ in modes:
         yield Row("token: DRF TokenAuthentication vs middleware", "token", mode,
                   drf_token, drf_none,
                   request(SESSTOK_TOKEN, environ("/api/bare/", {"Authorization": f"Token {SST_TOKEN}"})), api_bare,
-                  sesstok_context=sesstok_settings(mode), target=1 if mode == "off" else 5, note=label)
+                  sesstok_context=sesstok_settings(mode), target=TARGETS.get(mode), note=label)
     if "TokenAuthentication" in SS_DRF:
         for mode, label, _ in modes:
             yield Row("token: DRF vs sesstok's DRF TokenAuthentication", "token", mode,
                       drf_token, drf_none,
-                      request(BARE, environ("/drf/sesstok/TokenAuthentication/",
+                      request(BARE, environ("/drf/sesstok-TokenAuthentication/",
                                             {"Authorization": f"Token {SST_TOKEN}"})), drf_none,
-                      sesstok_context=sesstok_settings(mode), target=1 if mode == "off" else 5, note=label)
+                      sesstok_context=sesstok_settings(mode), target=TARGETS.get(mode), note=label)
     simplejwt = request(BARE, environ("/drf/jwt/", {"Authorization": f"Bearer {SIMPLEJWT_ACCESS}"}))
     for mode, label, _ in modes:
         yield Row("JWT: SimpleJWT JWTAuthentication vs middleware", "jwt", mode,
                   simplejwt, drf_none,
                   request(SESSTOK_TOKEN, environ("/api/bare/", {"Authorization": f"Bearer {SST_ACCESS}"})), api_bare,
-                  sesstok_context=sesstok_settings(mode), target=1 if mode == "off" else 5, note=label)
+                  sesstok_context=sesstok_settings(mode), target=TARGETS.get(mode), note=label)
     if "JWTAuthentication" in SS_DRF:
         for mode, label, _ in modes:
             yield Row("JWT: SimpleJWT vs sesstok's DRF JWTAuthentication", "jwt", mode,
                       simplejwt, drf_none,
-                      request(BARE, environ("/drf/sesstok/JWTAuthentication/",
+                      request(BARE, environ("/drf/sesstok-JWTAuthentication/",
                                             {"Authorization": f"Bearer {SST_ACCESS}"})), drf_none,
-                      sesstok_context=sesstok_settings(mode), target=1 if mode == "off" else 5, note=label)
+                      sesstok_context=sesstok_settings(mode), target=TARGETS.get(mode), note=label)
     if "JWTStatelessUserAuthentication" in SS_DRF:
         stateless = request(BARE, environ("/drf/jwt-stateless/", {"Authorization": f"Bearer {SIMPLEJWT_ACCESS}"}))
-        ours = request(BARE, environ("/drf/sesstok/JWTStatelessUserAuthentication/",
+        ours = request(BARE, environ("/drf/sesstok-JWTStatelessUserAuthentication/",
                                      {"Authorization": f"Bearer {SST_ACCESS}"}))
         yield Row("JWT stateless: SimpleJWT vs sesstok JWTStatelessUserAuthentication", "stateless", "off",
                   stateless, drf_none, ours, drf_none, sesstok_context=sesstok_settings("off"), target=5,
@@ -401,7 +428,7 @@ MODE_LABELS["denylist"] = "denylist on"
 def summary(results, redis, floor=None):
     """The docs table: one line per method, the original's overhead and
     sesstok's in each user-cache configuration (ratio in the same run)."""
-    modes = [m for m, _, _ in CACHE_MODES if redis or "redis" not in m]
+    modes = [m for m, _, _ in CACHE_MODES if redis or not needs_redis(m)]
     head = "| request authenticated by | original µs | " + " | ".join(
         f"sesstok µs, {MODE_LABELS[m]}" for m in modes) + " |"
     lines = [head, "|---|---:|" + "---:|" * len(modes)]
@@ -435,7 +462,7 @@ def chart(results, path, redis, floor=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    modes = [m for m, _, _ in CACHE_MODES if redis or "redis" not in m]
+    modes = [m for m, _, _ in CACHE_MODES if redis or not needs_redis(m)]
     names = []
     for r in results:
         if r.group != "stateless" and r.name not in names:
@@ -455,7 +482,7 @@ def chart(results, path, redis, floor=None):
             series[i][1].append(0)
     fig, ax = plt.subplots(figsize=(10, 0.9 * len(labels) + 1.8))
     height = 0.8 / len(series)
-    colours = ["#9a9a9a", "#1f5faa", "#3f8f4f", "#c27c0e", "#a3261b"]
+    colours = ["#9a9a9a", "#1f5faa", "#3f8f4f", "#c27c0e", "#a3261b", "#6b3fa0"]
     for i, (label, values) in enumerate(series):
         ys = [y + (i - (len(series) - 1) / 2) * height for y in range(len(labels))]
         ax.barh(ys, values, height=height, label=label, color=colours[i % len(colours)])

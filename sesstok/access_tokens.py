@@ -213,7 +213,7 @@ def _check_user(payload, user):
             raise invalid()
 
 
-def _revocation_args(payload, user):
+def _revocation_args(payload, user_pk):
     jti_claim = sesstok_settings.JWT_JTI_CLAIM
     jti = payload.get(jti_claim) if jti_claim else None
     deny = (revocation.jti_key(jti),) if jti else ()
@@ -223,7 +223,66 @@ def _revocation_args(payload, user):
     iat = payload.get("iat")
     if not isinstance(iat, (int, float)) or isinstance(iat, bool):
         iat = None
-    return deny, user.pk, epoch, iat
+    return deny, user_pk, epoch, iat
+
+
+class EarlyCheck:
+    """The revocation check of a request, run before its user is loaded so
+    that the user's cached version rides in the same read of the store
+    (``seen``); its outcome (``revoked``, or the ``error`` reading the store
+    raised) is reported at the point the check used to run, so errors keep
+    their order."""
+
+    __slots__ = ("revoked", "error", "seen")
+
+    def __init__(self, revoked=False, error=None, seen=None):
+        self.revoked, self.error, self.seen = revoked, error, seen
+
+
+def early_pk(user_id):
+    """The primary key a token's user id names, when the revocation check
+    can run before the user is loaded (JWT_DENYLIST and the user cache on,
+    users identified by primary key); else None."""
+    if not revocation.jwt_denylist_enabled() or not _by_pk():
+        return None
+    from . import user_cache
+
+    if not user_cache.enabled() or not isinstance(user_id, (str, int)) or isinstance(user_id, bool):
+        return None
+    try:
+        return user_cache.user_model().to_pk(user_id)
+    except (ValueError, TypeError):
+        return None
+
+
+def _check_early(payload):
+    """An EarlyCheck for this access token, or None (the check then runs
+    after the user is loaded, as without the user cache)."""
+    try:
+        pk = early_pk(payload[sesstok_settings.JWT_USER_ID_CLAIM])
+    except KeyError:
+        return None
+    if pk is None:
+        return None
+    try:
+        revoked, seen = revocation.check_with_version(*_revocation_args(payload, pk))
+    except AuthenticationError as e:  # RevocationUnavailable: reported after the user checks
+        return EarlyCheck(error=e)
+    return EarlyCheck(revoked, seen=seen)
+
+
+async def _acheck_early(payload):
+    try:
+        pk = early_pk(payload[sesstok_settings.JWT_USER_ID_CLAIM])
+    except KeyError:
+        return None
+    if pk is None:
+        return None
+    try:
+        revoked, seen = await revocation.acheck_with_version(*_revocation_args(payload, pk))
+    except AuthenticationError as e:
+        return EarlyCheck(error=e)
+    return EarlyCheck(revoked, seen=seen)
 
 
 def _user_id(payload):
@@ -258,16 +317,17 @@ def _by_pk():
     return by_pk
 
 
-def load_user(payload):
+def load_user(payload, *, seen=None):
     """The user an access token names, or raise: through the user cache when
     ``SESSTOK["USER_CACHE"]`` is set and the id field is the primary key,
-    else one query (prepared once)."""
+    else one query (prepared once). ``seen``: the user's version as this
+    request's revocation check read it."""
     value = _user_id(payload)
     if _by_pk():
         from . import user_cache
 
         if user_cache.enabled():
-            user = user_cache.get_user(value)
+            user = user_cache.get_user(value, seen=seen)
             if user is None:
                 raise invalid()
             return user
@@ -285,13 +345,25 @@ def load_user(payload):
     return get_user_model().from_db(alias, lookup.attnames, row)
 
 
+def _report(early):
+    if early.error is not None:
+        raise early.error
+    if early.revoked:
+        raise invalid()
+
+
 def authenticate_access_token(raw):
     """``(user, payload)`` for an access token, or raise AuthenticationError.
-    One user query; with JWT_DENYLIST one read of the revocation store."""
+    One user query (or the user cache); with JWT_DENYLIST one read of the
+    revocation store, which with the user cache on also validates the
+    cached user (the check runs first, its outcome is reported last)."""
     payload = decode_access_token(raw)
-    user = load_user(payload)
+    early = _check_early(payload)
+    user = load_user(payload, seen=None if early is None else early.seen)
     _check_user(payload, user)
-    if revocation.jwt_denylist_enabled() and revocation.check(*_revocation_args(payload, user)):
+    if early is not None:
+        _report(early)
+    elif revocation.jwt_denylist_enabled() and revocation.check(*_revocation_args(payload, user.pk)):
         raise invalid()
     return user, payload
 
@@ -299,9 +371,12 @@ def authenticate_access_token(raw):
 async def aauthenticate_access_token(raw):
     """Async :func:`authenticate_access_token`."""
     payload = decode_access_token(raw)
-    user = await sync_to_async(load_user)(payload)
+    early = await _acheck_early(payload)
+    user = await sync_to_async(load_user)(payload, seen=None if early is None else early.seen)
     _check_user(payload, user)
-    if revocation.jwt_denylist_enabled() and await revocation.acheck(*_revocation_args(payload, user)):
+    if early is not None:
+        _report(early)
+    elif revocation.jwt_denylist_enabled() and await revocation.acheck(*_revocation_args(payload, user.pk)):
         raise invalid()
     return user, payload
 

@@ -25,12 +25,15 @@ E012    ``SESSTOK["USER_CACHE"]`` or ``["LOGIN_THROTTLE_CACHE"]`` names no alias
         or the user cache is a cache that stores nothing (Dummy)
 W001    the revocation cache backend is not one sesstok knows; make sure it is
         shared and never evicts (Redis: maxmemory-policy noeviction)
-W002    (DEBUG off) the user cache's shared tier is process-local (LocMem): each worker
-        has its own versions, so a bump in one worker is not seen by the others
+W002    (DEBUG off) the user cache's versions are in a process-local cache (LocMem; the
+        revocation store when there is one, else the shared tier): each worker has its
+        own versions, so a bump in one worker is not seen by the others
 W003    ``USER_CACHE`` is on but Django's ``AuthenticationMiddleware`` loads session
         users without it (use ``sesstok.middleware.AuthenticationMiddleware``)
 W004    (DEBUG off) failed logins are counted in a process-local cache: each worker
         counts on its own, so the throttle is weaker by the number of workers
+W005    (DEBUG off) ``USER_CACHE_LOCAL_TTL`` above 10 seconds while revocation checks are
+        off: another worker's revocation or password change may take that long to be seen
 ======  ==============================================================================
 """
 
@@ -41,9 +44,10 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, sesstok_settings
+from .conf import DEFAULTS, seconds, sesstok_settings
 
 TAG = "sesstok"
+LOCAL_TTL_WARNING = 10  # seconds of USER_CACHE_LOCAL_TTL above which W005 warns (DEBUG off)
 
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 _TOKEN_MIDDLEWARE = "sesstok.middleware.TokenAuthenticationMiddleware"
@@ -153,8 +157,6 @@ def check_settings(app_configs=None, **kwargs):
             errors.append(checks.Error("SESSTOK['TOKEN_MAX_PER_USER'] must be at least 1.", id="sesstok.E002"))
         if not all(isinstance(k, str) and k and k.isascii() and " " not in k for k in sesstok_settings.AUTH_HEADER_KEYWORDS):
             errors.append(checks.Error("SESSTOK['AUTH_HEADER_KEYWORDS'] must be non-empty words.", id="sesstok.E002"))
-        from .conf import seconds
-
         if seconds(sesstok_settings.USER_CACHE_TTL) < 1:
             errors.append(checks.Error("SESSTOK['USER_CACHE_TTL'] must be at least 1 second.", id="sesstok.E002"))
         if seconds(sesstok_settings.USER_CACHE_LOCAL_TTL) < 0 or sesstok_settings.USER_CACHE_LOCAL_SIZE < 0:
@@ -393,15 +395,44 @@ def check_user_cache(app_configs=None, **kwargs):
                     checks.Error(f"The user cache {alias!r} is a DummyCache, which stores nothing.",
                                  hint="Set SESSTOK['USER_CACHE'] to None to turn the cache off.", id="sesstok.E012")
                 )
-            elif cls is not None and not settings.DEBUG and _classify(cls, _LOCAL_CACHES):
-                errors.append(
-                    checks.Warning(
-                        f"The user cache {alias!r} ({cls.__name__}) is process-local: with several worker "
-                        "processes a user's version bump (password change, revocation) is not seen by the others.",
-                        hint="Use a shared cache (Redis) for SESSTOK['USER_CACHE'], or run a single process.",
-                        id="sesstok.W002",
+            elif not settings.DEBUG:
+                # the versions live in the revocation store when there is one
+                version_alias = sesstok_settings.REVOCATION_CACHE
+                if not isinstance(version_alias, str) or version_alias not in caches_setting:
+                    version_alias = alias
+                vcls = _backend_class(version_alias)
+                if vcls is not None and _classify(vcls, _LOCAL_CACHES):
+                    errors.append(
+                        checks.Warning(
+                            f"The user cache keeps its versions in {version_alias!r} ({vcls.__name__}), which is "
+                            "process-local: with several worker processes a user's version bump (password change, "
+                            "revocation) is not seen by the others.",
+                            hint="Use a shared cache (Redis) for SESSTOK['USER_CACHE'] (and REVOCATION_CACHE), "
+                            "or run a single process.",
+                            id="sesstok.W002",
+                        )
                     )
+        local_ttl = sesstok_settings.USER_CACHE_LOCAL_TTL
+        checks_on = sesstok_settings.REVOCATION_CACHE is not None and bool(
+            sesstok_settings.SESSION_DENYLIST or sesstok_settings.JWT_DENYLIST
+        )
+        if (
+            not settings.DEBUG
+            and not checks_on
+            and isinstance(local_ttl, (int, float, timedelta))
+            and not isinstance(local_ttl, bool)
+            and seconds(local_ttl) > LOCAL_TTL_WARNING
+        ):
+            errors.append(
+                checks.Warning(
+                    f"SESSTOK['USER_CACHE_LOCAL_TTL'] is {seconds(local_ttl):g} seconds: with revocation checks "
+                    "off, a revocation, password change or deactivation made in another worker may take that "
+                    "long to be seen.",
+                    hint=f"Keep it at {LOCAL_TTL_WARNING} seconds or less (default 2), or turn revocation checks "
+                    "on (REVOCATION_CACHE with SESSION_DENYLIST or JWT_DENYLIST): then nothing waits for it.",
+                    id="sesstok.W005",
                 )
+            )
         middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
         if _AUTH_MIDDLEWARE in middleware:
             errors.append(

@@ -77,7 +77,7 @@ DEFAULTS = {
     # Per-request user cache (sesstok.user_cache); off unless USER_CACHE names a CACHES alias
     "USER_CACHE": None,  # the shared tier (Redis in production); None: off
     "USER_CACHE_TTL": 60,  # seconds a row read from the database may be served (staleness bound)
-    "USER_CACHE_LOCAL_TTL": 5,  # seconds an entry may stay in the in-process tier; 0: tier off
+    "USER_CACHE_LOCAL_TTL": 2,  # seconds an in-process entry is served without reading its version; 0: tier off
     "USER_CACHE_LOCAL_SIZE": 1024,  # entries in the in-process tier
     # Login flows (sesstok.views, sesstok.throttle)
     "REGISTRATION_OPEN": False,  # register/ answers 404 unless True

@@ -92,14 +92,29 @@ def _malformed(transport, keyword="Bearer"):
     return error
 
 
+_cache = {}
+
+
+@sesstok_settings.on_change
+def _forget_keywords():
+    _cache.clear()
+
+
+def _keywords():
+    """AUTH_HEADER_KEYWORDS by their lower-case spelling, once per settings change."""
+    keywords = _cache.get("keywords")
+    if keywords is None:
+        keywords = _cache["keywords"] = {k.lower(): k for k in sesstok_settings.AUTH_HEADER_KEYWORDS}
+    return keywords
+
+
 def read_credential(request):
     """The request's Credential, None if it presents none, or raise
     AuthenticationError("malformed_token")."""
     header = request.META.get("HTTP_AUTHORIZATION")
     if header:
         scheme, _, rest = header.partition(" ")
-        keywords = {k.lower(): k for k in sesstok_settings.AUTH_HEADER_KEYWORDS}
-        keyword = keywords.get(scheme.lower())
+        keyword = _keywords().get(scheme.lower())
         if keyword is not None:
             parts = rest.split()
             if len(parts) != 1 or rest != parts[0]:
@@ -328,13 +343,14 @@ class _SessionAuth:
             memo = entry.memo = user.get_session_auth_hash()
         return memo
 
-    def _load(self, path, user_id):
+    def _load(self, path, user_id, session):
         backend, model_like = self.backend(path)
         if not model_like:
             from django.contrib.auth import get_user_model
 
             return backend.get_user(get_user_model()._meta.pk.to_python(user_id)), None
-        user, entry = user_cache.get_user_entry(user_id)
+        # the user's version, if the session engine's revocation check read it
+        user, entry = user_cache.get_user_entry(user_id, seen=getattr(session, "_sesstok_seen", None))
         if user is None or not backend.user_can_authenticate(user):
             return None, None
         return user, entry
@@ -348,7 +364,7 @@ class _SessionAuth:
         except KeyError:
             return AnonymousUser()
         if backend_path in settings.AUTHENTICATION_BACKENDS:
-            user, entry = self._load(backend_path, user_id)
+            user, entry = self._load(backend_path, user_id, session)
             if hasattr(user, "get_session_auth_hash"):
                 session_hash = session.get(HASH_SESSION_KEY)
                 if not session_hash:
@@ -368,7 +384,7 @@ class _SessionAuth:
                         user = None
         return user or AnonymousUser()
 
-    async def _aload(self, path, user_id):
+    async def _aload(self, path, user_id, session):
         backend, model_like = self.backend(path)
         if not model_like:
             from django.contrib.auth import get_user_model
@@ -376,7 +392,8 @@ class _SessionAuth:
             return await backend.aget_user(get_user_model()._meta.pk.to_python(user_id)), None
         from asgiref.sync import sync_to_async
 
-        user, entry = await sync_to_async(user_cache.get_user_entry)(user_id)
+        seen = getattr(session, "_sesstok_seen", None)
+        user, entry = await sync_to_async(user_cache.get_user_entry)(user_id, seen=seen)
         if user is None or not backend.user_can_authenticate(user):
             return None, None
         return user, entry
@@ -392,7 +409,7 @@ class _SessionAuth:
         except KeyError:
             return AnonymousUser()
         if backend_path in settings.AUTHENTICATION_BACKENDS:
-            user, entry = await self._aload(backend_path, user_id)
+            user, entry = await self._aload(backend_path, user_id, session)
             if hasattr(user, "get_session_auth_hash"):
                 session_hash = await session.aget(HASH_SESSION_KEY)
                 if not session_hash:

@@ -349,12 +349,13 @@ def _user_rule():
     return jwt_settings.USER_AUTHENTICATION_RULE
 
 
-def get_user(user_id):
+def get_user(user_id, *, seen=None):
     """The user whose USER_ID_FIELD is user_id, or None. The one place the
     token code loads a user: through :mod:`sesstok.user_cache` when
     ``SESSTOK["USER_CACHE"]`` is on (and the id field is the primary key),
     else one prepared query. A hostile value (out of the field's range, too
-    long) never reaches the database."""
+    long) never reaches the database. ``seen``: the user's version as this
+    request's revocation check read it (``revocation.check_with_version``)."""
     from .access_tokens import _by_pk, _prepared_user_lookup
 
     if not isinstance(user_id, (str, int)) or isinstance(user_id, bool):
@@ -363,7 +364,7 @@ def get_user(user_id):
         from . import user_cache
 
         if user_cache.enabled():
-            return user_cache.get_user(user_id)
+            return user_cache.get_user(user_id, seen=seen)
     lookup = _prepared_user_lookup()
     try:
         value = lookup.field.to_python(user_id)

@@ -29,7 +29,10 @@ refuses anything else when ``DEBUG`` is off.
   from the database with ``add`` so a racing bump always wins.
 - Every check reads the store exactly once (one ``get_many``, a single
   ``MGET`` on Redis). Nothing is cached in-process, so a revocation is seen by
-  every worker on its next request.
+  every worker on its next request. With the user cache on, the user's
+  version (``sesstok.user_cache``, kept in this store) rides in the same
+  ``MGET`` (:func:`check_with_version`), so the cached user is validated at
+  no extra round trip.
 - If the store cannot be read, the check raises :class:`RevocationUnavailable`:
   a revocation is never silently skipped.
 """
@@ -59,6 +62,8 @@ __all__ = [
     "alogout",
     "check",
     "acheck",
+    "check_with_version",
+    "acheck_with_version",
     "EPOCH_SESSION_KEY",
 ]
 
@@ -293,20 +298,47 @@ def _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled):
     return issued_at is not None and current[1] > 0 and issued_at < current[1]
 
 
+def _keys(deny_keys, user_pk, alias, with_version):
+    """(keys to read, epoch key or None, user-cache probe or None)."""
+    keys = list(deny_keys)
+    ekey = None if user_pk is None else epoch_key(user_pk)
+    if ekey is not None:
+        keys.append(ekey)
+    seen = None
+    if with_version and user_pk is not None:
+        from . import user_cache
+
+        seen = user_cache.probe(user_pk, alias)
+        if seen is not None:
+            keys.append(seen.key)
+    return keys, ekey, seen
+
+
 def check(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
     """Whether something is revoked: one of deny_keys is on the denylist, or
     user_pk logged out everywhere since (``epoch`` differs from the user's,
     or, with no epoch, ``issued_at`` is before the last bump). One read of
     the store. Raises RevocationUnavailable if that read fails."""
-    s = store()
-    if s is None:
-        return False
-    keys = list(deny_keys)
-    ekey = None if user_pk is None else epoch_key(user_pk)
-    if ekey is not None:
-        keys.append(ekey)
+    return _check(deny_keys, user_pk, epoch, issued_at, False)[0]
+
+
+def check_with_version(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
+    """:func:`check` for a request that then loads user_pk: ``(revoked,
+    seen)``. With the user cache on, the user's version (which lives in this
+    store) is read in the same ``MGET``; pass ``seen`` to
+    ``user_cache.get_user(pk, seen=seen)`` so that the user is validated
+    against it with no second read (None when nothing was read)."""
+    return _check(deny_keys, user_pk, epoch, issued_at, True)
+
+
+def _check(deny_keys, user_pk, epoch, issued_at, with_version):
+    alias = sesstok_settings.REVOCATION_CACHE
+    if alias is None:
+        return False, None
+    s = caches[alias]
+    keys, ekey, seen = _keys(deny_keys, user_pk, alias, with_version)
     if not keys:
-        return False
+        return False, None
     try:
         values = s.get_many(keys)
         filled = None
@@ -314,25 +346,47 @@ def check(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
             filled = _fill(s, user_pk)
     except Exception as e:  # the cache backend's connection errors
         raise RevocationUnavailable() from e
-    return _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled)
+    if seen is not None:
+        seen.version = values.get(seen.key)
+    return _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled), seen
 
 
 async def acheck(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
     """Async :func:`check`."""
-    s = store()
-    if s is None:
-        return False
-    keys = list(deny_keys)
-    ekey = None if user_pk is None else epoch_key(user_pk)
-    if ekey is not None:
-        keys.append(ekey)
+    return (await _acheck(deny_keys, user_pk, epoch, issued_at, False))[0]
+
+
+async def acheck_with_version(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
+    """Async :func:`check_with_version`."""
+    return await _acheck(deny_keys, user_pk, epoch, issued_at, True)
+
+
+def _aget_many(s, keys):
+    """``s.aget_many(keys)`` in one read of the store: Django's default
+    ``BaseCache.aget_many`` (which its ``RedisCache`` keeps) awaits one
+    ``aget`` per key, a round trip each; its ``get_many`` is one ``MGET``."""
+    from django.core.cache.backends.base import BaseCache
+
+    if type(s).aget_many is BaseCache.aget_many:
+        return sync_to_async(s.get_many, thread_sensitive=True)(keys)
+    return s.aget_many(keys)
+
+
+async def _acheck(deny_keys, user_pk, epoch, issued_at, with_version):
+    alias = sesstok_settings.REVOCATION_CACHE
+    if alias is None:
+        return False, None
+    s = caches[alias]
+    keys, ekey, seen = _keys(deny_keys, user_pk, alias, with_version)
     if not keys:
-        return False
+        return False, None
     try:
-        values = await s.aget_many(keys)
+        values = await _aget_many(s, keys)
         filled = None
         if ekey is not None and ekey not in values:
             filled = await _afill(s, user_pk)
     except Exception as e:
         raise RevocationUnavailable() from e
-    return _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled)
+    if seen is not None:
+        seen.version = values.get(seen.key)
+    return _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled), seen

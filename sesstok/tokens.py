@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import _core
+from . import _core, user_cache
 from .conf import seconds, sesstok_settings
 
 __all__ = [
@@ -280,33 +280,33 @@ def _load_rows(digest):
 def _find(digest):
     """The AuthToken with this digest (its user loaded), or None. Through
     the user cache when ``SESSTOK["USER_CACHE"]`` is set."""
-    from . import user_cache
-    from .models import AuthToken
-
     lookup = _token_lookup()
     if user_cache.enabled():
         found = user_cache.get_token(digest, _peek_user_pk, _load_rows)
         if found is None:
             return None
         token_values, user_values, alias, entry = found
+        immutable = (None, None) if entry is None else entry.immutable
     else:
         row, alias = lookup.get(digest)
         if row is None:
             return None
         n = len(lookup.token_fields)
-        token_values, user_values, entry = row[:n], row[n:], None
+        token_values, user_values, entry, immutable = row[:n], row[n:], None, (None, None)
     if lookup.builders is None:
+        from .models import AuthToken
+
         lookup.builders = (user_cache.Builder(AuthToken, lookup.token_fields),
-                           user_cache.Builder(get_user_model(), lookup.user_fields))
-    instance = lookup.builders[0].build(token_values, alias)
-    user = lookup.builders[1].build(user_values, alias)
-    AuthToken.user.field.set_cached_value(instance, user)
+                           user_cache.Builder(get_user_model(), lookup.user_fields),
+                           AuthToken.user.field)
+    token_builder, user_builder, user_field = lookup.builders
+    instance = token_builder.build(token_values, alias, immutable[0])
+    user_field.set_cached_value(instance, user_builder.build(user_values, alias, immutable[1]))
     instance._sesstok_cache_entry = entry
     return instance
 
 
 def _touch(instance, now):
-    from . import user_cache
     from .models import AuthToken
 
     AuthToken.objects.filter(pk=instance.pk).update(last_used=now)
@@ -325,15 +325,13 @@ def authenticate_token(raw):
     written at most once per ``TOKEN_LAST_USED_INTERVAL``. Whether the user
     may log in (``is_active``) is the caller's decision (the backend's
     ``user_can_authenticate``). Raises :class:`AuthenticationError`."""
-    from .models import AuthToken
-
     _check_shape(raw)
     instance = _find(token_digest(raw))
     if instance is None:
         raise invalid()
     now = timezone.now()
     if instance.is_expired(now):
-        AuthToken.objects.filter(pk=instance.pk).delete()
+        type(instance).objects.filter(pk=instance.pk).delete()
         raise expired()
     if _touch_due(instance, now):
         _touch(instance, now)

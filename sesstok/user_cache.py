@@ -9,7 +9,7 @@ Off by default. On with a cache alias for the shared tier::
     SESSTOK = {
         "USER_CACHE": "users",         # the shared tier (Redis in production)
         "USER_CACHE_TTL": 60,          # seconds; bounds staleness of writes that bypass signals
-        "USER_CACHE_LOCAL_TTL": 5,     # seconds an entry may live in the in-process tier; 0: off
+        "USER_CACHE_LOCAL_TTL": 2,     # seconds an in-process entry is served unchecked; 0: tier off
         "USER_CACHE_LOCAL_SIZE": 1024, # entries in the in-process tier
     }
 
@@ -18,41 +18,50 @@ it) by primary key, and an opaque token's row with its user by the token's
 SHA-256 digest. Instances are built fresh for each request (nothing is
 shared between requests).
 
-**Versions.** Every user has a version in the shared tier: 64 random bits,
-replaced ("bumped") on the user's save or delete (so on a password change,
-a deactivation, ``last_login``), on every token save or delete (revocation,
-expiry, logout-everywhere) and by :func:`invalidate`, which
-``sesstok.revocation`` calls on every logout, logout-everywhere and epoch
-bump. Every entry, in either tier, is stored with the version current when
-its row was read, and is served only while that is still the user's version.
-A bump inside a transaction is done at once and again when it commits, so a
-reader that raced the uncommitted write cannot keep its stale copy.
+**Versions.** Every user has a version: 64 random bits, replaced ("bumped")
+on the user's save or delete (so on a password change, a deactivation,
+``last_login``), on every token save or delete (revocation, expiry,
+logout-everywhere) and by :func:`invalidate`, which ``sesstok.revocation``
+calls on every logout, logout-everywhere and epoch bump. Versions live in
+the revocation store when ``SESSTOK["REVOCATION_CACHE"]`` is set (so a
+revocation check reads the version in the same ``MGET``), else in the
+shared tier. Every entry, in either tier, is stored with the version
+current when its row was read, and is served only while that is still the
+user's version. A bump inside a transaction is done at once and again when
+it commits, so a reader that raced the uncommitted write cannot keep its
+stale copy.
 
-**What each tier may serve, and for how long.**
+**What each tier may serve, and for how long** (the staleness contract):
 
-- The version is never cached in-process: every request reads it from the
-  shared tier (one cache read, the only one on an in-process hit). So a
-  revocation, a password change or a deactivation is seen by every process
-  on its next request, exactly as without the cache.
-- The shared tier serves a row while the version matches and for at most
-  ``USER_CACHE_TTL`` seconds after the row was read from the database.
-- The in-process tier serves a row while the version matches, for at most
-  ``USER_CACHE_LOCAL_TTL`` seconds after it was put there, and never past
-  ``USER_CACHE_TTL`` after the row was read from the database.
-- Writes that bypass the signals (``QuerySet.update()``, raw SQL, another
-  application writing the table) bump nothing: a process may serve the old
-  row for at most ``USER_CACHE_TTL`` seconds (default 60). Call
+- A bump drops this process's in-process copies at once: a change made in
+  this process is seen by its next request.
+- With revocation checks on (``REVOCATION_CACHE`` set and
+  ``SESSION_DENYLIST`` or ``JWT_DENYLIST`` on), every request checks the
+  user's version: a request that reads the revocation store anyway (a
+  session or a JWT being checked) gets it in that same read; any other
+  (opaque tokens, sessions not checked) reads it once. A change made by any
+  process is seen by the next request everywhere.
+- With revocation checks off, an in-process entry is served without reading
+  anything for up to ``USER_CACHE_LOCAL_TTL`` seconds (default 2) after its
+  version was last read from the store; then the version is read again (one
+  read) and, if unchanged, the entry is served for another such period. A
+  change made by another process is seen within ``USER_CACHE_LOCAL_TTL``.
+- No entry, in either tier, is served more than ``USER_CACHE_TTL`` seconds
+  (default 60) after its row was read from the database. That bounds writes
+  that bypass the signals (``QuerySet.update()``, raw SQL, another
+  application writing the table): they bump nothing. Call
   :func:`invalidate` after such a write to make it immediate.
 
-If the shared tier cannot be read, users are loaded from the database
-(correct, just slower). If a bump cannot be written, the error propagates:
-a revocation never fails silently.
+If the shared tier or the version store cannot be read, users are loaded
+from the database (correct, just slower). If a bump cannot be written, the
+error propagates: a revocation never fails silently.
 """
 
 import copy
 import datetime
 import decimal
 import logging
+import threading
 import time
 import uuid
 
@@ -69,12 +78,15 @@ from .conf import seconds, sesstok_settings
 
 __all__ = [
     "enabled",
+    "checks_on",
     "get_user",
     "aget_user",
+    "get_user_entry",
     "get_user_by_field",
     "load_user",
     "get_token",
     "put_token",
+    "probe",
     "invalidate",
     "ainvalidate",
     "clear_local",
@@ -83,33 +95,58 @@ __all__ = [
 
 logger = logging.getLogger("sesstok.user_cache")
 
-VERSION_TIMEOUT = 7 * 24 * 3600  # a missing version is re-created, so any timeout is safe
+# A missing version is re-created at random (which only invalidates the
+# user's entries), so any timeout is safe; versions may live in the
+# revocation store, which never evicts, so they expire on their own.
+VERSION_TIMEOUT = 24 * 3600
 
 _state = {}
 _local = {}  # key -> _Entry; insertion order is age (oldest first)
+# pk -> (version, monotonic deadline): the version this process may trust
+# for the user, without reading the store, until the deadline (revocation
+# checks off only). Entries of the user are served only under it.
+_leases = {}
+# Changes whenever this process drops leases or entries (a bump, a settings
+# change): a reader that read a version before such a drop installs nothing.
+_generation = [0]
+_lock = threading.Lock()
 _stats = {"local": 0, "shared": 0, "db": 0}
 
 
 class _Entry:
     """One cached row: the version it was read under, the values in
-    ``attnames`` order, when it was read (wall clock) and until when the
-    in-process tier may serve it (monotonic clock)."""
+    ``attnames`` order, when it was read from the database (wall clock) and
+    until when the in-process tier may hold it (monotonic clock: never past
+    ``USER_CACHE_TTL`` after the database read)."""
 
-    __slots__ = ("version", "values", "loaded_at", "local_until", "extra", "memo")
+    __slots__ = ("version", "values", "loaded_at", "expires", "extra", "memo", "immutable")
 
-    def __init__(self, version, values, loaded_at, local_until, extra=None):
+    def __init__(self, version, values, loaded_at, extra=None):
         self.version = version
         self.values = values
         self.loaded_at = loaded_at
-        self.local_until = local_until
+        self.expires = None  # set when put in the in-process tier
         self.extra = extra
         self.memo = None  # per-entry derived values (e.g. the session auth hash)
+        # whether the values need no copy per request: a user entry's values,
+        # or a token entry's (token values, user values)
+        if values is not None:
+            self.immutable = immutable(values)
+        else:
+            self.immutable = (immutable(extra[1]), immutable(extra[2]))
+
+
+def _drop_all():
+    with _lock:
+        _generation[0] += 1
+        _local.clear()
+        _leases.clear()
 
 
 @sesstok_settings.on_change
 def _forget():
     _state.clear()
-    _local.clear()
+    _drop_all()
     if _state_connected:
         _sync_token_signals()
 
@@ -119,7 +156,7 @@ _state_connected = []  # non-empty once connect_signals() ran
 
 def clear_local():
     """Empty this process's in-process tier (tests, or after bulk writes)."""
-    _local.clear()
+    _drop_all()
 
 
 def stats():
@@ -136,19 +173,43 @@ def enabled():
         return value
 
 
+def checks_on():
+    """Whether revocation checks are on (``REVOCATION_CACHE`` set and a
+    denylist on): then every request validates its user against the
+    version in the store, and no in-process tier delays a revocation."""
+    return _config()[3]
+
+
 def _config():
+    """(ttl, local_ttl, local size, revocation checks on, versions in the shared tier's alias)."""
     config = _state.get("config")
     if config is None:
         ttl = seconds(sesstok_settings.USER_CACHE_TTL) or 0
         local_ttl = min(seconds(sesstok_settings.USER_CACHE_LOCAL_TTL) or 0, ttl)
         size = sesstok_settings.USER_CACHE_LOCAL_SIZE or 0
-        config = _state["config"] = (ttl, local_ttl if size > 0 else 0, size)
+        revocation = sesstok_settings.REVOCATION_CACHE
+        strict = revocation is not None and bool(
+            sesstok_settings.SESSION_DENYLIST or sesstok_settings.JWT_DENYLIST
+        )
+        same = revocation is None or revocation == sesstok_settings.USER_CACHE
+        config = _state["config"] = (ttl, local_ttl if size > 0 else 0, size, strict, same)
     return config
 
 
 def store():
     """The shared tier's cache object (Django gives each thread its own)."""
     return caches[sesstok_settings.USER_CACHE]
+
+
+def version_alias():
+    """The alias holding the versions: the revocation store when there is
+    one (a revocation check reads the version in its own ``MGET``), else the
+    shared tier."""
+    return sesstok_settings.REVOCATION_CACHE or sesstok_settings.USER_CACHE
+
+
+def version_store():
+    return caches[version_alias()]
 
 
 # ---- the user model --------------------------------------------------------------------
@@ -182,19 +243,21 @@ class Builder:
                     type(_class_attr(model, f.attname)) in plain for f in fields)
         )
 
-    def build(self, values, alias):
+    def build(self, values, alias, immutable=None):
+        """An instance from values; ``immutable``: whether every value is of
+        an immutable type, if known (a cached entry knows), else checked."""
         model = self.model
         if (
             not self.fast
             or (signals.pre_init.receivers and signals.pre_init.has_listeners(model))
             or (signals.post_init.receivers and signals.post_init.has_listeners(model))
         ):
-            return model.from_db(alias, self.attnames, _copy(values))
+            return model.from_db(alias, self.attnames, _copy(values, immutable))
         instance = model.__new__(model)
         state = ModelState()
         state.adding = False
         state.db = alias
-        instance.__dict__.update(zip(self.attnames, _copy(values)))
+        instance.__dict__.update(zip(self.attnames, _copy(values, immutable)))
         instance._state = state
         return instance
 
@@ -206,11 +269,18 @@ def _class_attr(model, name):
     return None
 
 
-def _copy(values):
+def immutable(values):
+    """Whether every value is of an immutable type (shared between requests as is)."""
     for value in values:
         if type(value) not in _IMMUTABLE:
-            return copy.deepcopy(values)
-    return values
+            return False
+    return True
+
+
+def _copy(values, known=None):
+    if known is None:
+        known = immutable(values)
+    return values if known else copy.deepcopy(values)
 
 
 class _Model:
@@ -234,8 +304,8 @@ class _Model:
         except ValidationError:
             raise ValueError(value) from None
 
-    def build(self, values, alias):
-        return self.builder.build(values, alias)
+    def build(self, values, alias, immutable=None):
+        return self.builder.build(values, alias, immutable)
 
     def prepared_lookup(self):
         if self.lookup is None:
@@ -283,22 +353,49 @@ def _new_version():
 # ---- the in-process tier -----------------------------------------------------------------
 
 
-def _local_put(key, entry, size):
-    _local.pop(key, None)
-    _local[key] = entry
-    while len(_local) > size:
+def _bounded_put(table, key, value, size):
+    table.pop(key, None)
+    table[key] = value
+    while len(table) > size:
         try:
-            del _local[next(iter(_local))]
+            del table[next(iter(table))]
         except (KeyError, RuntimeError, StopIteration):  # raced with another thread
             break
 
 
-def _local_candidate(key):
-    """An unexpired in-process entry (version not yet checked)."""
+def _local_alive(key, now):
+    """An in-process entry not past its deadline (version not checked)."""
     entry = _local.get(key)
-    if entry is not None and entry.local_until > time.monotonic():
+    if entry is not None and entry.expires > now:
         return entry
     return None
+
+
+def _leased(pk, entry, now):
+    """Whether entry may be served without reading the version: its user's
+    lease is current and names the entry's version."""
+    lease = _leases.get(pk)
+    return lease is not None and lease[1] > now and lease[0] == entry.version
+
+
+def _keep(key, entry, pk, version, generation, lease):
+    """Put entry (if any) in the in-process tier and, if lease, trust version
+    for pk for USER_CACHE_LOCAL_TTL: unless this process dropped something
+    since generation was taken (before the version was read), in which case
+    the version may already be stale and nothing is kept."""
+    ttl, local_ttl, size, strict, _ = _config()
+    if not local_ttl:
+        return
+    now = time.monotonic()
+    with _lock:
+        if _generation[0] != generation:
+            return
+        if entry is not None:
+            if entry.expires is None:
+                entry.expires = now + (entry.loaded_at + ttl - time.time())
+            _bounded_put(_local, key, entry, size)
+        if lease and not strict:
+            _bounded_put(_leases, pk, (version, now + local_ttl), size)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -314,22 +411,61 @@ def _fresh(entry, version, ttl):
     )
 
 
-def _read_version(shared, pk, also=()):
-    """(version, values of also) from the shared tier in one read. A missing
-    version is created (``add``, so a racing bump wins); if another process
-    created it first, the version is None for this request (nothing cached)."""
+def _read_version(pk, also=None):
+    """(version, value of the shared-tier key ``also``) in one read when the
+    versions live in the shared tier's alias (else ``also`` is not read and
+    its value is None). A missing version is created (``add``, so a racing
+    bump wins); if another process created it first, the version is None
+    for this request (nothing cached)."""
     vkey = version_key(pk)
-    if also:
-        got = shared.get_many([vkey, *also])
-        version = got.get(vkey)
+    vstore = version_store()
+    value = None
+    if also is not None and _config()[4]:
+        got = vstore.get_many([vkey, also])
+        version, value = got.get(vkey), got.get(also)
     else:
-        got = {}
-        version = shared.get(vkey)
+        version = vstore.get(vkey)
     if version is None:
         version = _new_version()
-        if not shared.add(vkey, version, timeout=VERSION_TIMEOUT):
+        if not vstore.add(vkey, version, timeout=VERSION_TIMEOUT):
             version = None
-    return version, got
+    return version, value
+
+
+class Probe:
+    """A user's version, read from the revocation store by the revocation
+    check in its own ``MGET`` (:func:`probe`), for the user load of the same
+    request (``get_user(pk, seen=probe)``)."""
+
+    __slots__ = ("pk", "key", "generation", "version")
+
+    def __init__(self, pk, key, generation):
+        self.pk = pk
+        self.key = key
+        self.generation = generation
+        self.version = None  # filled in from the read
+
+    def usable_for(self, pk):
+        # read for this user, present in the store, and nothing dropped in
+        # this process since (a bump in this process after the read wins)
+        return self.pk == pk and self.version is not None and self.generation == _generation[0]
+
+
+def probe(user_pk, alias):
+    """A :class:`Probe` for a revocation check about to read the store
+    ``alias``: its ``key`` is the user's version key, to read in the same
+    ``MGET``, and the value read goes in its ``version``. None when the
+    cache is off, the versions live elsewhere, or user_pk is no primary key."""
+    if not enabled() or alias != version_alias():
+        return None
+    info = user_model()
+    try:
+        pk = info.to_pk(user_pk)
+    except (ValueError, TypeError):
+        return None
+    if pk is None:
+        return None
+    return Probe(pk, version_key(pk), _generation[0])
 
 
 def _db_row(info, pk):
@@ -340,33 +476,18 @@ def _db_row(info, pk):
         return None, router.db_for_read(info.model)
 
 
-def get_user(pk):
+def get_user(pk, *, seen=None):
     """The user with this primary key (any form ``to_python`` accepts: the
     session's string, a JWT claim), or None if there is none.
 
     Through the in-process tier, then the shared tier, then one database
-    query; with ``USER_CACHE`` off, straight to the (prepared) query."""
-    info = user_model()
-    try:
-        pk = info.to_pk(pk)
-    except (ValueError, TypeError):
-        return None
-    if pk is None:
-        return None
-    entry = _get_entry(info, pk) if enabled() else None
-    if entry is _NO_USER:
-        return None
-    if entry is not None:
-        return info.build(entry.values, entry.extra)
-    _stats["db"] += 1
-    try:
-        row, alias = _db_row(info, pk)
-    except (ValueError, TypeError, ValidationError):
-        return None
-    return None if row is None else info.build(row, alias)
+    query; with ``USER_CACHE`` off, straight to the (prepared) query.
+    ``seen``: the user's version as the revocation check of this request
+    read it (:func:`probe`), so that no second read is needed."""
+    return get_user_entry(pk, seen=seen)[0]
 
 
-def get_user_entry(pk):
+def get_user_entry(pk, *, seen=None):
     """(user, entry) for callers that memoize per-entry values (entry may be
     None when the cache is off or was bypassed)."""
     info = user_model()
@@ -377,11 +498,11 @@ def get_user_entry(pk):
     if pk is None:
         return None, None
     if enabled():
-        entry = _get_entry(info, pk)
+        entry = _get_entry(info, pk, seen)
         if entry is _NO_USER:
             return None, None
         if entry is not None:
-            return info.build(entry.values, entry.extra), entry
+            return info.build(entry.values, entry.extra, entry.immutable), entry
     _stats["db"] += 1
     try:
         row, alias = _db_row(info, pk)
@@ -393,53 +514,64 @@ def get_user_entry(pk):
 _NO_USER = object()
 
 
-def _get_entry(info, pk):
+def _get_entry(info, pk, seen=None):
     """The cached entry for pk (from a tier, or read from the database and
     cached); _NO_USER when the database has no such user; None when nothing
-    could be cached (the shared tier failed or a version was being created:
-    the caller reads the database)."""
-    ttl, local_ttl, size = _config()
+    could be cached (the store failed or a version was being created: the
+    caller reads the database)."""
+    ttl, local_ttl, size, strict, same = _config()
     key = user_key(info, pk)
+    candidate = None
+    if local_ttl:
+        now = time.monotonic()
+        candidate = _local_alive(key, now)
+        if candidate is not None and not strict and _leased(pk, candidate, now):
+            _stats["local"] += 1
+            return candidate
     try:
-        shared = store()
-        candidate = _local_candidate(key) if local_ttl else None
-        if candidate is not None:
-            version, _ = _read_version(shared, pk)
-            if version is not None and candidate.version == version:
-                _stats["local"] += 1
-                return candidate
-            got = {}
+        stored = _MISSING
+        if seen is not None and seen.usable_for(pk):
+            version, generation = seen.version, seen.generation
         else:
-            version, got = _read_version(shared, pk, (key,))
+            generation = _generation[0]
+            if candidate is None and same:
+                version, stored = _read_version(pk, key)  # one MGET: version and row
+            else:
+                version, _ = _read_version(pk)
+        if version is None:
+            return None
+        if candidate is not None and candidate.version == version:
+            _stats["local"] += 1
+            _keep(key, None, pk, version, generation, lease=True)
+            return candidate
+        if stored is _MISSING:
+            stored = store().get(key)
     except Exception:  # the cache backend's connection errors
         logger.warning("user cache: shared tier unavailable; loading the user from the database", exc_info=True)
         return None
-    if version is None:
-        return None
-    stored = got.get(key)
     if _fresh(stored, version, ttl):
         _stats["shared"] += 1
-        entry = _Entry(version, stored[2], stored[1], time.monotonic() + local_ttl, router.db_for_read(info.model))
+        entry = _Entry(version, stored[2], stored[1], router.db_for_read(info.model))
     else:
         _stats["db"] += 1
         row, alias = _db_row(info, pk)
         if row is None:
             return _NO_USER
-        loaded_at = time.time()
-        entry = _Entry(version, row, loaded_at, time.monotonic() + local_ttl, alias)
+        entry = _Entry(version, row, time.time(), alias)
         try:
-            shared.set(key, (version, loaded_at, row), timeout=max(1, int(ttl)))
+            store().set(key, (version, entry.loaded_at, row), timeout=max(1, int(ttl)))
         except Exception:
             logger.warning("user cache: could not write the shared tier", exc_info=True)
-    if local_ttl:
-        entry.local_until = min(entry.local_until, time.monotonic() + (entry.loaded_at + ttl - time.time()))
-        _local_put(key, entry, size)
+    _keep(key, entry, pk, version, generation, lease=True)
     return entry
 
 
-async def aget_user(pk):
+_MISSING = object()
+
+
+async def aget_user(pk, *, seen=None):
     """Async :func:`get_user` (cache and database reads in Django's thread)."""
-    return await sync_to_async(get_user)(pk)
+    return await sync_to_async(get_user)(pk, seen=seen)
 
 
 def get_user_by_field(field, value):
@@ -469,51 +601,63 @@ def get_token(digest, peek, load):
     miss both run, with the user's version read in between, so a revocation
     that races the read leaves a copy that is never served. Served only
     while the user's version is unchanged: saving or deleting a token, and
-    every revocation of its user, bumps that version. ``entry`` is None when
-    nothing was cached."""
+    every revocation of its user, bumps that version; with revocation checks
+    on, the version is read on every request (one read). ``entry`` is None
+    when nothing was cached."""
     if not enabled():
         loaded = load(digest)
         return None if loaded is None else (*loaded, None)
     info = user_model()
-    ttl, local_ttl, size = _config()
+    ttl, local_ttl, size, strict, _ = _config()
     key = token_key(info, digest)
+    candidate = None
+    if local_ttl:
+        now = time.monotonic()
+        candidate = _local_alive(key, now)
+        if candidate is not None and not strict and _leased(candidate.extra[0], candidate, now):
+            _stats["local"] += 1
+            return (*candidate.extra[1:], candidate)
+    known = None
     try:
-        shared = store()
-        candidate = _local_candidate(key) if local_ttl else None
         if candidate is not None:
-            version, _ = _read_version(shared, candidate.extra[0])
+            user_pk = candidate.extra[0]
+            generation = _generation[0]
+            version, _ = _read_version(user_pk)
             if version is not None and candidate.version == version:
                 _stats["local"] += 1
-                user_pk, token_values, user_values, alias = candidate.extra
-                return token_values, user_values, alias, candidate
-        stored = shared.get(key)
+                _keep(key, None, user_pk, version, generation, lease=True)
+                return (*candidate.extra[1:], candidate)
+            known = (user_pk, version, generation)
+        stored = store().get(key)
         if isinstance(stored, tuple) and len(stored) == 5:
             version, loaded_at, user_pk, token_values, user_values = stored
-            current, _ = _read_version(shared, user_pk)
+            if known is not None and known[0] == user_pk:
+                _, current, generation = known
+            else:
+                generation = _generation[0]
+                current, _ = _read_version(user_pk)
             if current is not None and current == version and loaded_at + ttl > time.time():
                 _stats["shared"] += 1
                 alias = router.db_for_read(info.model)
-                entry = _Entry(version, None, loaded_at, time.monotonic() + local_ttl,
-                               (user_pk, token_values, user_values, alias))
-                if local_ttl:
-                    entry.local_until = min(entry.local_until, time.monotonic() + (loaded_at + ttl - time.time()))
-                    _local_put(key, entry, size)
+                entry = _Entry(version, None, loaded_at, (user_pk, token_values, user_values, alias))
+                _keep(key, entry, user_pk, version, generation, lease=True)
                 return token_values, user_values, alias, entry
     except Exception:
         logger.warning("user cache: shared tier unavailable; loading the token from the database", exc_info=True)
         loaded = load(digest)
         return None if loaded is None else (*loaded, None)
-    return _load_token(info, key, digest, peek, load, ttl, local_ttl, size)
+    return _load_token(info, key, digest, peek, load, ttl)
 
 
-def _load_token(info, key, digest, peek, load, ttl, local_ttl, size):
+def _load_token(info, key, digest, peek, load, ttl):
     _stats["db"] += 1
     user_pk = peek(digest)
     if user_pk is None:
         return None
+    generation = _generation[0]
     try:
         user_pk = info.to_pk(user_pk)
-        version, _ = _read_version(store(), user_pk)
+        version, _ = _read_version(user_pk)
     except Exception:
         logger.warning("user cache: shared tier unavailable; token not cached", exc_info=True)
         version = None
@@ -524,14 +668,12 @@ def _load_token(info, key, digest, peek, load, ttl, local_ttl, size):
     pk_index = info.attnames.index(info.pk_field.attname)
     if version is None or user_values[pk_index] != user_pk:
         return token_values, user_values, alias, None
-    loaded_at = time.time()
-    entry = _Entry(version, None, loaded_at, time.monotonic() + local_ttl, (user_pk, token_values, user_values, alias))
+    entry = _Entry(version, None, time.time(), (user_pk, token_values, user_values, alias))
     try:
-        store().set(key, (version, loaded_at, user_pk, token_values, user_values), timeout=max(1, int(ttl)))
+        store().set(key, (version, entry.loaded_at, user_pk, token_values, user_values), timeout=max(1, int(ttl)))
     except Exception:
         logger.warning("user cache: could not write the shared tier", exc_info=True)
-    if local_ttl:
-        _local_put(key, entry, size)
+    _keep(key, entry, user_pk, version, generation, lease=True)
     return token_values, user_values, alias, entry
 
 
@@ -541,13 +683,14 @@ def put_token(digest, entry, token_values):
     if entry is None or not enabled():
         return
     info = user_model()
-    ttl, local_ttl, size = _config()
+    ttl = _config()[0]
     user_pk, _, user_values, alias = entry.extra
     key = token_key(info, digest)
     remaining = entry.loaded_at + ttl - time.time()
     if remaining <= 1:
         return
     entry.extra = (user_pk, token_values, user_values, alias)
+    entry.immutable = (immutable(token_values), entry.immutable[1])
     try:
         store().set(key, (entry.version, entry.loaded_at, user_pk, token_values, user_values), timeout=int(remaining))
     except Exception:
@@ -580,17 +723,24 @@ def _pk_of(user_or_pk):
 
 
 def _bump(pk):
-    key_prefix = user_key(user_model(), pk)
-    _local.pop(key_prefix, None)
-    store().set(version_key(pk), _new_version(), timeout=VERSION_TIMEOUT)
+    # the store first, then this process's copies: a reader of this process
+    # that read the old version before the drop keeps nothing (generation)
+    version_store().set(version_key(pk), _new_version(), timeout=VERSION_TIMEOUT)
+    key = user_key(user_model(), pk)
+    with _lock:
+        _generation[0] += 1
+        _leases.pop(pk, None)
+        _local.pop(key, None)
 
 
 def invalidate(user_or_pk):
     """Bump a user's version: every cached copy of the user, and of the
-    user's tokens, stops being served in every process from its next
-    request. Inside a transaction the bump is repeated on commit (a reader
-    that ran between the write and the commit may have cached the old row
-    under the first new version). Raises if the shared tier refuses."""
+    user's tokens, stops being served: in this process at once, elsewhere
+    from the next request with revocation checks on, else within
+    ``USER_CACHE_LOCAL_TTL``. Inside a transaction the bump is repeated on
+    commit (a reader that ran between the write and the commit may have
+    cached the old row under the first new version). Raises if the store
+    refuses."""
     if not enabled():
         return
     pk = _pk_of(user_or_pk)

@@ -357,3 +357,17 @@ def test_jwt_check_is_one_store_read(user, jwt_api, redis_revocation):
     redis.Redis.from_url(redis_revocation).config_resetstat()
     assert access_tokens.authenticate_access_token(raw)[0] == user
     assert redis_commands(redis_revocation) == {"mget": 1}
+
+
+@pytest.mark.redis
+def test_async_check_is_one_store_read(user, jwt_api, redis_revocation):
+    """Django's RedisCache has no aget_many of its own (the default awaits
+    one aget per key): the async check still sends a single MGET."""
+    import redis
+
+    from test_sessions import redis_commands
+
+    raw = access_tokens.issue_access_token(user)
+    redis.Redis.from_url(redis_revocation).config_resetstat()
+    assert async_to_sync(access_tokens.aauthenticate_access_token)(raw)[0] == user
+    assert redis_commands(redis_revocation) == {"mget": 1}

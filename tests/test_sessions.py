@@ -498,9 +498,28 @@ def test_signed_cookie_revocation_on_redis(client, user, redis_revocation):
 
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("key", [None, "x" * 40])
-def test_signed_cookie_store_sets_what_djangos_init_sets(key):
-    mine, theirs = sesstok_store("signed_cookies")(key), django_store("signed_cookies")(key)
+def test_store_sets_what_djangos_init_sets(engine, key):
+    mine, theirs = sesstok_store(engine)(key), django_store(engine)(key)
     assert vars(mine) == vars(theirs)
     with override_settings(SESSION_SERIALIZER="django.contrib.sessions.serializers.JSONSerializer"):
-        assert sesstok_store("signed_cookies")().serializer is django_store("signed_cookies")().serializer
+        assert sesstok_store(engine)().serializer is django_store(engine)().serializer
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_serializer_is_imported_once_per_value(engine, monkeypatch):
+    """Django's SessionBase.__init__ imports SESSION_SERIALIZER for every
+    session object, i.e. on every request; sesstok's engines once."""
+    from django.contrib.sessions.backends import base as django_base
+
+    from sesstok.sessions.backends import base
+
+    sesstok_store(engine)()  # the current value imported
+    imports = []
+    real = base.import_string
+    monkeypatch.setattr(base, "import_string", lambda path: (imports.append(path), real(path))[1])
+    monkeypatch.setattr(django_base, "import_string", lambda path: (imports.append(path), real(path))[1])
+    for _ in range(3):
+        sesstok_store(engine)()
+    assert imports == []

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -34,12 +35,14 @@ def fields(user):
 
 
 @contextlib.contextmanager
-def cache_settings(local_ttl=5, ttl=60, alias="users", backend=LOCMEM, location="users", **more):
+def cache_settings(local_ttl=5, ttl=60, alias="users", backend=LOCMEM, location="users", extra_caches=None,
+                   **more):
     """USER_CACHE on, with a fresh shared tier (LocMem survives the database
     rollback between tests; a stale row under a reused pk would be served)."""
     caches_setting = {
         "default": {"BACKEND": LOCMEM},
         alias: {"BACKEND": backend, "LOCATION": location},
+        **(extra_caches or {}),
     }
     with override_settings(
         CACHES=caches_setting,
@@ -65,6 +68,33 @@ def cached(db):
 def shared_only(db):
     with cache_settings(local_ttl=0):
         yield
+
+
+@pytest.fixture
+def store_reads(monkeypatch):
+    """store_reads(alias) -> a list that records each top-level read of that
+    cache ("get", "get_many"): what a request costs in round trips."""
+
+    def watch(alias):
+        calls = []
+        cache = caches[alias]
+        depth = [0]
+        for name in ("get", "get_many"):
+            real = getattr(cache, name)
+
+            def wrapper(*args, _real=real, _name=name, **kwargs):
+                if depth[0] == 0:
+                    calls.append(_name)
+                depth[0] += 1
+                try:
+                    return _real(*args, **kwargs)
+                finally:
+                    depth[0] -= 1
+
+            monkeypatch.setattr(cache, name, wrapper)
+        return calls
+
+    return watch
 
 
 def sources(before):
@@ -160,15 +190,183 @@ def test_delete_is_seen_at_once(user, cached):
     assert user_cache.get_user(pk) is None
 
 
-def test_version_is_read_from_the_shared_tier_on_every_hit(user, cached):
-    """Another process bumps the version (here: written straight into the
-    shared tier): the in-process copy is not served any more."""
+def another_process_bumps(pk, alias="users"):
+    """What a bump in another process leaves behind: a new version in the
+    store, nothing dropped in this process."""
+    caches[alias].set(user_cache.version_key(pk), "someone-else-bumped")
+
+
+def later(monkeypatch, seconds):
+    """Move the monotonic clock (the in-process tier's) forward."""
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + seconds)
+
+
+def test_hot_in_process_hits_read_nothing(user, cached, store_reads):
     user_cache.get_user(user.pk)
-    get_user_model().objects.filter(pk=user.pk).update(first_name="Bob")  # no signal
-    assert user_cache.get_user(user.pk).first_name == ""  # stale, within the TTL
-    caches["users"].set(user_cache.version_key(user.pk), "someone-else-bumped")
+    reads = store_reads("users")
+    loaded, where, queries = served(lambda: user_cache.get_user(user.pk))
+    assert where == ["local"] and queries == 0 and reads == []
+    assert fields(loaded) == fields(user)
+
+
+def test_another_process_bump_is_seen_within_the_local_ttl(user, cached, monkeypatch, store_reads):
+    """Revocation checks off: an in-process entry is served unchecked for
+    USER_CACHE_LOCAL_TTL after its version was read; then one read."""
+    user_cache.get_user(user.pk)
+    get_user_model().objects.filter(pk=user.pk).update(first_name="Bob")  # another process's write...
+    another_process_bumps(user.pk)  # ...and its bump
+    later(monkeypatch, 4.9)  # USER_CACHE_LOCAL_TTL is 5 here
+    loaded, where, _ = served(lambda: user_cache.get_user(user.pk))
+    assert where == ["local"] and loaded.first_name == ""  # not seen yet: within the bound
+    later(monkeypatch, 5.1)
     loaded, where, _ = served(lambda: user_cache.get_user(user.pk))
     assert where == ["db"] and loaded.first_name == "Bob"
+
+
+def test_after_the_local_ttl_one_version_read_renews_the_entry(user, db, monkeypatch, store_reads):
+    with cache_settings(ttl=60, local_ttl=2):
+        user_cache.get_user(user.pk)
+        reads = store_reads("users")
+        later(monkeypatch, 2.5)
+        _, where, queries = served(lambda: user_cache.get_user(user.pk))
+        assert where == ["local"] and queries == 0 and reads == ["get"]  # the version only
+        _, where, _ = served(lambda: user_cache.get_user(user.pk))
+        assert where == ["local"] and reads == ["get"]  # renewed: nothing read again
+        later(monkeypatch, 4.6)
+        user_cache.get_user(user.pk)
+        assert reads == ["get", "get"]
+
+
+def test_default_local_ttl_is_two_seconds():
+    from sesstok.conf import DEFAULTS
+
+    assert DEFAULTS["USER_CACHE_LOCAL_TTL"] == 2
+
+
+def test_a_bump_in_this_process_drops_its_copies_at_once(user, cached, monkeypatch):
+    user_cache.get_user(user.pk)
+    assert user.pk in user_cache._leases
+    get_user_model().objects.filter(pk=user.pk).update(first_name="Bob")
+    user_cache.invalidate(user)  # what every signal and revocation does
+    assert user.pk not in user_cache._leases
+    assert user_cache.user_key(user_cache.user_model(), user.pk) not in user_cache._local
+    loaded, where, _ = served(lambda: user_cache.get_user(user.pk))
+    assert where == ["db"] and loaded.first_name == "Bob"
+
+
+def test_local_ttl_zero_reads_the_version_on_every_request(user, shared_only, store_reads):
+    user_cache.get_user(user.pk)
+    reads = store_reads("users")
+    for _ in range(3):
+        _, where, queries = served(lambda: user_cache.get_user(user.pk))
+        assert where == ["shared"] and queries == 0
+    assert reads == ["get_many"] * 3  # version and row in one read
+    another_process_bumps(user.pk)
+    _, where, _ = served(lambda: user_cache.get_user(user.pk))
+    assert where == ["db"]
+
+
+# ---- revocation checks on: every request validated, the version in the check's read ------------
+
+
+@contextlib.contextmanager
+def checks_on(local_ttl=5, **more):
+    """The user cache with revocation checks on: versions live in the
+    revocation store ("rev"), rows in the shared tier ("users")."""
+    with cache_settings(local_ttl=local_ttl, REVOCATION_CACHE="rev", JWT_DENYLIST=True, SESSION_DENYLIST=True,
+                        extra_caches={"rev": {"BACKEND": LOCMEM, "LOCATION": "rev"}}, **more):
+        try:
+            yield
+        finally:
+            caches["rev"].clear()
+
+
+def test_checks_on_is_revocation_store_and_a_denylist(db):
+    with cache_settings():
+        assert not user_cache.checks_on()
+    with cache_settings(REVOCATION_CACHE="users"):
+        assert not user_cache.checks_on()  # a store, but nothing checked
+    for flag in ("JWT_DENYLIST", "SESSION_DENYLIST"):
+        with cache_settings(REVOCATION_CACHE="users", **{flag: True}):
+            assert user_cache.checks_on()
+
+
+def test_versions_live_in_the_revocation_store(user, db):
+    with checks_on():
+        user_cache.get_user(user.pk)
+        assert caches["rev"].get(user_cache.version_key(user.pk)) is not None
+        assert caches["users"].get(user_cache.version_key(user.pk)) is None
+        version = caches["rev"].get(user_cache.version_key(user.pk))
+        user.save()
+        assert caches["rev"].get(user_cache.version_key(user.pk)) != version
+
+
+def test_checks_on_every_request_reads_the_version(user, db, store_reads):
+    with checks_on():
+        user_cache.get_user(user.pk)
+        rev, users = store_reads("rev"), store_reads("users")
+        _, where, queries = served(lambda: user_cache.get_user(user.pk))
+        assert where == ["local"] and queries == 0
+        assert rev == ["get"] and users == []  # one read: the version
+        another_process_bumps(user.pk, "rev")  # no lease: seen at once
+        _, where, _ = served(lambda: user_cache.get_user(user.pk))
+        assert where == ["db"]
+
+
+def test_checks_on_the_version_rides_in_the_revocation_read(user, db, store_reads):
+    with checks_on():
+        user_cache.get_user(user.pk)
+        version = caches["rev"].get(user_cache.version_key(user.pk))
+        rev, users = store_reads("rev"), store_reads("users")
+        revoked, seen = revocation.check_with_version(("sst:j:some-jti",), user.pk, 0, None)
+        assert not revoked and seen.version == version
+        assert rev == ["get_many"]
+        _, where, queries = served(lambda: user_cache.get_user(user.pk, seen=seen))
+        assert where == ["local"] and queries == 0
+        assert rev == ["get_many"] and users == []  # nothing more than the check's one read
+
+
+def test_a_version_seen_by_the_check_invalidates_a_stale_entry(user, db):
+    with checks_on():
+        user_cache.get_user(user.pk)
+        get_user_model().objects.filter(pk=user.pk).update(first_name="Bob")
+        another_process_bumps(user.pk, "rev")
+        _, seen = revocation.check_with_version((), user.pk, 0, None)
+        loaded, where, _ = served(lambda: user_cache.get_user(user.pk, seen=seen))
+        assert where == ["db"] and loaded.first_name == "Bob"
+
+
+def test_a_version_seen_before_a_bump_in_this_process_is_not_used(user, db):
+    with checks_on():
+        user_cache.get_user(user.pk)
+        _, seen = revocation.check_with_version((), user.pk, 0, None)
+        get_user_model().objects.filter(pk=user.pk).update(first_name="Bob")
+        user_cache.invalidate(user)  # after the check's read, before the load
+        loaded, where, _ = served(lambda: user_cache.get_user(user.pk, seen=seen))
+        assert where == ["db"] and loaded.first_name == "Bob"
+
+
+def test_a_version_seen_for_another_user_is_not_used(user, make_user, db, store_reads):
+    other = make_user()
+    with checks_on():
+        user_cache.get_user(user.pk)
+        _, seen = revocation.check_with_version((), other.pk, 0, None)
+        rev = store_reads("rev")
+        _, where, _ = served(lambda: user_cache.get_user(user.pk, seen=seen))
+        assert where == ["local"] and rev == ["get"]  # read its own version
+
+
+def test_no_version_rides_with_the_cache_off(user, db):
+    with cache_settings(USER_CACHE=None, REVOCATION_CACHE="users", JWT_DENYLIST=True):
+        assert revocation.check_with_version((), user.pk, 0, None) == (False, None)
+
+
+def test_probe_of_garbage_ids(db):
+    with checks_on():
+        for value in ("abc", None, [], "1.5"):
+            assert user_cache.probe(value, "rev") is None
+        assert user_cache.probe("1", "users") is None  # not where the versions are
 
 
 def test_queryset_update_is_bounded_by_the_ttl(user, db, monkeypatch):
@@ -185,13 +383,12 @@ def test_queryset_update_is_bounded_by_the_ttl(user, db, monkeypatch):
         assert where == ["db"] and loaded.first_name == "Bob"
 
 
-def test_local_tier_ttl(user, db, monkeypatch):
+def test_local_tier_outlives_the_local_ttl_revalidated(user, db, monkeypatch):
     with cache_settings(ttl=60, local_ttl=5):
         user_cache.get_user(user.pk)
-        now = time.monotonic()
-        monkeypatch.setattr(time, "monotonic", lambda: now + 6)
+        later(monkeypatch, 6)
         _, where, _ = served(lambda: user_cache.get_user(user.pk))
-        assert where == ["shared"]
+        assert where == ["local"]  # the version was read, the row was not
 
 
 def test_local_tier_never_outlives_the_shared_ttl(user, db, monkeypatch):
@@ -265,11 +462,12 @@ def test_bump_failure_propagates(user, db):
             user_cache.invalidate(user)
 
 
-def test_missing_version_is_created_once(user, cached):
+def test_missing_version_is_created_once(user, cached, monkeypatch):
     user_cache.get_user(user.pk)
     version = caches["users"].get(user_cache.version_key(user.pk))
     assert isinstance(version, str) and len(version) == 16
     caches["users"].delete(user_cache.version_key(user.pk))  # evicted, or Redis restarted
+    later(monkeypatch, 6)  # past the local TTL: the version is read
     _, where, _ = served(lambda: user_cache.get_user(user.pk))
     assert where == ["db"]
     assert caches["users"].get(user_cache.version_key(user.pk)) not in (None, version)
@@ -326,6 +524,47 @@ def test_token_revocation_is_seen_at_once(user, db, local_ttl):
         revocation.logout_everywhere(user)
         with pytest.raises(AuthenticationError):
             tokens.authenticate_token(other)
+
+
+def test_token_hot_hits_read_nothing(user, cached, store_reads):
+    _, plain = tokens.create_token(user, "t")
+    tokens.authenticate_token(plain)
+    reads = store_reads("users")
+    _, where, queries = served(lambda: tokens.authenticate_token(plain))
+    assert where == ["local"] and queries == 0 and reads == []
+
+
+def _delete_as_another_process(plain, user, alias):
+    """A token deleted by another process: the row is gone and the user's
+    version bumped in the store; nothing happened in this process."""
+    from sesstok.models import AuthToken
+
+    queryset = AuthToken.objects.filter(digest=tokens.token_digest(plain))
+    queryset._raw_delete(queryset.db)  # no signal here: it fired in the other process
+    another_process_bumps(user.pk, alias)
+
+
+def test_token_revoked_elsewhere_is_refused_within_the_local_ttl(user, cached, monkeypatch):
+    _, plain = tokens.create_token(user, "t")
+    tokens.authenticate_token(plain)
+    _delete_as_another_process(plain, user, "users")
+    assert tokens.authenticate_token(plain)[0] == user  # within USER_CACHE_LOCAL_TTL (5 s here)
+    later(monkeypatch, 5.1)
+    with pytest.raises(AuthenticationError):
+        tokens.authenticate_token(plain)
+
+
+def test_token_revoked_elsewhere_with_checks_on_is_refused_at_once(user, db, store_reads):
+    with checks_on():
+        _, plain = tokens.create_token(user, "t")
+        tokens.authenticate_token(plain)
+        rev, users = store_reads("rev"), store_reads("users")
+        _, where, queries = served(lambda: tokens.authenticate_token(plain))
+        assert where == ["local"] and queries == 0
+        assert rev == ["get"] and users == []  # one read per request: the user's version
+        _delete_as_another_process(plain, user, "rev")
+        with pytest.raises(AuthenticationError):
+            tokens.authenticate_token(plain)
 
 
 def test_token_deleted_by_a_bulk_delete(user, cached):
@@ -611,6 +850,29 @@ def test_checks(db):
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "redis"}) == ["sesstok.W003"]
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE_TTL": 0}) == ["sesstok.E002"]
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE_LOCAL_SIZE": "big"}) == ["sesstok.E002"]
+    # W002 is about where the versions live: the revocation store when there is one
+    assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "users", "REVOCATION_CACHE": "redis"},
+                     MIDDLEWARE=SESSTOK_AUTH) == []
+    assert "sesstok.W002" in check_ids(CACHES=caches_setting, MIDDLEWARE=SESSTOK_AUTH,
+                                       SESSTOK={"USER_CACHE": "redis", "REVOCATION_CACHE": "users"})
+
+
+def test_check_large_local_ttl(db):
+    caches_setting = {"default": {"BACKEND": LOCMEM},
+                      "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                "LOCATION": "redis://127.0.0.1:1"}}
+
+    def ids(debug=False, **sesstok):
+        return check_ids(CACHES=caches_setting, MIDDLEWARE=SESSTOK_AUTH, DEBUG=debug,
+                         SESSTOK={"USER_CACHE": "redis", **sesstok})
+
+    assert ids(USER_CACHE_LOCAL_TTL=10) == []
+    assert ids(USER_CACHE_LOCAL_TTL=10.5) == ["sesstok.W005"]
+    assert ids(USER_CACHE_LOCAL_TTL=timedelta(minutes=1)) == ["sesstok.W005"]
+    assert ids(True, USER_CACHE_LOCAL_TTL=60) == []
+    # with revocation checks on, nothing waits for the local TTL
+    assert ids(USER_CACHE_LOCAL_TTL=60, REVOCATION_CACHE="redis", JWT_DENYLIST=True) == []
+    assert ids(USER_CACHE_LOCAL_TTL=60, REVOCATION_CACHE="redis") == ["sesstok.W005"]
 
 
 def test_token_middleware_after_sesstok_auth_middleware(db):
@@ -618,14 +880,108 @@ def test_token_middleware_after_sesstok_auth_middleware(db):
     assert check_ids(MIDDLEWARE=bad) == ["sesstok.E003"]
 
 
+# ---- what a hot request costs, counted on Redis --------------------------------------------------
+
+
+@pytest.fixture(params=["checks off", "checks on"])
+def redis_user_cache(request, redis_url, db):
+    """The user cache on Redis (its own alias and key prefix), warm requests
+    to count: with revocation checks on (both denylists, the revocation store
+    another alias on the same Redis) or off."""
+    import redis
+
+    from _django_fixtures import RUN_ID, redis_caches
+
+    prefix = f"u{RUN_ID}"
+    conn = redis.Redis.from_url(redis_url)
+
+    def empty():
+        for pattern in (f"{prefix}:*", f"t{RUN_ID}:*", f"s{RUN_ID}:*"):
+            keys = list(conn.scan_iter(match=pattern, count=1000))
+            if keys:
+                conn.delete(*keys)
+        user_cache.clear_local()
+
+    config = {"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": 30}
+    if request.param == "checks on":
+        config.update(REVOCATION_CACHE="revocation", SESSION_DENYLIST=True, JWT_DENYLIST=True)
+    users = {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": redis_url, "KEY_PREFIX": prefix}
+    with override_settings(CACHES=redis_caches(redis_url, users=users), SESSTOK=config,
+                           MIDDLEWARE=SESSTOK_AUTH, SESSION_ENGINE="sesstok.sessions.backends.signed_cookies"):
+        empty()
+        try:
+            yield request.param
+        finally:
+            empty()
+
+
+def redis_commands_of(url, request):
+    """(the Redis commands one warm request sends, where its user came from)."""
+    import redis
+
+    from test_sessions import redis_commands
+
+    request()
+    request()  # warm: tiers filled, epoch copy in the store
+    redis.Redis.from_url(url).config_resetstat()
+    before = user_cache.stats()
+    request()
+    return redis_commands(url), [k for k, v in sources(before).items() if v]
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("path", ["session", "token", "jwt", "drf token", "drf jwt", "jwt async", "session async"])
+def test_one_store_read_per_request(path, client, async_client, user, jwt_api, redis_url, redis_user_cache):
+    """Revocation checks off: a hot request reads nothing (the in-process
+    tier). On: exactly one read, the revocation check's MGET with the
+    user's version in it, or (opaque tokens, which have no check) one GET of
+    the version."""
+    from asgiref.sync import async_to_sync
+    from rest_framework.test import APIClient
+
+    _, plain = tokens.create_token(user, "t")
+    raw = access_tokens.issue_access_token(user)
+    api = APIClient()
+
+    def ok(response):
+        assert response.status_code == 200, response.content
+        return response
+
+    requests = {
+        "session": lambda: ok(client.get("/whoami/")).json()["user"] == "alice",
+        "token": lambda: ok(client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Token {plain}")),
+        "jwt": lambda: ok(client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {raw}")),
+        "drf token": lambda: ok(api.get("/api/token/items/", HTTP_AUTHORIZATION=f"Token {plain}")),
+        "drf jwt": lambda: ok(api.get("/api/jwt/items/", HTTP_AUTHORIZATION=f"Bearer {raw}")),
+        "jwt async": lambda: async_to_sync(access_tokens.aauthenticate_access_token)(raw),
+        "session async": lambda: async_to_sync(async_client.get)("/async/whoami/").json()["user"] == "alice",
+    }
+    if path.startswith("session"):
+        login(client)
+        async_client.cookies = client.cookies
+        assert client.get("/whoami/").json()["user"] == "alice"
+    # DRF authenticates its views itself: no sesstok token middleware in front
+    drf = {"ROOT_URLCONF": "drf_project.urls", "MIDDLEWARE": SESSTOK_AUTH[:3]}
+    with override_settings(**(drf if path.startswith("drf") else {})):
+        commands, where = redis_commands_of(redis_url, requests[path])
+    assert where == ["local"]
+    if redis_user_cache == "checks off":
+        assert commands == {}
+    elif path in ("token", "drf token"):
+        assert commands == {"get": 1}
+    else:
+        assert commands == {"mget": 1}
+
+
 # ---- two processes sharing Redis -------------------------------------------------------------------
 
 WORKER = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, time
     sys.path[:0] = [{root!r}, {here!r}]
     import conftest
     from django.conf import settings
+    redis = lambda prefix: {{"BACKEND": "sesstok.cache.RedisCache", "LOCATION": {url!r}, "KEY_PREFIX": prefix}}
     settings.configure(
         SECRET_KEY=conftest.TEST_SECRET_KEY, USE_TZ=True, DEBUG=False,
         INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "sesstok"],
@@ -633,15 +989,24 @@ WORKER = textwrap.dedent(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
         CACHES={{"default": {{"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
-                 "users": {{"BACKEND": "sesstok.cache.RedisCache", "LOCATION": {url!r},
-                            "KEY_PREFIX": {prefix!r}}}}},
-        SESSTOK={{"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": 30, "USER_CACHE_TTL": 60}},
+                 "users": redis({prefix!r} + "-u"), "revocation": redis({prefix!r} + "-r")}},
+        SESSTOK={sesstok!r},
     )
     import django
     django.setup()
     from django.contrib.auth import get_user_model
-    from sesstok import tokens, user_cache
+    from sesstok import access_tokens, tokens, user_cache
     User = get_user_model()
+    skew = [0.0]
+    real_monotonic = time.monotonic
+    time.monotonic = lambda: real_monotonic() + skew[0]
+
+    def where(fn):
+        before = user_cache.stats()
+        result = fn()
+        after = user_cache.stats()
+        return result, [k for k in after if after[k] != before[k]]
+
     for line in sys.stdin:
         command, arg = json.loads(line)
         try:
@@ -651,26 +1016,30 @@ WORKER = textwrap.dedent(
                 result = None
             elif command == "create":
                 user = User.objects.create_user(arg, password="pw")
-                result = [user.pk, tokens.create_token(user, "t")[1]]
+                result = [user.pk, tokens.create_token(user, "t")[1], access_tokens.issue_access_token(user)]
             elif command == "token":
-                before = user_cache.stats()
-                user, _ = tokens.authenticate_token(arg)
-                after = user_cache.stats()
-                result = [user.username, user.first_name, user.is_active,
-                          [k for k in after if after[k] != before[k]]]
+                (user, _), used = where(lambda: tokens.authenticate_token(arg))
+                result = [user.username, user.first_name, user.is_active, used]
+            elif command == "jwt":
+                (user, _), used = where(lambda: access_tokens.authenticate_access_token(arg))
+                result = [user.username, user.first_name, user.is_active, used]
             elif command == "user":
-                before = user_cache.stats()
-                user = user_cache.get_user(arg)
-                after = user_cache.stats()
-                result = [user.first_name, [k for k in after if after[k] != before[k]]]
+                user, used = where(lambda: user_cache.get_user(arg))
+                result = [user.first_name, used]
             elif command == "rename":
                 user = User.objects.get(pk=arg[0]); user.first_name = arg[1]; user.save()
                 result = None
             elif command == "deactivate":
                 user = User.objects.get(pk=arg); user.is_active = False; user.save()
                 result = None
+            elif command == "password":
+                user = User.objects.get(pk=arg); user.set_password("changed"); user.save()
+                result = None
             elif command == "revoke":
                 result = tokens.revoke_token(arg)
+            elif command == "advance":  # the in-process tier's clock, in this process only
+                skew[0] += arg
+                result = None
             else:
                 raise ValueError(command)
             print(json.dumps(["ok", result]), flush=True)
@@ -681,8 +1050,8 @@ WORKER = textwrap.dedent(
 
 
 class Worker:
-    def __init__(self, url, db, prefix):
-        script = WORKER.format(root=ROOT, here=HERE, url=url, db=db, prefix=prefix)
+    def __init__(self, url, db, prefix, sesstok):
+        script = WORKER.format(root=ROOT, here=HERE, url=url, db=db, prefix=prefix, sesstok=sesstok)
         self.process = subprocess.Popen(
             [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONWARNINGS": "error"},
@@ -701,44 +1070,94 @@ class Worker:
         self.process.stdout.close()
 
 
-@pytest.mark.redis
-@pytest.mark.slow
-def test_invalidation_across_two_processes(redis_url, tmp_path):
+@contextlib.contextmanager
+def two_workers(redis_url, tmp_path, sesstok):
     import uuid
 
     import redis
 
     prefix = f"uc{uuid.uuid4().hex[:8]}"  # this test's keys only: a shared REDIS_URL is never flushed
     db = str(tmp_path / "shared.sqlite3")
-    a, b = Worker(redis_url, db, prefix), Worker(redis_url, db, prefix)
+    a, b = Worker(redis_url, db, prefix, sesstok), Worker(redis_url, db, prefix, sesstok)
     try:
         assert a("migrate") == ["ok", None]
-        status, (pk, plain) = a("create", "carol")
-        assert status == "ok"
-        _, other = b("create", "dave")[1]
-        # A caches carol in its in-process tier
-        assert a("token", plain)[1][3] == ["db"]
-        assert a("token", plain)[1][3] == ["local"]
-        assert a("user", pk)[1][1] in (["local"], ["shared"], ["db"])
-        # B renames carol: A's next request sees it (its local copy is not served)
-        b("rename", [pk, "Carol"])
-        assert a("user", pk)[1] == ["Carol", ["db"]]
-        assert a("token", plain)[1][:2] == ["carol", "Carol"]
-        # B deactivates carol: A refuses the token from the next request
-        b("deactivate", pk)
-        assert a("token", plain)[1][2] is False
-        # B revokes dave's token after A cached it: A refuses it at once
-        assert a("token", other)[0] == "ok"
-        assert a("token", other)[1][3] == ["local"]
-        assert b("revoke", other) == ["ok", True]
-        assert a("token", other) == ["error", "AuthenticationError"]
+        yield a, b
     finally:
         a.close()
         b.close()
         conn = redis.Redis.from_url(redis_url)
-        keys = list(conn.scan_iter(match=f"{prefix}:*", count=1000))
+        keys = list(conn.scan_iter(match=f"{prefix}-*", count=1000))
         if keys:
             conn.delete(*keys)
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_two_processes_checks_off_seen_within_the_local_ttl(redis_url, tmp_path):
+    """Revocation checks off: another process's change reaches a warm
+    in-process tier within USER_CACHE_LOCAL_TTL (2 s; the clock is moved,
+    nothing sleeps); the process that made it sees it at once."""
+    config = {"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": 2, "USER_CACHE_TTL": 60}
+    with two_workers(redis_url, tmp_path, config) as (a, b):
+        status, (pk, plain, _) = a("create", "carol")
+        assert status == "ok"
+        _, other, _ = b("create", "dave")[1]
+        # A caches carol in its in-process tier
+        assert a("token", plain)[1][3] == ["db"]
+        assert a("token", plain)[1][3] == ["local"]
+        assert a("user", pk)[1][1] in (["local"], ["shared"], ["db"])
+        assert a("user", pk)[1] == ["", ["local"]]
+        # B renames carol: B sees it at once, A within its local TTL
+        b("rename", [pk, "Carol"])
+        assert b("user", pk)[1][0] == "Carol"
+        assert a("user", pk)[1] == ["", ["local"]]  # within the bound
+        a("advance", 2.1)
+        assert a("user", pk)[1] == ["Carol", ["shared"]]  # the row B's read cached
+        assert a("token", plain)[1][:2] == ["carol", "Carol"]
+        # B deactivates carol: A refuses within the local TTL
+        b("deactivate", pk)
+        a("advance", 2.1)
+        assert a("token", plain)[1][2] is False
+        # B revokes dave's token after A cached it: refused within the local TTL
+        assert a("token", other)[0] == "ok"
+        assert a("token", other)[1][3] == ["local"]
+        assert b("revoke", other) == ["ok", True]
+        a("advance", 2.1)
+        assert a("token", other) == ["error", "AuthenticationError"]
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_two_processes_checks_on_seen_at_once(redis_url, tmp_path):
+    """Revocation checks on: another process's revocation, password change or
+    deactivation is seen by the next request while the in-process tier is
+    warm (a long USER_CACHE_LOCAL_TTL changes nothing)."""
+    config = {"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": 30, "USER_CACHE_TTL": 60,
+              "REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True, "SESSION_DENYLIST": True}
+    with two_workers(redis_url, tmp_path, config) as (a, b):
+        _, (pk, plain, access) = a("create", "carol")
+        _, (other_pk, other, other_access) = b("create", "dave")
+        for _ in range(2):
+            a("token", plain), a("jwt", access), a("token", other), a("jwt", other_access)
+        assert a("token", plain)[1][3] == ["local"]
+        assert a("jwt", access)[1][3] == ["local"]
+        # B renames carol: A's next request sees it, by token and by JWT
+        b("rename", [pk, "Carol"])
+        assert a("jwt", access)[1] == ["carol", "Carol", True, ["db"]]
+        assert a("token", plain)[1][:3] == ["carol", "Carol", True]
+        # B revokes dave's token: A refuses it at once; dave's JWT still works
+        assert a("token", other)[1][3] == ["local"]
+        assert b("revoke", other) == ["ok", True]
+        assert a("token", other) == ["error", "AuthenticationError"]
+        assert a("jwt", other_access)[0] == "ok"
+        # B changes dave's password: A refuses his JWT at once (sst_ah against the fresh row)
+        assert a("jwt", other_access)[1][3] == ["local"]
+        b("password", other_pk)
+        assert a("jwt", other_access) == ["error", "AuthenticationError"]
+        # B deactivates carol: A sees it at once
+        b("deactivate", pk)
+        assert a("jwt", access)[1][2] is False
+        assert a("token", plain)[1][2] is False
 
 
 # ---- building instances ------------------------------------------------------------------------------
@@ -796,6 +1215,11 @@ def test_builder_copies_mutable_values():
     assert user_cache._copy(values) is not values and user_cache._copy(values) == values
     plain = (1, "x", None)
     assert user_cache._copy(plain) is plain
+    # a cached entry knows which it is (checked once, not per request)
+    assert user_cache._Entry("v", values, 0.0).immutable is False
+    assert user_cache._Entry("v", plain, 0.0).immutable is True
+    assert user_cache._Entry("v", None, 0.0, (1, plain, values, "default")).immutable == (True, False)
+    assert user_cache._copy(values, False) is not values and user_cache._copy(plain, True) is plain
 
 
 def test_unknown_user_is_one_query(db):

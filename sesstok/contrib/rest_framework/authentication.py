@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 
 from ... import revocation, tokens
+from ...access_tokens import EarlyCheck, early_pk
 from ...conf import sesstok_settings
 from ...exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
 from ...jwt_settings import jwt_settings
@@ -73,6 +74,29 @@ def _header_types():
     if value is None:
         types = tuple(jwt_settings.AUTH_HEADER_TYPES)
         value = _cache["types"] = (types, frozenset(t.encode(HTTP_HEADER_ENCODING) for t in types))
+    return value
+
+
+def _meta(request):
+    """``request.META``. A DRF ``Request`` forwards attributes it lacks to
+    the Django request through ``__getattr__``, which runs only after a
+    failed lookup (~0.6 µs here, ten times the direct read)."""
+    try:
+        return request._request.META
+    except AttributeError:  # a Django HttpRequest
+        return request.META
+
+
+def _access_settings():
+    """(AUTH_TOKEN_CLASSES is just AccessToken, JTI_CLAIM, TOKEN_TYPE_CLAIM),
+    read once per settings change."""
+    value = _cache.get("access")
+    if value is None:
+        value = _cache["access"] = (
+            jwt_settings.AUTH_TOKEN_CLASSES == (AccessToken,),
+            jwt_settings.JTI_CLAIM,
+            jwt_settings.TOKEN_TYPE_CLAIM,
+        )
     return value
 
 
@@ -143,7 +167,11 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return {k.lower().encode(): k for k in keywords}
 
     def authenticate(self, request):
-        auth = authentication.get_authorization_header(request).split()
+        # DRF's get_authorization_header(), reading META directly
+        auth = _meta(request).get("HTTP_AUTHORIZATION", b"")
+        if isinstance(auth, str):
+            auth = auth.encode(HTTP_HEADER_ENCODING)
+        auth = auth.split()
         if not auth:
             return None
         keyword = self._keywords().get(auth[0].lower())
@@ -223,7 +251,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         return '{} realm="{}"'.format(_header_types()[0][0], self.www_authenticate_realm)
 
     def get_header(self, request):
-        header = request.META.get(jwt_settings.AUTH_HEADER_NAME)
+        header = _meta(request).get(jwt_settings.AUTH_HEADER_NAME)
         if isinstance(header, str):
             header = header.encode(HTTP_HEADER_ENCODING)
         return header
@@ -242,9 +270,9 @@ class JWTAuthentication(authentication.BaseAuthentication):
         return parts[1]
 
     def get_validated_token(self, raw_token):
-        classes = jwt_settings.AUTH_TOKEN_CLASSES
-        if classes == (AccessToken,):
+        if _access_settings()[0]:
             return _validate_access(raw_token)
+        classes = jwt_settings.AUTH_TOKEN_CLASSES
         messages = []
         foreign = _simplejwt_token_error()
         for token_class in classes:
@@ -263,12 +291,16 @@ class JWTAuthentication(authentication.BaseAuthentication):
             user_id = validated_token[jwt_settings.USER_ID_CLAIM]
         except KeyError:
             raise InvalidToken(_("Token contained no recognizable user identification")) from None
-        user = _get_user(user_id)
+        # with JWT_DENYLIST and the user cache on, the revocation check runs
+        # first so that the cached user's version rides in its one read; its
+        # outcome is reported where SimpleJWT's order puts the check
+        early = _check_early(validated_token, user_id)
+        user = _get_user(user_id, seen=None if early is None else early.seen)
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
-        _check_revocation(validated_token, user)
+        _check_revocation(validated_token, user, early)
         return user
 
 
@@ -315,10 +347,9 @@ def _validate_access(raw):
         raise _refuse(_("Token is invalid"))
     if "exp" not in payload:
         raise _refuse("Token has no 'exp' claim")
-    jti_claim = jwt_settings.JTI_CLAIM
+    jti_claim, type_claim = _access_settings()[1:]
     if jti_claim is not None and jti_claim not in payload:
         raise _refuse(_("Token has no id"))
-    type_claim = jwt_settings.TOKEN_TYPE_CLAIM
     if type_claim is not None:
         token_type = payload.get(type_claim, _MISSING)
         if token_type != "access":
@@ -333,9 +364,10 @@ def _password_changed():
     return AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
 
 
-def _check_revocation(token, user):
+def _check_revocation(token, user, early=None):
     """SimpleJWT's CHECK_REVOKE_TOKEN, sesstok's auth-hash claim and, with
-    JWT_DENYLIST, the jti denylist and logout epoch."""
+    JWT_DENYLIST, the jti denylist and logout epoch (already read when
+    ``early`` is given)."""
     payload = token.payload if hasattr(token, "payload") else token
     if jwt_settings.CHECK_REVOKE_TOKEN:
         if payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != _md5_password(user):
@@ -348,7 +380,12 @@ def _check_revocation(token, user):
             raise _password_changed()
     elif sesstok_settings.JWT_REQUIRE_AUTH_HASH:
         raise _password_changed()
-    if revocation.jwt_denylist_enabled():
+    if early is not None:
+        if early.error is not None:
+            raise RevocationUnavailable() from early.error
+        if early.revoked:
+            raise InvalidToken(_("Token is blacklisted"))
+    elif revocation.jwt_denylist_enabled():
         _check_denylist(payload, user.pk)
 
 
@@ -359,7 +396,7 @@ def _stateless_pk(token):
     return None
 
 
-def _check_denylist(token, user_pk):
+def _denylist_args(token, user_pk):
     payload = token.payload if hasattr(token, "payload") else token
     jti_claim = jwt_settings.JTI_CLAIM
     jti = payload.get(jti_claim) if jti_claim else None
@@ -370,12 +407,30 @@ def _check_denylist(token, user_pk):
     iat = payload.get("iat")
     if not isinstance(iat, (int, float)) or isinstance(iat, bool):
         iat = None
+    return deny, user_pk, epoch, iat
+
+
+def _check_denylist(token, user_pk):
     try:
-        revoked = revocation.check(deny, user_pk, epoch, iat)
+        revoked = revocation.check(*_denylist_args(token, user_pk))
     except _RevocationUnavailable:
         raise RevocationUnavailable() from None
     if revoked:
         raise InvalidToken(_("Token is blacklisted"))
+
+
+def _check_early(token, user_id):
+    """With JWT_DENYLIST and the user cache on (users by primary key): the
+    denylist check, run before the user is loaded, with the user's cached
+    version read in the same ``MGET`` (an EarlyCheck); else None."""
+    pk = early_pk(user_id)
+    if pk is None:
+        return None
+    try:
+        revoked, seen = revocation.check_with_version(*_denylist_args(token, pk))
+    except _RevocationUnavailable as e:
+        return EarlyCheck(error=e)
+    return EarlyCheck(revoked, seen=seen)
 
 
 def _register_schema():

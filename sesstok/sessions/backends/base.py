@@ -7,18 +7,47 @@ no behaviour other than speed, except the opt-in revocation check.
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.utils.module_loading import import_string
 
 from sesstok import _core, revocation, signing
 
-__all__ = ["FastSessionMixin", "EpochCheckMixin", "new_session_key"]
+__all__ = ["FastSessionMixin", "EpochCheckMixin", "SerializerOnce", "new_session_key", "serializer"]
 
 
 def new_session_key():
     """32 random characters from [a-z0-9], like Django's get_random_string(32,
     VALID_KEY_CHARS) (unbiased, from the OS CSPRNG), in C."""
     return _core.random_string(32, VALID_KEY_CHARS)
+
+
+def serializer(path, _cache={}):
+    """``import_string(path)``, imported once per value (Django's
+    ``SessionBase.__init__`` imports ``SESSION_SERIALIZER`` for every session
+    object, i.e. on every request)."""
+    try:
+        return _cache[path]
+    except KeyError:
+        _cache.clear()
+        value = _cache[path] = import_string(path)
+        return value
+
+
+class SerializerOnce(SessionBase):
+    """Goes last in an engine's bases, so that it sits between Django's
+    engine class and ``SessionBase`` in the MRO: the engine's own
+    ``__init__`` (``self._cache = ...``) still runs, then this one in place
+    of ``SessionBase.__init__``, which it mirrors (tests compare the
+    attributes both set) with the serializer imported once per value."""
+
+    def __init__(self, session_key=None):
+        # mirrors django.contrib.sessions.backends.base.SessionBase.__init__
+        self._session_key = session_key
+        self.accessed = False
+        self.modified = False
+        self.serializer = serializer(settings.SESSION_SERIALIZER)
 
 
 class FastSessionMixin:
@@ -68,13 +97,22 @@ class EpochCheckMixin:
     missing session. (Server-side sessions need no denylist: flush() deletes
     them.) One read of the revocation store per load of a logged-in session."""
 
+    _sesstok_seen = None  # the user's cached version, read with the revocation check
+
     def _revoked(self, data):
         user_pk, epoch = session_user_and_epoch(data)
-        return user_pk is not None and revocation.check(user_pk=user_pk, epoch=epoch)
+        if user_pk is None:
+            return False
+        # the user's cached version rides in the same read (user cache on)
+        revoked, self._sesstok_seen = revocation.check_with_version(user_pk=user_pk, epoch=epoch)
+        return revoked
 
     async def _arevoked(self, data):
         user_pk, epoch = session_user_and_epoch(data)
-        return user_pk is not None and await revocation.acheck(user_pk=user_pk, epoch=epoch)
+        if user_pk is None:
+            return False
+        revoked, self._sesstok_seen = await revocation.acheck_with_version(user_pk=user_pk, epoch=epoch)
+        return revoked
 
     def load(self):
         data = super().load()

@@ -10,12 +10,12 @@ A system check refuses a process-local or non-storing cache here when
 
 from django.contrib.sessions.backends import cache as _django
 
-from .base import EpochCheckMixin, FastSessionMixin
+from .base import EpochCheckMixin, FastSessionMixin, SerializerOnce
 
 __all__ = ["SessionStore", "KEY_PREFIX"]
 
 KEY_PREFIX = _django.KEY_PREFIX
 
 
-class SessionStore(EpochCheckMixin, FastSessionMixin, _django.SessionStore):
+class SessionStore(EpochCheckMixin, FastSessionMixin, _django.SessionStore, SerializerOnce):
     """Django's cache SessionStore with session keys from C."""

@@ -7,12 +7,12 @@
 
 from django.contrib.sessions.backends import cached_db as _django
 
-from .base import EpochCheckMixin, FastSessionMixin
+from .base import EpochCheckMixin, FastSessionMixin, SerializerOnce
 
 __all__ = ["SessionStore", "KEY_PREFIX"]
 
 KEY_PREFIX = _django.KEY_PREFIX
 
 
-class SessionStore(EpochCheckMixin, FastSessionMixin, _django.SessionStore):
+class SessionStore(EpochCheckMixin, FastSessionMixin, _django.SessionStore, SerializerOnce):
     """Django's cached_db SessionStore with C-fast encode/decode and keys."""

@@ -7,11 +7,11 @@
 
 from django.contrib.sessions.backends import db as _django
 
-from .base import EpochCheckMixin, FastSessionMixin
+from .base import EpochCheckMixin, FastSessionMixin, SerializerOnce
 
 __all__ = ["SessionStore"]
 
 
-class SessionStore(EpochCheckMixin, FastSessionMixin, _django.SessionStore):
+class SessionStore(EpochCheckMixin, FastSessionMixin, _django.SessionStore, SerializerOnce):
     """Django's database SessionStore with C-fast encode/decode and keys.
     Keep the name: the session data's salt derives from it."""

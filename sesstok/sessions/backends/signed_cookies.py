@@ -27,11 +27,10 @@ import time
 
 from django.conf import settings
 from django.contrib.sessions.backends import signed_cookies as _django
-from django.utils.module_loading import import_string
 
 from sesstok import _core, revocation, signing
 
-from .base import FastSessionMixin, session_user_and_epoch
+from .base import FastSessionMixin, serializer as _serializer, session_user_and_epoch
 
 __all__ = ["SessionStore", "SESSION_ID_KEY"]
 
@@ -41,20 +40,12 @@ _loads = signing.loads
 _dumps = signing.dumps
 
 
-def _serializer(path, _cache={}):
-    try:
-        return _cache[path]
-    except KeyError:
-        _cache.clear()
-        serializer = _cache[path] = import_string(path)
-        return serializer
-
-
 class SessionStore(FastSessionMixin, _django.SessionStore):
     """Django's signed-cookie SessionStore on the C core, revocable on request.
     Keep the name: Django derives salts from it."""
 
     _sesstok_sid = None
+    _sesstok_seen = None  # the user's cached version, read with the revocation check
 
     def __init__(self, session_key=None):
         # mirrors SessionBase.__init__ (tests compare the attributes both set),
@@ -102,7 +93,9 @@ class SessionStore(FastSessionMixin, _django.SessionStore):
         sid = data.pop(SESSION_ID_KEY, None)
         if revocation.session_denylist_enabled():
             user_pk, epoch = session_user_and_epoch(data)
-            if revocation.check(self._denylist_keys(sid), user_pk, epoch):
+            # the user's cached version rides in the same read (user cache on)
+            revoked, self._sesstok_seen = revocation.check_with_version(self._denylist_keys(sid), user_pk, epoch)
+            if revoked:
                 self.create()
                 return {}
         self._sesstok_sid = sid
@@ -117,7 +110,10 @@ class SessionStore(FastSessionMixin, _django.SessionStore):
         sid = data.pop(SESSION_ID_KEY, None)
         if revocation.session_denylist_enabled():
             user_pk, epoch = session_user_and_epoch(data)
-            if await revocation.acheck(self._denylist_keys(sid), user_pk, epoch):
+            revoked, self._sesstok_seen = await revocation.acheck_with_version(
+                self._denylist_keys(sid), user_pk, epoch
+            )
+            if revoked:
                 self.create()
                 return {}
         self._sesstok_sid = sid
