@@ -523,3 +523,33 @@ def test_serializer_is_imported_once_per_value(engine, monkeypatch):
     for _ in range(3):
         sesstok_store(engine)()
     assert imports == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("access", ["items", "no_load", "setitem", "bad_key"])
+def test_lazy_load_leaves_what_djangos_leaves(engine, access, db):
+    """sesstok's engines replace SessionBase._get_session (no AttributeError
+    per new session object): the state after each kind of first access must
+    be Django's, for a stored session and for a key that loads nothing."""
+    writer = django_store(engine)()
+    writer.update(DATA)
+    writer.save()
+    key = "not-a-valid-key-0123456789abcdef" if access == "bad_key" else writer.session_key
+    states = []
+    for make in (django_store(engine), sesstok_store(engine)):
+        store = make(key)
+        if access == "no_load":
+            result = store._get_session(no_load=True)
+        elif access == "setitem":
+            store["extra"] = 1
+            result = dict(store.items())
+        else:
+            result = dict(store.items())
+        again = store._session  # the cached dict, not a second load
+        assert again is store._session_cache
+        # sesstok's own attributes (the signed cookie's session id) aside
+        state = {k: v for k, v in vars(store).items() if k != "serializer" and not k.startswith("_sesstok")}
+        states.append((result, state))
+    assert states[0] == states[1]
+    if access == "items":
+        assert states[1][0] == DATA

@@ -50,8 +50,25 @@ class SerializerOnce(SessionBase):
         self.serializer = serializer(settings.SESSION_SERIALIZER)
 
 
+_MISSING = object()
+
+
 class FastSessionMixin:
     """encode/decode through sesstok.signing and session keys from C."""
+
+    def _get_session(self, no_load=False):
+        # mirrors SessionBase._get_session, without the AttributeError every
+        # new session object raised on its first access (once per request)
+        self.accessed = True
+        cache = self.__dict__.get("_session_cache", _MISSING)
+        if cache is _MISSING:
+            if self.session_key is None or no_load:
+                cache = self._session_cache = {}
+            else:
+                cache = self._session_cache = self.load()
+        return cache
+
+    _session = property(_get_session)
 
     def encode(self, session_dict):
         "Return the given session dictionary serialized and encoded as a string."
