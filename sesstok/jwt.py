@@ -42,6 +42,7 @@ import re
 import threading
 import time
 import urllib.request
+import weakref
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from math import gcd
@@ -619,6 +620,65 @@ def _hooks(obj: Any) -> int:
     )
 
 
+class _Options(dict):
+    """The ``options`` dict of a PyJWS/PyJWT object. PyJWT reads that dict
+    on every call, so code that changes it in place
+    (``obj.options["verify_exp"] = False``) is honoured there; sesstok
+    prepares its options once, so every in-place change re-prepares the
+    owner. (A list inside it, ``options["require"]``, changed in place is
+    not seen: assign a new list.)"""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, value: Mapping, owner: Any) -> None:
+        super().__init__(value)
+        self._owner = weakref.ref(owner)  # no cycle; deepcopy keeps the ref as is
+
+    def _changed(self) -> None:
+        owner = self._owner()
+        if owner is not None and owner._options is self:
+            owner._reconfigure()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def __ior__(self, other: Any) -> _Options:
+        super().__ior__(other)
+        self._changed()
+        return self
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def pop(self, *args: Any) -> Any:
+        value = super().pop(*args)
+        self._changed()
+        return value
+
+    def popitem(self) -> tuple[Any, Any]:
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        value = super().setdefault(key, default)
+        self._changed()
+        return value
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def __reduce__(self) -> tuple:
+        return (dict, (dict(self),))  # copies and pickles are plain dicts
+
+
 class PyJWS(_core.JwsApi):
     """JSON Web Signatures with arbitrary bytes payloads, as PyJWT's
     ``PyJWS``. Options: ``verify_signature`` (True),
@@ -645,7 +705,7 @@ class PyJWS(_core.JwsApi):
 
     @options.setter
     def options(self, value: dict[str, Any]) -> None:
-        self._options = dict(value)
+        self._options = _Options(value, self)
         self._reconfigure()
 
     def _reconfigure(self) -> None:
@@ -691,9 +751,7 @@ class PyJWT(_core.JwtApi):
 
     def __init__(self, options: dict | None = None) -> None:
         self._options = self._get_default_options()
-        if options is not None:
-            self._options = self._merge_options(options)
-        self._reconfigure()
+        self.options = self._merge_options(options) if options is not None else self._options
         self._jws = PyJWS(options=self._get_sig_options())
 
     @staticmethod
@@ -718,7 +776,7 @@ class PyJWT(_core.JwtApi):
 
     @options.setter
     def options(self, value: dict[str, Any]) -> None:
-        self._options = dict(value)
+        self._options = _Options(value, self)
         self._reconfigure()
 
     def _reconfigure(self) -> None:

@@ -5,11 +5,13 @@ for every algorithm and key form; the same exception classes (by name and
 hierarchy) and messages where sesstok is not documented to be stricter
 (tests/test_jwt_strict.py covers those)."""
 
+import copy
 import datetime
 import http.server
 import inspect
 import json
 import threading
+import time
 import uuid
 import warnings
 import zlib
@@ -872,3 +874,45 @@ def test_pyjwkclient(jwks_server):
         jwt.PyJWKClient("file:///etc/passwd")
     with pytest.raises(jwt.PyJWKClientConnectionError):
         jwt.PyJWKClient("http://127.0.0.1:1/jwks", timeout=2).get_jwk_set()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda o: o.__setitem__("verify_exp", False),
+        lambda o: o.update(verify_exp=False),
+        lambda o: o.update({"verify_signature": False}),
+        lambda o: o.__ior__({"verify_exp": False}),
+        lambda o: o.setdefault("verify_exp", False),  # present: no change, still expired
+        lambda o: o.pop("verify_exp"),  # PyJWT: KeyError at decode, sesstok: the default
+    ],
+    ids=["setitem", "update-kw", "update-dict", "ior", "setdefault-present", "pop"],
+)
+def test_options_changed_in_place_are_seen_as_by_pyjwt(change):
+    """PyJWT reads PyJWT().options on every call; sesstok prepares them once
+    and re-prepares on every in-place change."""
+    token = pyjwt.encode({"exp": int(time.time()) - 100, "sub": "x"}, SECRET, algorithm="HS256")
+    outcomes = []
+    for module in (pyjwt, jwt):
+        obj = module.PyJWT()
+        change(obj.options)
+        try:
+            outcomes.append(obj.decode(token, SECRET, algorithms=["HS256"]))
+        except Exception as exc:  # the exception's name is the outcome
+            outcomes.append(type(exc).__name__)
+    if outcomes[0] == "KeyError":
+        # PyJWT fails on the missing key; sesstok falls back to the default
+        assert outcomes[1] == "ExpiredSignatureError"
+    else:
+        assert outcomes[0] == outcomes[1]
+
+
+def test_replaced_options_dict_is_not_watched_any_more():
+    obj = jwt.PyJWT()
+    old = obj.options
+    obj.options = {**old, "verify_exp": True}
+    old["verify_exp"] = False  # the old dict is no longer the object's
+    token = jwt.encode({"exp": int(time.time()) - 100}, SECRET, algorithm="HS256")
+    with pytest.raises(jwt.ExpiredSignatureError):
+        obj.decode(token, SECRET, algorithms=["HS256"])
+    assert type(copy.deepcopy(obj.options)) is dict
