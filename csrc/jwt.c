@@ -278,73 +278,6 @@ load_datetime(sesstok_state *st)
     return 0;
 }
 
-/* ---- argument parsing with **kwargs ------------------------------------------------ */
-
-/* Like sesstok_parse_args, but unknown keyword arguments are collected into
- * *extra (a new tuple of their names, or NULL if there were none) instead of
- * raising: PyJWT's decode takes **kwargs and warns about them. */
-static int
-parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                 const char *const *names, int n, int max_pos, int min_args, PyObject **out,
-                 PyObject **extra)
-{
-    *extra = NULL;
-    if (nargs > max_pos) {
-        PyErr_Format(PyExc_TypeError, "%s() takes at most %d positional arguments (%zd given)",
-                     fname, max_pos, nargs);
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        out[i] = i < nargs ? args[i] : NULL;
-    }
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    for (Py_ssize_t k = 0; k < nkw; k++) {
-        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
-        int i = 0;
-        for (; i < n; i++) {
-            if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0) {
-                break;
-            }
-        }
-        if (i == n) {
-            if (extra == NULL) {
-                PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'",
-                             fname, name);
-                return -1;
-            }
-            if (*extra == NULL && (*extra = PyList_New(0)) == NULL) {
-                return -1;
-            }
-            if (PyList_Append(*extra, name) < 0) {
-                Py_CLEAR(*extra);
-                return -1;
-            }
-            continue;
-        }
-        if (out[i] != NULL) {
-            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname,
-                         names[i]);
-            Py_CLEAR(*extra);
-            return -1;
-        }
-        out[i] = args[nargs + k];
-    }
-    for (int i = 0; i < min_args; i++) {
-        if (out[i] == NULL) {
-            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
-            Py_CLEAR(*extra);
-            return -1;
-        }
-    }
-    if (*extra != NULL) {
-        Py_SETREF(*extra, PyList_AsTuple(*extra));
-        if (*extra == NULL) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Warn as PyJWT does about **kwargs given to decode()/decode_complete(). */
 static int
 warn_extra_kwargs(sesstok_state *st, const char *fname, PyObject *extra)
@@ -3265,7 +3198,7 @@ jwtapi_decode(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssiz
                                         "leeway"};
     PyObject *argv[10], *extra;
     sesstok_state *st = key_state(defcls);
-    if (parse_args_extra("decode", args, nargs, kwnames, names, 10, 10, 1, argv, &extra) < 0) {
+    if (sesstok_parse_args_extra("decode", args, nargs, kwnames, names, 10, 10, 1, argv, &extra) < 0) {
         return NULL;
     }
     PyObject *r = api_decode(op, st, 1, 0, argv, extra, "decode");
@@ -3285,7 +3218,7 @@ jwtapi_decode_complete(PyObject *op, PyTypeObject *defcls, PyObject *const *args
                                         "leeway"};
     PyObject *argv[10], *extra;
     sesstok_state *st = key_state(defcls);
-    if (parse_args_extra("decode_complete", args, nargs, kwnames, names, 10, 10, 1, argv, &extra)
+    if (sesstok_parse_args_extra("decode_complete", args, nargs, kwnames, names, 10, 10, 1, argv, &extra)
         < 0) {
         return NULL;
     }
@@ -3307,7 +3240,7 @@ jwsapi_decode_common(PyObject *op, PyTypeObject *defcls, PyObject *const *args, 
     const char *fname = complete ? "decode_complete" : "decode";
     PyObject *in[5], *argv[10] = {NULL}, *extra;
     sesstok_state *st = key_state(defcls);
-    if (parse_args_extra(fname, args, nargs, kwnames, names, 5, 5, 1, in, &extra) < 0) {
+    if (sesstok_parse_args_extra(fname, args, nargs, kwnames, names, 5, 5, 1, in, &extra) < 0) {
         return NULL;
     }
     argv[0] = in[0];

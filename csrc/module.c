@@ -53,10 +53,13 @@ sesstok_bytes_view(PyObject *obj, Py_buffer *view, const char **p, Py_ssize_t *n
 }
 
 int
-sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs,
-                   PyObject *kwnames, const char *const *names, int n, int max_pos,
-                   int min_args, PyObject **out)
+sesstok_parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                         PyObject *kwnames, const char *const *names, int n, int max_pos,
+                         int min_args, PyObject **out, PyObject **extra)
 {
+    if (extra != NULL) {
+        *extra = NULL;
+    }
     if (nargs > max_pos) {
         PyErr_Format(PyExc_TypeError, "%s() takes at most %d positional argument%s (%zd given)",
                      fname, max_pos, max_pos == 1 ? "" : "s", nargs);
@@ -75,22 +78,50 @@ sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs,
             }
         }
         if (i == n) {
-            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname, name);
-            return -1;
+            if (extra == NULL) {
+                PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname, name);
+                return -1;
+            }
+            if (*extra == NULL && (*extra = PyList_New(0)) == NULL) {
+                return -1;
+            }
+            if (PyList_Append(*extra, name) < 0) {
+                goto error;
+            }
+            continue;
         }
         if (out[i] != NULL) {
             PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname, names[i]);
-            return -1;
+            goto error;
         }
         out[i] = args[nargs + k];
     }
     for (int i = 0; i < min_args; i++) {
         if (out[i] == NULL) {
             PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
+            goto error;
+        }
+    }
+    if (extra != NULL && *extra != NULL) {
+        Py_SETREF(*extra, PyList_AsTuple(*extra));
+        if (*extra == NULL) {
             return -1;
         }
     }
     return 0;
+error:
+    if (extra != NULL) {
+        Py_CLEAR(*extra);
+    }
+    return -1;
+}
+
+int
+sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kwnames, const char *const *names, int n, int max_pos,
+                   int min_args, PyObject **out)
+{
+    return sesstok_parse_args_extra(fname, args, nargs, kwnames, names, n, max_pos, min_args, out, NULL);
 }
 
 /* ---- limits -------------------------------------------------------------- */

@@ -167,6 +167,13 @@ int sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t narg
                        PyObject *kwnames, const char *const *names, int n, int max_pos,
                        int min_args, PyObject **out);
 
+/* The same, for a function that also takes **kwargs: unknown keyword
+ * arguments are collected into *extra (a new tuple of their names, or NULL
+ * when there were none) instead of raising. */
+int sesstok_parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, const char *const *names, int n, int max_pos,
+                             int min_args, PyObject **out, PyObject **extra);
+
 /* Look up the digest for a hashlib algorithm name; NULL (no exception) if
  * the name is not one computed in C. */
 const EVP_MD *sesstok_md_lookup(sesstok_state *st, PyObject *name);
