@@ -336,6 +336,7 @@ def measure(kind, config, env, creds, rounds, seconds, rows):
         s = statistics.median(a - b for a, b in zip(samples[ours.name], base))
         results.append({
             "server": kind, "conn_max_age": max_age, "user_cache": cache, "name": name,
+            "group": kind, "note": f"{kind}, {config_label(max_age, cache)}", "target": None,
             "original_us": o, "sesstok_us": s, "ratio": o / s if s > 0 else float("inf"),
             "baseline_us": statistics.median(base),
             "requests": {e.name: counts[e.name] for e in (original, ours, baseline)},
