@@ -1,6 +1,6 @@
 """sesstok against the other JWT and signing libraries that install here.
 
-    python benchmarks/bench_peers.py [--json] [--quick] [-k NAME]
+    python benchmarks/bench_peers.py [--json] [--quick] [--runs N] [-k NAME]
 
 Cases: HS256 encode and decode through each library's module-level API and
 through its prepared key objects, RS256 / ES256 / EdDSA verification with a
@@ -15,9 +15,10 @@ it decodes sesstok's token to the same claims and sesstok decodes its token
 to the same claims (signers: the same signed bytes, and each unsigns the
 other's). Rounds interleave sesstok and every peer of a case and time this
 thread's CPU (``time.thread_time``), so time the scheduler gives other jobs
-on a shared machine is not counted; the table shows median µs per call and
-the median over rounds of the per-round ratio peer time / sesstok time
-(above 1: sesstok is faster).
+on a shared machine is not counted (a VM's steal time may still be). The
+whole set of cases is measured ``--runs`` times (3); the table shows the
+median over runs of the median µs per call, and of the median over rounds
+of the per-round ratio peer time / sesstok time (above 1: sesstok is faster).
 """
 
 import argparse
@@ -356,15 +357,19 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (noisier)")
     parser.add_argument("-k", dest="filter", help="only cases whose name contains this")
+    parser.add_argument("--runs", type=int, default=3, help="passes over all cases; medians over passes (default 3)")
     args = parser.parse_args(argv)
-    rounds = 7 if args.quick else 31
+    rounds, runs = (7, 1) if args.quick else (15, args.runs)
     missing = [p for p in PEERS if MODULES[p] is None]
     peers = [p for p in PEERS if MODULES[p] is not None]
+    cases = [c for c in jwt_cases() + signing_cases() if not args.filter or args.filter in c[0]]
+    # whole passes over every case, so that a slow spell of the machine
+    # lands in one pass of a case, not in all of its rounds
+    passes = [[measure(calls, rounds) for _, calls, _ in cases] for _ in range(runs)]
     results = []
-    for name, calls, notes in jwt_cases() + signing_cases():
-        if args.filter and args.filter not in name:
-            continue
-        us, ratios = measure(calls, rounds)
+    for i, (name, calls, notes) in enumerate(cases):
+        us = {k: statistics.median(p[i][0][k] for p in passes) for k in calls}
+        ratios = {k: statistics.median(p[i][1][k] for p in passes) for k in calls if k != "sesstok"}
         # one row per peer, in the harness's shape ("original" = the peer), so
         # `python -m sesstok bench` renders it like the other benchmarks
         for peer in (p for p in us if p != "sesstok"):
