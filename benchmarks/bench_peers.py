@@ -141,12 +141,12 @@ def module_hs256():
 def prepared_hs256():
     """HS256 with the key prepared once (the library's key object), where the
     library has one; PyJWT has none (its module call with the secret)."""
-    enc, dec = {}, {}
+    module_enc, module_dec = module_hs256()
+    # PyJWT and webtoken have no key objects: their module calls
+    enc = {k: module_enc[k] for k in ("PyJWT", "webtoken") if k in module_enc}
+    dec = {k: module_dec[k] for k in ("PyJWT", "webtoken") if k in module_dec}
     encoder, decoder = sjwt.Encoder(SECRET, "HS256"), sjwt.Decoder(SECRET, ["HS256"])
     enc["sesstok"], dec["sesstok"] = encoder.encode, decoder.decode
-    if pyjwt:
-        enc["PyJWT"] = lambda c: pyjwt.encode(c, SECRET, algorithm="HS256")
-        dec["PyJWT"] = lambda t: pyjwt.decode(t, SECRET, algorithms=["HS256"])
     if authlib_jose:
         from authlib.jose import JsonWebToken, OctKey
 
@@ -177,10 +177,8 @@ def prepared_hs256():
         ekey, dkey = oxyjwt.EncodingKey.from_secret(SECRET.encode()), oxyjwt.DecodingKey.from_secret(SECRET.encode())
         enc["oxyjwt"] = lambda c: oxyjwt.encode(c, ekey, algorithm="HS256")
         dec["oxyjwt"] = lambda t: oxyjwt.decode(t, dkey, algorithms=["HS256"])
-    if webtoken:
-        enc["webtoken"] = lambda c: webtoken.encode(c, SECRET, algorithm="HS256")
-        dec["webtoken"] = lambda t: webtoken.decode(t, SECRET, algorithms=["HS256"])
-    return enc, dec
+    order = ("sesstok",) + PEERS  # the table's column order
+    return ({k: enc[k] for k in order if k in enc}, {k: dec[k] for k in order if k in dec})
 
 
 OXY_LOADERS = {"RS256": "from_rsa_pem", "ES256": "from_ec_pem", "EdDSA": "from_ed_pem"}
