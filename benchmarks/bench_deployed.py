@@ -352,7 +352,7 @@ def config_label(max_age, cache):
     return f"CONN_MAX_AGE={max_age}, user cache {'on' if cache else 'off'}"
 
 
-def markdown(results, configs):
+def markdown(results, configs, errors=()):
     head = "| server | request authenticated by | " + " | ".join(config_label(*c) for c in configs) + " |"
     lines = [head, "|---|---|" + "---:|" * len(configs)]
     keys = []
@@ -377,6 +377,9 @@ def markdown(results, configs):
     lines += ["", "Cells: ratio (original µs / sesstok µs of server CPU per request over the no-auth baseline). "
               "Baselines: " + "; ".join(f"{k} {statistics.median(v):.0f} µs per request" for k, v in bases.items())
               + "."]
+    for e in errors:
+        lines.append(f"\nNo figures for {e['server']} with {config_label(e['conn_max_age'], e['user_cache'])}: "
+                     f"{e['error']}")
     return "\n".join(lines)
 
 
@@ -394,7 +397,7 @@ def main(argv=None):
     if args.from_json:
         with open(args.from_json, encoding="utf-8") as f:
             saved = json.load(f)
-        print(markdown(saved["results"], [tuple(c) for c in saved["configs"]]))
+        print(markdown(saved["results"], [tuple(c) for c in saved["configs"]], saved.get("errors", ())))
         return saved["results"]
     if shutil.which("wrk") is None:
         parser.error("wrk not found (Debian: apt-get install -y wrk)")
@@ -414,9 +417,17 @@ def main(argv=None):
         # the servers import `deployed` from here and sesstok from the checkout
         path = os.pathsep.join(p for p in (HERE, os.path.dirname(HERE), os.environ.get("PYTHONPATH")) if p)
         env = dict(os.environ, DEPLOYED_DB=db, REDIS_URL=redis_url or "", PYTHONPATH=path)
-        results = []
+        results, errors = [], []
         for kind, config in itertools.product(kinds, configs):
-            part = measure(kind, config, env, creds, rounds, seconds, rows)
+            try:
+                part = measure(kind, config, env, creds, rounds, seconds, rows)
+            except Mismatch as e:
+                # e.g. uvicorn + CONN_MAX_AGE > 0 on PostgreSQL: a new thread, hence a new
+                # connection, per request, until the server refuses more (Django's
+                # documentation advises against persistent connections under ASGI)
+                errors.append({"server": kind, "conn_max_age": config[0], "user_cache": config[1], "error": str(e)})
+                print(f"  {kind} [{config_label(*config)}]: no figures: {e}", file=sys.stderr)
+                continue
             results += part
             for r in part:
                 ratio = "within noise" if r["sesstok_us"] <= 0 else f"{r['ratio']:.1f}×"
@@ -427,9 +438,9 @@ def main(argv=None):
                        servers={k: _version(k) for k in kinds}, user_cache_store="Redis" if redis_url else None)
     if args.json:
         print(json.dumps({"title": "Authentication overhead as deployed", "environment": environment,
-                          "configs": configs, "results": results}, indent=2))
+                          "configs": configs, "results": results, "errors": errors}, indent=2))
     else:
-        print(markdown(results, configs))
+        print(markdown(results, configs, errors))
     return results
 
 
