@@ -1,6 +1,7 @@
 """sesstok against the other JWT and signing libraries that install here.
 
     python benchmarks/bench_peers.py [--json] [--quick] [--runs N] [-k NAME]
+    python benchmarks/bench_peers.py --from-json FILE     (the table of a saved run)
 
 Cases: HS256 encode and decode through each library's module-level API and
 through its prepared key objects, RS256 / ES256 / EdDSA verification with a
@@ -356,7 +357,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer rounds (noisier)")
     parser.add_argument("-k", dest="filter", help="only cases whose name contains this")
     parser.add_argument("--runs", type=int, default=3, help="passes over all cases; medians over passes (default 3)")
+    parser.add_argument("--from-json", metavar="FILE", help="print the table of a saved --json run (no measuring)")
     args = parser.parse_args(argv)
+    if args.from_json:
+        with open(args.from_json, encoding="utf-8") as f:
+            saved = json.load(f)
+        print(markdown(saved["results"], list(saved["environment"]["peers"])))
+        return saved["results"]
     rounds, runs = (7, 1) if args.quick else (15, args.runs)
     missing = [p for p in PEERS if MODULES[p] is None]
     peers = [p for p in PEERS if MODULES[p] is not None]
