@@ -334,8 +334,10 @@ def version(name):
         return None
 
 
-def markdown(results, peers):
-    head = "| case | sesstok µs | " + " | ".join(f"{p} {version(p)}" for p in peers) + " |"
+def markdown(results, versions):
+    """The table; versions: {peer: version} in column order."""
+    peers = list(versions)
+    head = "| case | sesstok µs | " + " | ".join(f"{p} {v}" for p, v in versions.items()) + " |"
     lines = [head, "|---|---:|" + "---:|" * len(peers)]
     cases = {}
     for r in results:
@@ -362,7 +364,7 @@ def main(argv=None):
     if args.from_json:
         with open(args.from_json, encoding="utf-8") as f:
             saved = json.load(f)
-        print(markdown(saved["results"], list(saved["environment"]["peers"])))
+        print(markdown(saved["results"], saved["environment"]["peers"]))
         return saved["results"]
     rounds, runs = (7, 1) if args.quick else (15, args.runs)
     missing = [p for p in PEERS if MODULES[p] is None]
@@ -389,7 +391,7 @@ def main(argv=None):
         print(json.dumps({"title": "sesstok vs peer libraries", "environment": environment, "results": results},
                          indent=2))
         return results
-    print(markdown(results, peers))
+    print(markdown(results, environment["peers"]))
     if missing:
         print(f"\nNot installed here: {', '.join(missing)}.")
     return results
