@@ -14,6 +14,12 @@ value. If not (a manager that adds filters with an equal value, a field
 whose preparation it cannot reproduce), the lookup falls back to the plain
 ORM query for good. Instances and query counts are the same either way;
 tests compare both paths.
+
+The compiled SQL is kept per database alias, not per connection object:
+Django gives each thread its own connection object, and under ASGI it runs
+each request's sync code in a new thread (asgiref's ``ThreadSensitiveContext``),
+so a cache keyed by connection would compile the query on every request.
+Only the converters, cheap to derive, are kept per connection.
 """
 
 import weakref
@@ -36,7 +42,8 @@ class PreparedLookup:
         self.model = model
         self.field = field
         self.build = build
-        self._prepared = weakref.WeakKeyDictionary()  # connection -> (sql, index, params, compiler, converters)
+        self._prepared = {}  # alias -> (ENGINE, sql, index, params, select expressions), or _UNSUPPORTED
+        self._converters = weakref.WeakKeyDictionary()  # connection -> {position: (converters, expression)}
         self.enabled = True
 
     def _param(self, value, connection):
@@ -55,21 +62,32 @@ class PreparedLookup:
         composite = getattr(compiler, "has_composite_fields", None)  # Django 5.2+
         if composite is not None and composite(fields):
             return _UNSUPPORTED
-        converters = compiler.get_converters(fields)
-        return sql, matches[0], list(params), compiler, converters
+        return connection.settings_dict["ENGINE"], sql, matches[0], list(params), fields
+
+    def _converters_for(self, connection, fields):
+        """SQLCompiler.get_converters(fields) for this connection."""
+        converters = self._converters.get(connection)
+        if converters is None:
+            converters = {}
+            for i, expression in enumerate(fields):
+                found = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+                if found:
+                    converters[i] = (found, expression)
+            self._converters[connection] = converters
+        return converters
 
     def get(self, value):
         """``(row, alias)``: the row for value (converted as the ORM converts
         it) or None, and the database alias it came from."""
         alias = router.db_for_read(self.model)
         connection = connections[alias]
-        prepared = self._prepared.get(connection) if self.enabled else _UNSUPPORTED
-        if prepared is None:
-            prepared = self._prepared[connection] = self._prepare(value, alias, connection)
+        prepared = self._prepared.get(alias) if self.enabled else _UNSUPPORTED
+        if prepared is None or (prepared is not _UNSUPPORTED and prepared[0] != connection.settings_dict["ENGINE"]):
+            prepared = self._prepared[alias] = self._prepare(value, alias, connection)
         if prepared is _UNSUPPORTED:
             rows = list(self.build(value).using(alias)[:2])
             return (rows[0] if len(rows) == 1 else None), alias
-        sql, index, params, compiler, converters = prepared
+        _, sql, index, params, fields = prepared
         params = params.copy()
         params[index] = self._param(value, connection)
         with connection.cursor() as cursor:
@@ -77,6 +95,13 @@ class PreparedLookup:
             rows = cursor.fetchmany(2)
         if len(rows) != 1:
             return None, alias
-        if converters:
-            rows = list(compiler.apply_converters(rows, converters))
-        return tuple(rows[0]), alias
+        row = rows[0]
+        converters = self._converters_for(connection, fields)
+        if converters:  # mirrors SQLCompiler.apply_converters
+            row = list(row)
+            for position, (functions, expression) in converters.items():
+                converted = row[position]
+                for function in functions:
+                    converted = function(converted, expression, connection)
+                row[position] = converted
+        return tuple(row), alias

@@ -83,3 +83,38 @@ def test_user_lookup_for_jwts(user):
     assert lookup.get(str(user.pk + 1000)) == (None, "default")
     with pytest.raises(ValueError):
         lookup.get("not-a-number")
+
+
+def test_compiled_once_per_alias_not_per_connection(db, monkeypatch):
+    # Django gives each thread its own connection object, and under ASGI each
+    # request's sync code runs in a new thread: a query compiled per
+    # connection object was compiled again on every request
+    from django.db import connections
+
+    lookup = access_tokens._prepared_user_lookup()
+    compiled = []
+    prepare = lookup._prepare
+    monkeypatch.setattr(lookup, "_prepare", lambda *args: compiled.append(args) or prepare(*args))
+    lookup._prepared.clear()
+    assert lookup.get("1000000") == (None, "default")
+    other = connections.create_connection("default")  # what a new thread gets
+    main = connections["default"]
+    connections["default"] = other
+    try:
+        assert lookup.get("1000001") == (None, "default")
+    finally:
+        connections["default"] = main
+        other.close()
+    assert len(compiled) == 1
+
+
+def test_rows_converted_with_the_current_connection(user):
+    # the converters are derived per connection; a new one converts alike
+    from django.db import connections
+
+    lookup = access_tokens._prepared_user_lookup()
+    first, _ = lookup.get(str(user.pk))
+    lookup._converters.clear()
+    again, _ = lookup.get(str(user.pk))
+    assert first == again
+    assert connections["default"] in lookup._converters
