@@ -169,7 +169,12 @@ def clock(seconds):
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def each(items, measure, describe, name=lambda item: item.name, label=None, out=None):
+def _case_name(item):
+    note = getattr(item, "note", "")
+    return f"{item.name} ({note})" if note else item.name
+
+
+def each(items, measure, describe, name=_case_name, label=None, out=None):
     """measure(item) for every item (called name(item)), printing a
     progress line to stderr after each one: which script, how far, its
     result (describe(result)), roughly how long is left. An item that
