@@ -30,7 +30,7 @@ def _free_port():
 
 def _start_redis():
     try:
-        import redis  # noqa: F401  (Django's and sesstok's RedisCache need it)
+        import redis  # Django's and sesstok's RedisCache need it
     except ImportError:
         print("benchmarks: no redis package (it is in the bench extra): the Redis cases are skipped",
               file=sys.stderr)
@@ -50,8 +50,6 @@ def _start_redis():
     )
     atexit.register(lambda: (process.terminate(), process.wait(10)))
     url = f"redis://127.0.0.1:{port}/0"
-    import redis
-
     deadline = time.monotonic() + 10
     while True:
         try:

@@ -19,7 +19,6 @@ import sys
 import textwrap
 import tomllib
 import zlib
-from datetime import timedelta
 
 import django.core.signing as dj_signing
 import jwt as pyjwt
@@ -47,13 +46,6 @@ def readme():
 def ci_script():
     with open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8") as f:
         return f.read()
-
-
-def run_python(code, **env):
-    """Run code in a fresh interpreter (for what happens at django.setup())."""
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120, cwd=HERE, env={**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, HERE]),
-                                                      **env})
 
 
 # ==== Set-up: two commands ====================================================================
@@ -729,7 +721,7 @@ def test_removed_simplejwt_setting(installed):
     `rest_framework_simplejwt` (or its `token_blacklist`) in
     `INSTALLED_APPS`, as SimpleJWT's docs have it, SimpleJWT's own
     `RuntimeError` stops `django.setup()` before any check runs" """
-    code = textwrap.dedent(_SETUP_WITH_REMOVED_SETTING) + ""
+    code = textwrap.dedent(_SETUP_WITH_REMOVED_SETTING)
     result = subprocess.run([sys.executable, "-c", code, *(["installed"] if installed else [])],
                             capture_output=True, text=True, timeout=120,
                             env={**os.environ, "PYTHONPATH": ROOT})
