@@ -164,6 +164,54 @@ def format_table(results, title=None):
     return "\n".join(lines)
 
 
+def clock(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _case_name(item):
+    note = getattr(item, "note", "")
+    return f"{item.name} ({note})" if note else item.name
+
+
+def each(items, measure, describe, name=_case_name, label=None, out=None):
+    """measure(item) for every item (called name(item)), printing a
+    progress line to stderr after each one: which script, how far, its
+    result (describe(result)), roughly how long is left. An item that
+    raises is reported and skipped, so one broken case does not cost the
+    others their numbers. Returns (results, failures); failures are
+    ``{"name", "error"}`` dicts for the JSON output."""
+    label = label or os.path.basename(sys.argv[0])
+    out = out or sys.stderr
+    items = list(items)
+    results, failures = [], []
+    start = time.monotonic()
+    for done, item in enumerate(items, 1):
+        try:
+            result = measure(item)
+        except Exception as e:  # reported, and the run exits non-zero at the end
+            error = f"{type(e).__name__}: {e}".splitlines()[0]
+            failures.append({"name": name(item), "error": error})
+            text = f"FAILED ({error})"
+        else:
+            results.append(result)
+            text = describe(result)
+        elapsed = time.monotonic() - start
+        left = elapsed / done * (len(items) - done)
+        print(f"  {label} {done}/{len(items)} · {name(item)}: {text} · {clock(elapsed)} elapsed, "
+              f"~{clock(left)} left", file=out, flush=True)
+    return results, failures
+
+
+def report_failures(failures):
+    """After the output: list the failed cases on stderr and exit 1."""
+    if failures:
+        print(f"{len(failures)} case(s) failed:", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure['name']}: {failure['error']}", file=sys.stderr)
+        raise SystemExit(1)
+
+
 def run(cases, title, argv=None, rounds=ROUNDS):
     """Run cases and print a markdown table (or JSON with --json)."""
     parser = argparse.ArgumentParser(description=title)
@@ -174,14 +222,11 @@ def run(cases, title, argv=None, rounds=ROUNDS):
     if args.quick:
         rounds = 5
     selected = [c for c in cases if not args.filter or args.filter in c.name]
-    results = []
-    for case in selected:
-        results.append(run_case(case, rounds))
-        if not args.json:
-            print(f"  {case.name}: {results[-1].ratio:.1f}×", file=sys.stderr)
+    results, failures = each(selected, lambda case: run_case(case, rounds), lambda r: f"{r.ratio:.1f}×")
     if args.json:
         print(json.dumps({"title": title, "environment": environment(),
-                          "results": [r.__dict__ for r in results]}, indent=2))
+                          "results": [r.__dict__ for r in results], "failures": failures}, indent=2))
     else:
         print(format_table(results, title))
+    report_failures(failures)
     return results

@@ -56,7 +56,7 @@ from rest_framework_simplejwt import authentication as sj_auth  # noqa: E402
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
-from _harness import ROUNDS, ResultMismatch, _calibrate, _round, environment  # noqa: E402
+from _harness import ROUNDS, ResultMismatch, _calibrate, _round, each, environment, report_failures  # noqa: E402
 from sesstok import refresh_tokens  # noqa: E402
 from sesstok.contrib.rest_framework import authentication as ss_auth  # noqa: E402
 from sesstok.models import AuthToken  # noqa: E402
@@ -337,18 +337,15 @@ def main(argv=None):
     parser.add_argument("-k", dest="filter")
     args = parser.parse_args(argv)
     rounds = 5 if args.quick else ROUNDS
-    results = []
     with override_settings(ALLOWED_HOSTS=["*"]):
-        for case in cases():
-            if args.filter and args.filter not in case.name:
-                continue
-            results.append(run_case(case, rounds))
-            if not args.json:
-                print(f"  {case.name}: {results[-1]['ratio']:.1f}×", file=sys.stderr)
+        selected = [case for case in cases() if not args.filter or args.filter in case.name]
+        results, failures = each(selected, lambda case: run_case(case, rounds), lambda r: f"{r['ratio']:.1f}×")
     if args.json:
-        print(json.dumps({"title": TITLE, "environment": environment(), "results": results}, indent=2))
+        print(json.dumps({"title": TITLE, "environment": environment(), "results": results,
+                          "failures": failures}, indent=2))
     else:
         print(format_table(results))
+    report_failures(failures)
     return results
 
 

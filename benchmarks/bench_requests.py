@@ -99,7 +99,7 @@ from rest_framework_simplejwt.authentication import (  # noqa: E402
 )
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
-from _harness import Result, _calibrate, _round, environment, format_table  # noqa: E402
+from _harness import Result, _calibrate, _round, each, environment, format_table, report_failures  # noqa: E402
 from sesstok import access_tokens, user_cache  # noqa: E402
 from sesstok.models import AuthToken  # noqa: E402
 from sesstok.tokens import create_token  # noqa: E402
@@ -534,23 +534,21 @@ def main(argv=None):
     if args.from_json:
         return render_saved(args)
     rounds = 7 if args.quick else 31
-    results = []
-    for row in rows(REDIS_URL is not None):
-        if args.filter and args.filter not in row.name:
-            continue
-        result = measure(row, rounds)
-        results.append(result)
-        if not args.json:
-            print(f"  {row.name} [{row.mode}]: {result.original_us:.1f} → {result.sesstok_us:.1f} µs "
-                  f"({result.ratio:.1f}×)", file=sys.stderr)
+    selected = [row for row in rows(REDIS_URL is not None) if not args.filter or args.filter in row.name]
+    results, failures = each(
+        selected, lambda row: measure(row, rounds),
+        lambda result: f"{result.original_us:.1f} → {result.sesstok_us:.1f} µs ({result.ratio:.1f}×)",
+        name=lambda row: f"{row.name} [{row.mode}]")
     floor = floors(REDIS_URL is not None)
     user_cache.clear_local()
     if args.chart:
         chart(results, args.chart, REDIS_URL is not None, floor)
     if args.json:
         payload = {"title": TITLE, "environment": environment(), "redis": REDIS_URL is not None, "floors": floor,
-                   "results": [dict(r.__dict__, note=r.note or MODE_LABELS.get(r.mode, r.mode)) for r in results]}
+                   "results": [dict(r.__dict__, note=r.note or MODE_LABELS.get(r.mode, r.mode)) for r in results],
+                   "failures": failures}
         print(json.dumps(payload, indent=2))
+        report_failures(failures)
         return results
     if args.markdown:
         print(summary(results, REDIS_URL is not None, floor))
@@ -560,6 +558,7 @@ def main(argv=None):
             r.note = ""
         print(format_table(results, TITLE + " (µs of overhead per request)"))
         print("\n" + "; ".join(f"{k}: {v:.1f} µs" for k, v in floor.items()))
+    report_failures(failures)
     return results
 
 

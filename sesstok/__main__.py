@@ -1,15 +1,65 @@
-"""Command line: ``python -m sesstok <command>``.
+"""sesstok's command line: the demo site, inspect, benchmarks.
 
-    python -m sesstok demo [--port N] [--db PATH] [--redis URL]
-    python -m sesstok inspect VALUE [--key-file F | --key-env NAME | --key K] [--salt S] [--json]
-    python -m sesstok bench [--quick] [--json] [--only signing,jwt] [--update-readme README.md]
+    sesstok demo [--port N] [--db PATH] [--redis URL]
+    sesstok inspect VALUE [--key-file F | --key-env NAME | --key K] [--salt S] [--json]
+    sesstok bench [--quick] [--json] [--only signing,jwt] [--update-readme README.md]
+
+``sesstok`` is the console script; ``python -m sesstok`` is the same
+program, except from the root of a source checkout, where ``python -m``
+imports the checkout's ``sesstok/`` folder (no compiled core unless it was
+installed with ``pip install -e``) instead of the installed package.
 """
 
 import argparse
+import importlib.machinery
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
+import time
+
+
+def command_name():
+    """How to run this command line again, from any directory, for messages
+    and the demo's examples: ``sesstok`` when this environment's console
+    script is the one on PATH, else that script's absolute path, else (no
+    script) ``python -m sesstok``."""
+    script = os.path.join(os.path.dirname(sys.executable), "sesstok")
+    if not os.access(script, os.X_OK):
+        return "python -m sesstok"
+    found = shutil.which("sesstok")
+    if found and os.path.realpath(found) == os.path.realpath(script):
+        return "sesstok"
+    return script
+
+
+def _shorter(path):
+    """path relative to the working directory when it is under it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
+
+
+def core_missing():
+    """None if ``sesstok._core`` imports, else a one-line explanation with
+    what to run instead."""
+    try:
+        from . import _core  # noqa: F401
+    except ImportError as e:
+        error = e
+    else:
+        return None
+    package = os.path.dirname(os.path.abspath(__file__))
+    built = any(name.startswith("_core.") and name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+                for name in os.listdir(package))
+    if built:  # compiled, but it does not load (e.g. a missing libcrypto)
+        return f"sesstok's C core in {package} does not load: {error}"
+    command = command_name()
+    instead = (f"run {_shorter(command)} {shlex.join(sys.argv[1:])}".rstrip() if command != "python -m sesstok"
+               else "install it (pip install .) and run sesstok")
+    return (f"sesstok's C core is not built in {_shorter(package)}/ (python -m sesstok from a source checkout "
+            f"imports that folder, not the installed package): {instead}, or build it in place with pip install -e .")
 
 
 def _benchmarks_dir():
@@ -36,32 +86,75 @@ def _bench_scripts(directory, only):
     return names
 
 
+# rough seconds per full run of each benchmark (a 2-CPU VM); --quick takes
+# about a third. Only for "time left", scaled by how fast this run goes.
+BENCH_SECONDS = {"auth": 10, "drf": 13, "jwt": 18, "requests": 90, "sessions": 11, "signing": 11}
+
+
+def _run_bench_script(command):
+    """Run one benchmark script: its stderr (progress lines) shown as it
+    comes, its stdout (JSON) collected. Returns (exit status, stdout, the
+    last stderr line)."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stdout:
+        proc = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        last = ""
+        for line in proc.stderr:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            last = line.strip() or last
+        status = proc.wait()
+        stdout.seek(0)
+        return status, stdout.read(), last
+
+
 def bench(args):
     directory = _benchmarks_dir()
     if directory is None:
         raise SystemExit(
-            "python -m sesstok bench runs the benchmarks of a source checkout: "
+            "sesstok bench runs the benchmarks of a source checkout: "
             "run it from the repository root (the folder with benchmarks/)."
         )
     sys.path.insert(0, directory)
-    from _harness import format_table
+    from _harness import clock, format_table
 
-    reports = []
-    for name in _bench_scripts(directory, args.only):
+    names = _bench_scripts(directory, args.only)
+    scale = 1 / 3 if args.quick else 1
+    estimate = {n: BENCH_SECONDS.get(n, sum(BENCH_SECONDS.values()) / len(BENCH_SECONDS)) * scale for n in names}
+    reports, failures = [], []
+    start = time.monotonic()
+    for done, name in enumerate(names):
+        elapsed = time.monotonic() - start
+        finished = sum(estimate[n] for n in names[:done])
+        pace = elapsed / finished if finished else 1.0
+        left = pace * sum(estimate[n] for n in names[done:])
+        print(f"[{done + 1}/{len(names)}] bench_{name}.py · {clock(elapsed)} elapsed, roughly {clock(left)} left",
+              file=sys.stderr, flush=True)
         command = [sys.executable, os.path.join(directory, f"bench_{name}.py"), "--json"]
         if args.quick:
             command.append("--quick")
-        print(f"running bench_{name}.py ...", file=sys.stderr)
-        proc = subprocess.run(command, stdout=subprocess.PIPE, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"bench_{name}.py failed (exit {proc.returncode})")
-        reports.append(json.loads(proc.stdout))
-    if args.json:
-        print(json.dumps(reports, indent=2))
-        return 0
-    text = render(reports, format_table)
+        status, out, last = _run_bench_script(command)
+        try:
+            report = json.loads(out)
+        except ValueError:
+            report = None
+        if report is not None:  # its measured cases count even if others failed
+            reports.append(report)
+            failures += [f"bench_{name}.py: {f['name']}: {f['error']}" for f in report.get("failures", [])]
+        if status != 0 and (report is None or not report.get("failures")):
+            failures.append(f"bench_{name}.py: exit {status}: {last or 'no output'}")
+    text = json.dumps(reports, indent=2) if args.json else render(reports, format_table)
     print(text)
-    if args.update_readme:
+    print(f"{len(names)} benchmark(s) in {clock(time.monotonic() - start)}: "
+          f"{'all ran' if not failures else f'{len(failures)} failure(s)'}", file=sys.stderr)
+    for failure in failures:
+        print(f"  FAILED {failure}", file=sys.stderr)
+    if failures:
+        if args.update_readme:
+            print(f"{args.update_readme} not updated: fix the failures first", file=sys.stderr)
+        return 1
+    if args.update_readme and not args.json:
         update_readme(args.update_readme, text)
     return 0
 
@@ -124,14 +217,23 @@ def _port(text):
     return value
 
 
+def _prog():
+    return "sesstok" if os.path.basename(sys.argv[0]) == "sesstok" else "python -m sesstok"
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sesstok", description=__doc__.splitlines()[0])
+    lines = __doc__.splitlines()
+    parser = argparse.ArgumentParser(prog=_prog(), description=lines[0],
+                                     epilog="\n".join(["commands:", *lines[2:5]]),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     d = commands.add_parser("demo", help="run the demo site on 127.0.0.1 (SQLite, created on first run)",
                             description="Run the demo site: every login flow, on 127.0.0.1. Not for production.")
     d.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port)")
-    d.add_argument("--db", default="sesstok-demo.sqlite3",
-                   help="SQLite database file, created and migrated on first run (default ./sesstok-demo.sqlite3)")
+    d.add_argument("--db", metavar="PATH",
+                   help="SQLite database file, created and migrated on first run; its secret key is kept next "
+                        "to it in PATH.secret (default $XDG_DATA_HOME/sesstok/demo.sqlite3, "
+                        "i.e. ~/.local/share/sesstok/demo.sqlite3)")
     d.add_argument("--redis", metavar="URL",
                    help="keep revocations, the user cache and login counters in Redis (default: in-process)")
     d.set_defaults(func=demo)
@@ -156,6 +258,10 @@ def main(argv=None):
     b.add_argument("--update-readme", metavar="README", help="rewrite the benchmark section of README")
     b.set_defaults(func=bench)
     args = parser.parse_args(argv)
+    problem = core_missing()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     return args.func(args)
 
 

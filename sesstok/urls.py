@@ -20,11 +20,32 @@
 Mounted somewhere other than the root, add its ``api/`` prefix to
 ``SESSTOK["API_PATH_PREFIXES"]`` so that a bad credential there is a 401
 from the token middleware rather than an anonymous request.
+
+Used as the ``ROOT_URLCONF`` (as the demo's URLconf, which includes it),
+an unknown path under ``SESSTOK["API_PATH_PREFIXES"]`` is a JSON 404
+(``handler404`` below; Django reads it from the root URLconf only, so a
+project's own URLconf keeps its own 404 pages unless it sets
+``handler404 = "sesstok.urls.not_found"``).
 """
 
+from django.http import JsonResponse
 from django.urls import path
+from django.views import defaults
 
 from . import views
+
+
+def not_found(request, exception):
+    """``handler404``: ``{"detail": "Not found.", "code": "not_found"}`` on
+    API paths (DRF's message), Django's page elsewhere."""
+    from .middleware import TokenAuthenticationMiddleware
+
+    if TokenAuthenticationMiddleware.is_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found
 
 app_name = "sesstok"
 

@@ -29,13 +29,13 @@ PASSWORD = "orbit-tulip-harbor-42"
 class Demo:
     """A running ``python -m sesstok demo`` process."""
 
-    def __init__(self, db, *extra):
+    def __init__(self, db, *extra, env=None, cwd=ROOT):
         self.db = db
         env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               "PYTHONWARNINGS": "error", "PYTHONUNBUFFERED": "1"}
+               "PYTHONWARNINGS": "error", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sesstok", "demo", "--port", "0", "--db", db, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+            [sys.executable, "-m", "sesstok", "demo", "--port", "0", *(["--db", db] if db else []), *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
         )
         self.banner = []
         deadline = time.monotonic() + 120
@@ -50,7 +50,7 @@ class Demo:
                 break
             assert time.monotonic() < deadline, "the demo did not start"
         # the rest of the banner (curl examples) ends with a blank line after the last example
-        while not self.banner[-1].startswith("python -m sesstok inspect \"$(awk"):
+        while ' inspect "$(awk' not in self.banner[-1]:
             self.banner.append(self.process.stdout.readline())
         self.text = "".join(self.banner)
 
@@ -210,6 +210,59 @@ def test_port_in_use(demo, tmp_path):
 def test_unknown_host_is_refused(demo):
     response = Client(demo.base).get("/", headers={"Host": "evil.example"})
     assert response.status == 400
+
+
+def test_default_database_is_kept_out_of_the_checkout(tmp_path):
+    """Without --db the database and its secret key go to
+    $XDG_DATA_HOME/sesstok/ (a private directory), not to the directory the
+    demo runs from (a checkout's root), and the banner gives the PID."""
+    cwd, data = tmp_path / "checkout", tmp_path / "data"
+    cwd.mkdir()
+    server = Demo(None, env={"XDG_DATA_HOME": str(data)}, cwd=str(cwd))
+    db = data / "sesstok" / "demo.sqlite3"
+    try:
+        assert f"Database: {db} (created and migrated)" in server.text
+        assert f"pid {server.process.pid})" in server.text
+        assert Client(server.base).get("/").status == 200
+    finally:
+        status, _, err = server.stop(signal.SIGTERM)
+    assert status == 0, err
+    assert db.stat().st_size > 0 and oct(db.parent.stat().st_mode & 0o777) == "0o700"
+    assert oct(os.stat(f"{db}.secret").st_mode & 0o777) == "0o600"
+    assert os.listdir(cwd) == []
+
+
+def test_demo_files_are_git_ignored():
+    """A --db inside a checkout still cannot be committed by accident."""
+    if not os.path.isdir(os.path.join(ROOT, ".git")) and not os.path.isfile(os.path.join(ROOT, ".git")):
+        pytest.skip("not a git checkout (an sdist)")
+    for name in ("sesstok-demo.sqlite3", "sesstok-demo.sqlite3.secret", "demo.sqlite3-journal"):
+        assert subprocess.run(["git", "check-ignore", "-q", name], cwd=ROOT).returncode == 0, name
+
+
+def test_unknown_api_path_is_a_json_404(demo):
+    api = Client(demo.base)
+    for method in ("GET", "POST"):
+        response = api.request(method, "/api/no-such-thing/")
+        assert response.status == 404 and response.headers["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "Not found.", "code": "not_found"}
+    page = api.get("/no-such-page/")
+    assert page.status == 404 and page.headers["Content-Type"].startswith("text/html")
+
+
+def test_pages_show_utc(demo, registered):
+    """TIME_ZONE is UTC (Django's default would show America/Chicago)."""
+    browser = Client(demo.base)
+    browser.post("/login/", form={"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": browser.csrf()})
+    page = browser.get("/me/").text
+    assert re.search(r"Session expires</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d UTC</dd>", page), page
+
+
+def test_home_page_curl_blocks_wrap(demo):
+    """The curl examples wrap instead of scrolling sideways (at 1280 px the
+    longest line is wider than the column)."""
+    blocks = re.findall(r"<pre([^>]*)>", Client(demo.base).get("/").text)
+    assert blocks and all("white-space: pre-wrap" in attrs for attrs in blocks)
 
 
 # ---- the browser flow: session cookie ---------------------------------------------------------
@@ -413,9 +466,14 @@ def test_expired_access_token(demo, registered):
 def test_printed_curl_examples_work(tmp_path):
     server = Demo(str(tmp_path / "curl.sqlite3"))
     try:
-        commands = [line for line in server.text.splitlines()
-                    if line and not line.startswith("#") and (line.startswith(("curl", "eval", "     ", "python")))]
-        script = "set -e\n" + "\n".join(commands).replace("python -m sesstok", f"{sys.executable} -m sesstok")
+        examples = server.text.split("Try it with curl", 1)[1].split("\n", 1)[1]
+        commands = [line for line in examples.splitlines() if line and not line.startswith("#")]
+        # the inspect examples name this environment's console script, as printed
+        from sesstok.__main__ import command_name
+
+        assert command_name() != "python -m sesstok"  # this venv has the console script
+        assert f"{command_name()} inspect \"$ACCESS\"" in commands
+        script = "set -e\n" + "\n".join(commands)
         script += "\necho\necho \"TOKEN=$TOKEN\"\n"
         result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=300,
                                 env={**os.environ, "PYTHONPATH": ROOT})

@@ -1,4 +1,4 @@
-"""``python -m sesstok demo``: create and migrate the database on first
+"""``sesstok demo``: create and migrate the database on first
 run, check the configuration, print the curl examples, and serve the demo
 with Django's threaded WSGI server (the one ``runserver`` uses:
 ``django.core.servers.basehttp``, without the autoreloader and without
@@ -18,7 +18,7 @@ sesstok demo: a DEMONSTRATION, NOT FOR PRODUCTION. DEBUG is off, but the secret
 key lives next to the database, cookies are not Secure (plain HTTP) and, without
 --redis, revocations live in this process's memory.
 
-Serving {base}/ (Django's threaded WSGI server, one process). Ctrl-C stops it.
+Serving {base}/ (Django's threaded WSGI server, one process, pid {pid}). Ctrl-C stops it.
 Database: {db}{created}
 Stores: {stores}
 """
@@ -26,7 +26,10 @@ Stores: {stores}
 
 def curl_examples(base):
     """[(title, shell commands)] for every flow, against base."""
+    from ..__main__ import command_name
+
     q = shlex.quote
+    cli = command_name()
     login_body = q(f'{{"username": "{DEMO_USER}", "password": "{DEMO_PASSWORD}"}}')
     assign = ("eval \"$(python3 -c 'import json; d = json.load(open(\"login.json\")); "
               "print(*(f\"{k.upper()}={d[k]}\" for k in (\"token\", \"access\", \"refresh\")))')\"")
@@ -54,9 +57,19 @@ def curl_examples(base):
          f"     -d username={DEMO_USER} -d password={DEMO_PASSWORD}\n"
          f"curl -s -b jar {base}/api/me/"),
         ("Look inside a token or cookie",
-         "python -m sesstok inspect \"$ACCESS\"\n"
-         "python -m sesstok inspect \"$(awk '$6==\"sessionid\"{print $7}' jar)\""),
+         f"{cli} inspect \"$ACCESS\"\n"
+         f"{cli} inspect \"$(awk '$6==\"sessionid\"{{print $7}}' jar)\""),
     ]
+
+
+def default_db():
+    """``$XDG_DATA_HOME/sesstok/demo.sqlite3`` (``~/.local/share/...``): out
+    of any source checkout, so its secret key cannot be committed, and kept
+    between runs."""
+    data = os.environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(data):  # unset, empty or relative: the XDG default
+        data = os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(data, "sesstok", "demo.sqlite3")
 
 
 def _configure(db, redis_url):
@@ -85,12 +98,15 @@ def _server(port, app):
     return httpd
 
 
-def run(port=8000, db="sesstok-demo.sqlite3", redis_url=None, out=sys.stdout):
+def run(port=8000, db=None, redis_url=None, out=sys.stdout):
     try:
         import django  # noqa: F401
     except ImportError:
-        print("The demo needs Django: pip install 'sesstok[demo]'", file=sys.stderr)
+        print("The demo needs Django: pip install '.[demo]' (from a source checkout)", file=sys.stderr)
         return 2
+    if db is None:
+        db = default_db()
+        os.makedirs(os.path.dirname(db), mode=0o700, exist_ok=True)
     db = os.path.abspath(db)
     directory = os.path.dirname(db)
     if not os.path.isdir(directory):
@@ -117,7 +133,7 @@ def run(port=8000, db="sesstok-demo.sqlite3", redis_url=None, out=sys.stdout):
     # installed before the banner: whoever reads it may stop us at once
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        out.write(BANNER.format(base=base, db=db, created=" (created and migrated)" if created else "",
+        out.write(BANNER.format(base=base, pid=os.getpid(), db=db, created=" (created and migrated)" if created else "",
                                 stores=stores))
         out.write("\nTry it with curl (password validators apply: pick your own, or use this one):\n\n")
         for title, commands in curl_examples(base):

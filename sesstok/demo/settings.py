@@ -109,6 +109,7 @@ def build(db_path, redis_url=None):
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": db_path}},
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         USE_TZ=True,
+        TIME_ZONE="UTC",  # pages show times in UTC, not Django's default America/Chicago
         CACHES=caches,
         SESSION_ENGINE="sesstok.sessions.backends.signed_cookies",
         SESSION_COOKIE_HTTPONLY=True,

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from sesstok.urls import handler404  # noqa: F401  (a JSON 404 under /api/)
+
 from . import views
 
 urlpatterns = [
