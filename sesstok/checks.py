@@ -148,29 +148,32 @@ def check_settings(app_configs=None, **kwargs):
     if not errors:
         if sesstok_settings.TOKEN_BYTES < 20:
             errors.append(
-                checks.Error(
-                    "SESSTOK['TOKEN_BYTES'] must be at least 20 (160 random bits).", id="sesstok.E002"
-                )
+                checks.Error("SESSTOK['TOKEN_BYTES'] must be at least 20 (160 random bits).", id="sesstok.E002")
             )
         cap = sesstok_settings.TOKEN_MAX_PER_USER
         if cap is not None and cap < 1:
             errors.append(checks.Error("SESSTOK['TOKEN_MAX_PER_USER'] must be at least 1.", id="sesstok.E002"))
-        if not all(isinstance(k, str) and k and k.isascii() and " " not in k for k in sesstok_settings.AUTH_HEADER_KEYWORDS):
+        if not all(
+            isinstance(k, str) and k and k.isascii() and " " not in k for k in sesstok_settings.AUTH_HEADER_KEYWORDS
+        ):
             errors.append(checks.Error("SESSTOK['AUTH_HEADER_KEYWORDS'] must be non-empty words.", id="sesstok.E002"))
         if seconds(sesstok_settings.USER_CACHE_TTL) < 1:
             errors.append(checks.Error("SESSTOK['USER_CACHE_TTL'] must be at least 1 second.", id="sesstok.E002"))
         if seconds(sesstok_settings.USER_CACHE_LOCAL_TTL) < 0 or sesstok_settings.USER_CACHE_LOCAL_SIZE < 0:
             errors.append(
-                checks.Error("SESSTOK['USER_CACHE_LOCAL_TTL'] and ['USER_CACHE_LOCAL_SIZE'] must not be negative.",
-                             id="sesstok.E002")
+                checks.Error(
+                    "SESSTOK['USER_CACHE_LOCAL_TTL'] and ['USER_CACHE_LOCAL_SIZE'] must not be negative.",
+                    id="sesstok.E002",
+                )
             )
         for name in ("TRUSTED_PROXY_COUNT", "LOGIN_USER_DELAY_AFTER"):
             if getattr(sesstok_settings, name) < 0:
                 errors.append(checks.Error(f"SESSTOK[{name!r}] must not be negative.", id="sesstok.E002"))
         if sesstok_settings.LOGIN_FAILURE_LIMIT < 1 or seconds(sesstok_settings.LOGIN_FAILURE_WINDOW) < 1:
             errors.append(
-                checks.Error("SESSTOK['LOGIN_FAILURE_LIMIT'] and ['LOGIN_FAILURE_WINDOW'] must be at least 1.",
-                             id="sesstok.E002")
+                checks.Error(
+                    "SESSTOK['LOGIN_FAILURE_LIMIT'] and ['LOGIN_FAILURE_WINDOW'] must be at least 1.", id="sesstok.E002"
+                )
             )
         if not 0 <= sesstok_settings.LOGIN_USER_DELAY_MAX <= 10:
             errors.append(
@@ -178,7 +181,9 @@ def check_settings(app_configs=None, **kwargs):
             )
         if sesstok_settings.TOKEN_COOKIE_SAMESITE not in (None, "Lax", "Strict", "None"):
             errors.append(
-                checks.Error("SESSTOK['TOKEN_COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.", id="sesstok.E002")
+                checks.Error(
+                    "SESSTOK['TOKEN_COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.", id="sesstok.E002"
+                )
             )
     return errors
 
@@ -392,8 +397,11 @@ def check_user_cache(app_configs=None, **kwargs):
             cls = _backend_class(alias)
             if cls is not None and cls.__name__ == "DummyCache":
                 errors.append(
-                    checks.Error(f"The user cache {alias!r} is a DummyCache, which stores nothing.",
-                                 hint="Set SESSTOK['USER_CACHE'] to None to turn the cache off.", id="sesstok.E012")
+                    checks.Error(
+                        f"The user cache {alias!r} is a DummyCache, which stores nothing.",
+                        hint="Set SESSTOK['USER_CACHE'] to None to turn the cache off.",
+                        id="sesstok.E012",
+                    )
                 )
             elif not settings.DEBUG:
                 # the versions live in the revocation store when there is one
@@ -447,8 +455,9 @@ def check_user_cache(app_configs=None, **kwargs):
     if isinstance(throttle, str) and _login_views_installed():
         if throttle not in caches_setting:
             errors.append(
-                checks.Error(f"SESSTOK['LOGIN_THROTTLE_CACHE'] is {throttle!r}, which is not in CACHES.",
-                             id="sesstok.E012")
+                checks.Error(
+                    f"SESSTOK['LOGIN_THROTTLE_CACHE'] is {throttle!r}, which is not in CACHES.", id="sesstok.E012"
+                )
             )
         else:
             cls = _backend_class(throttle)

@@ -107,7 +107,14 @@ _SIMPLE_JWT = {
 
 # Django settings whose change invalidates the cached values
 _WATCHED = {
-    "SESSTOK", "SIMPLE_JWT", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "DEBUG", "INSTALLED_APPS", "CACHES", "AUTH_USER_MODEL",
+    "SESSTOK",
+    "SIMPLE_JWT",
+    "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS",
+    "DEBUG",
+    "INSTALLED_APPS",
+    "CACHES",
+    "AUTH_USER_MODEL",
 }
 
 
