@@ -323,3 +323,22 @@ def test_store_down_is_a_503_with_its_code_on_every_path(api, user, killable_red
         # an HTML path answers with a 503 page, not an anonymous request
         response = Client().get("/whoami/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
         assert response.status_code == 503
+
+
+def test_store_down_in_the_backends_and_sesstoks_own_views(api, user, killable_redis):
+    """The backends raise StoreUnavailable (never a silent refusal) and
+    sesstok's JSON views answer it with a 503, its code and Retry-After."""
+    from django.contrib.auth import authenticate
+    from django.test import Client
+
+    from sesstok.exceptions import StoreUnavailable
+
+    pair = refresh_tokens.issue_pair(user)
+    killable_redis.stop()
+    with override_settings(AUTHENTICATION_BACKENDS=["sesstok.backends.JWTBackend"]):
+        with pytest.raises(StoreUnavailable):
+            authenticate(None, jwt=pair["access"])
+    with override_settings(ROOT_URLCONF="_flows_urls", MIDDLEWARE=MIDDLEWARE):
+        response = Client().post("/api/token/refresh/", {"refresh": pair["refresh"]}, content_type="application/json")
+    assert (response.status_code, response.json()) == (503, UNAVAILABLE)
+    assert response["Retry-After"]

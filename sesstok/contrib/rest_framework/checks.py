@@ -31,8 +31,11 @@ from django.apps import apps
 from django.conf import settings
 from django.core import checks
 
+from ... import jwt
 from ...conf import sesstok_settings
+from ...exceptions import PyJWTError
 from ...jwt_settings import IMPORT_STRINGS, REMOVED_SETTINGS, jwt_settings, resolve
+from ...simplejwt import backend
 
 __all__ = ["check_jwt_settings", "prepare_keys"]
 
@@ -62,16 +65,11 @@ def _error(msg, id, hint=None):
 def prepare_keys():
     """Parse SIGNING_KEY and VERIFYING_KEY now (once; kept until a setting
     changes). Raises what the key parsing raises."""
-    from ... import refresh_tokens
-
-    refresh_tokens.encoder()
-    refresh_tokens.decoder()
+    backend.encoder()
+    backend.decoder()
 
 
 def _check_keys():
-    from ... import jwt, refresh_tokens
-    from ...exceptions import PyJWTError
-
     algorithm = jwt_settings.ALGORITHM
     if not isinstance(algorithm, str) or algorithm not in jwt.ALGORITHMS or algorithm.lower() == "none":
         return [
@@ -86,7 +84,7 @@ def _check_keys():
     if not jwt_settings.VERIFYING_KEY and not jwt_settings.JWK_URL:
         return []  # no public key at all: sesstok.E004
     errors = []
-    for setting, build in (("SIGNING_KEY", refresh_tokens.encoder), ("VERIFYING_KEY", refresh_tokens.decoder)):
+    for setting, build in (("SIGNING_KEY", backend.encoder), ("VERIFYING_KEY", backend.decoder)):
         if setting == "VERIFYING_KEY" and jwt_settings.JWK_URL:
             continue  # fetched at first use
         if setting == "SIGNING_KEY" and not jwt_settings.is_set("SIGNING_KEY"):
