@@ -15,6 +15,8 @@ class SesstokConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # imported here, not at the top: they import models (and the user
+        # model), which Django allows only once the app registry is ready
         from . import checks, receivers, user_cache  # noqa: F401  registers
 
         user_cache.connect_signals()

@@ -28,9 +28,11 @@ from django.utils import timezone
 
 from . import _core, user_cache
 from .conf import seconds, sesstok_settings
+from .exceptions import AuthenticationError, DuplicateTokenName, RevocationUnavailable, TokenLimitExceeded
 
 __all__ = [
     "AuthenticationError",
+    "RevocationUnavailable",
     "DuplicateTokenName",
     "TokenLimitExceeded",
     "JWT",
@@ -57,27 +59,6 @@ _DRF_RE = re.compile(r"[0-9a-f]{40}", re.ASCII)
 _shape_cache = {}
 
 
-class AuthenticationError(Exception):
-    """A credential was presented and refused. ``code`` is stable and is what
-    the middleware puts in its 401 JSON body; ``status`` the HTTP status."""
-
-    status = 401
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class RevocationUnavailable(AuthenticationError):
-    """The revocation store could not be read: nothing is accepted (503)."""
-
-    status = 503
-
-    def __init__(self, message="The revocation store is unavailable."):
-        super().__init__("revocation_unavailable", message)
-
-
 def invalid(message="Invalid token."):
     return AuthenticationError("invalid_token", message)
 
@@ -88,14 +69,6 @@ def expired(message="Token has expired."):
 
 def malformed(message="Malformed credentials."):
     return AuthenticationError("malformed_token", message)
-
-
-class DuplicateTokenName(ValueError):
-    """The user already has a token with this name."""
-
-
-class TokenLimitExceeded(Exception):
-    """Creating the token would exceed ``SESSTOK["TOKEN_MAX_PER_USER"]``."""
 
 
 def _opaque_re():
