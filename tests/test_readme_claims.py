@@ -622,12 +622,11 @@ def test_password_change_refuses_sesstok_refresh_tokens(user):
         refresh_tokens.refresh(pair["refresh"])
 
 
-@pytest.mark.xfail(strict=True, reason="fixed by the auth-core change (issue 10)")
 def test_password_change_refuses_pre_switch_simplejwt_refresh_tokens(user):
     """The same sentence, "a password change ... refuses existing refresh
     tokens", for the refresh tokens SimpleJWT issued before the switch
-    (SimpleJWT's default settings: no `hash_password` claim). Today such a
-    token still mints accepted access tokens after a password change."""
+    (SimpleJWT's default settings: no `hash_password` claim): the password
+    change marker refuses them too."""
     with simplejwt_settings({}):
         pair = sj_pair(user)
     user.set_password("a-new-password")
