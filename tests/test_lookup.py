@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sesstok import access_tokens, pipeline, tokens
+from sesstok import pipeline, tokens
 from sesstok._lookup import _UNSUPPORTED, PreparedLookup
 from sesstok.models import AuthToken
 
@@ -91,7 +91,7 @@ def test_compiled_once_per_alias_not_per_connection(db, monkeypatch):
     # connection object was compiled again on every request
     from django.db import connections
 
-    lookup = access_tokens._prepared_user_lookup()
+    lookup = pipeline.user_lookup()
     compiled = []
     prepare = lookup._prepare
     monkeypatch.setattr(lookup, "_prepare", lambda *args: compiled.append(args) or prepare(*args))
@@ -112,7 +112,7 @@ def test_rows_converted_with_the_current_connection(user):
     # the converters are derived per connection; a new one converts alike
     from django.db import connections
 
-    lookup = access_tokens._prepared_user_lookup()
+    lookup = pipeline.user_lookup()
     first, _ = lookup.get(str(user.pk))
     lookup._converters.clear()
     again, _ = lookup.get(str(user.pk))
