@@ -87,6 +87,8 @@ DEFAULTS = {
     "LOGIN_FAILURE_WINDOW": 900,  # seconds
     "LOGIN_USER_DELAY_AFTER": 10,  # failures per user (any address) before the added delay starts
     "LOGIN_USER_DELAY_MAX": 2.0,  # seconds; cap of that delay
+    "LOGIN_PREFIX_LIMIT_FACTOR": 4,  # per (user, IPv6 /64): this many times LOGIN_FAILURE_LIMIT
+    "DRF_LOGIN_THROTTLE": True,  # the DRF obtain views (token/, token/sliding/, auth-token/) throttle too
     "API_TOKEN_NAME": "api-login",  # name prefix of the opaque tokens api/login/ creates
 }
 

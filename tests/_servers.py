@@ -193,11 +193,11 @@ class Project:
         assert result.returncode == 0, result.stderr
         return self
 
-    def start(self, server="gunicorn", workers=2):
+    def start(self, server="gunicorn", workers=2, threads=1):
         self.port = free_port()
         if server == "gunicorn":
-            command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-                       "--graceful-timeout", "5", "faults_project.wsgi:application"]
+            command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+                       "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "faults_project.wsgi:application"]
         else:
             command = [sys.executable, "-m", "uvicorn", "--workers", str(workers), "--host", "127.0.0.1",
                        "--port", str(self.port), "--log-level", "warning", "faults_project.asgi:application"]

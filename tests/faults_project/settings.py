@@ -69,3 +69,5 @@ SIMPLE_JWT = _load("FAULTS_SIMPLE_JWT")
 SESSTOK = _load("FAULTS_SESSTOK")
 # plain HTTP on 127.0.0.1; tests that need a shared throttle store name one
 SILENCED_SYSTEM_CHECKS = ["sesstok.E009", "sesstok.W004"]
+if os.environ.get("FAULTS_HASH_LOG"):
+    PASSWORD_HASHERS = ["faults_project.hashers.CountingMD5PasswordHasher"]
