@@ -26,6 +26,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate, get_user_model, login as auth_login
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.http.request import RawPostDataException
 from django.shortcuts import render
@@ -436,7 +437,8 @@ def _new_api_token(user):
 
     prefix = sesstok_settings.API_TOKEN_NAME
     cap = sesstok_settings.TOKEN_MAX_PER_USER
-    for _ in range(3):
+    last = None
+    for attempt in range(5):
         name = f"{prefix} {timezone.now():%Y-%m-%d %H:%M:%S} {token_urlsafe(3)}"[:64]
         try:
             with transaction.atomic():
@@ -457,6 +459,18 @@ def _new_api_token(user):
             continue
         except tokens.TokenLimitExceeded:
             raise ApiError(409, "token_limit", "This account holds the most API tokens it may; revoke one.") from None
+        except OperationalError as e:
+            # SQLite with deferred transactions: two workers' read-then-write
+            # transactions deadlock on the lock upgrade ("database is locked",
+            # no busy wait). Retry; README "Reliability" gives the settings
+            # that avoid it ("transaction_mode": "IMMEDIATE").
+            if "database is locked" not in str(e):
+                raise
+            time.sleep(0.01 * 2**attempt)
+            last = e
+    if last is not None:
+        raise ApiError(503, "database_unavailable", "The database is busy; try again.",
+                       headers={"Retry-After": "1"}) from last
     raise ApiError(409, "token_limit", "Could not create an API token; try again.")
 
 
