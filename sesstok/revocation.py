@@ -203,15 +203,21 @@ async def _afill(s, user_pk):
 
 def bump_epoch(user):
     """Invalidate every session and access token the user holds (see
-    :func:`logout_everywhere`). Return the new epoch."""
+    :func:`logout_everywhere`). Return the new epoch: one more than the
+    larger of the database's value and the store's copy, under the row's
+    lock, so that an epoch never repeats."""
     from .models import UserEpoch
 
+    s = store()
     with transaction.atomic():
         row, _ = UserEpoch.objects.select_for_update().get_or_create(user_id=user.pk)
-        row.epoch += 1
+        # never a value a live credential may carry: credentials hold the
+        # store's copy when there is one, and it can be ahead of the database
+        # (a restored database, two deployments sharing a key space)
+        ahead = s.get(epoch_key(user.pk)) if s is not None else None
+        row.epoch = max(row.epoch, _decode_epoch(ahead)[0] if ahead is not None else 0) + 1
         row.changed_at = time.time()
         row.save(update_fields=["epoch", "changed_at"])
-    s = store()
     if s is not None:
         s.set(epoch_key(user.pk), _encode_epoch(row.epoch, row.changed_at), timeout=None)
     from . import user_cache
