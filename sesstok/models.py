@@ -121,3 +121,20 @@ class BlacklistedRefreshToken(models.Model):
 
     def __str__(self):
         return f"{self.jti} ({self.user_id})"
+
+
+class DeniedKey(models.Model):
+    """A revocation-store denylist entry (a signed-cookie session or an
+    access token's ``jti``), kept in the database until it expires so that a
+    store which lost its data can be rebuilt (:mod:`sesstok.denylist`)."""
+
+    digest = models.CharField(_("digest"), max_length=64, unique=True)  # SHA-256 of key
+    key = models.TextField(_("key"))
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("denylist entry")
+        verbose_name_plural = _("denylist entries")
+
+    def __str__(self):
+        return self.key

@@ -133,13 +133,18 @@ def epoch_key(user_pk):
 
 
 def deny(key, ttl):
-    """Put key on the denylist for ttl seconds (rounded up). Does nothing when
-    ttl has already run out; raises if the store refuses."""
+    """Put key on the denylist for ttl seconds (rounded up): in the database
+    first (``sesstok.denylist``: a store that loses its data is rebuilt from
+    there), then in the store. Does nothing when ttl has already run out;
+    raises if either refuses."""
     if ttl is None or ttl <= 0:
         return False
     s = store()
     if s is None:
         return False
+    from . import denylist
+
+    denylist.record(key, ttl)
     s.set(key, 1, timeout=math.ceil(ttl))
     return True
 
@@ -150,6 +155,9 @@ async def adeny(key, ttl):
     s = store()
     if s is None:
         return False
+    from . import denylist
+
+    await sync_to_async(denylist.record)(key, ttl)
     await s.aset(key, 1, timeout=math.ceil(ttl))
     return True
 

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -108,6 +109,7 @@ class RedisServer:
         self.port = free_port()
         self.extra = list(extra)
         self.process = None
+        self.dir = tempfile.mkdtemp(prefix="sesstok-redis-")  # a replica's sync file lands here
 
     @property
     def url(self):
@@ -116,7 +118,8 @@ class RedisServer:
     def start(self):
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--maxmemory-policy", "noeviction", "--daemonize", "no", "--loglevel", "warning", *self.extra],
+             "--maxmemory-policy", "noeviction", "--daemonize", "no", "--loglevel", "warning", "--dir", self.dir,
+             *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         _wait_port(self.port, self.process, 20, "redis-server")
@@ -138,6 +141,7 @@ class RedisServer:
 
     def stop(self):
         stop_process(self.process)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
