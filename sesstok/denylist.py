@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from . import _core
 
-__all__ = ["record", "rebuild", "purge"]
+__all__ = ["record", "put", "rebuild", "purge"]
 
 BATCH = 1000
 
@@ -29,19 +29,36 @@ def _digest(key):
     return _core.hex(_core.digest("sha256", key.encode("utf-8", "surrogatepass")))
 
 
-def record(key, ttl):
-    """Keep key denied for ttl seconds (rounded up) in the database; an
-    existing entry is only ever extended."""
+def record(key, ttl, value=None):
+    """Keep key in the database for ttl seconds (rounded up): denied, or
+    holding value (a float, e.g. a cutoff time). An existing entry is only
+    ever extended, and its value only ever raised."""
     from .models import DeniedKey
 
     expires = timezone.now() + timedelta(seconds=math.ceil(ttl))
     with transaction.atomic():
         row, created = DeniedKey.objects.select_for_update().get_or_create(
-            digest=_digest(key), defaults={"key": key, "expires_at": expires}
+            digest=_digest(key), defaults={"key": key, "expires_at": expires, "value": value}
         )
-        if not created and row.expires_at < expires:
+        if created:
+            return value
+        changed = []
+        if row.expires_at < expires:
             row.expires_at = expires
-            row.save(update_fields=["expires_at"])
+            changed.append("expires_at")
+        if value is not None and (row.value is None or row.value < value):
+            row.value = value
+            changed.append("value")
+        if changed:
+            row.save(update_fields=changed)
+    return row.value
+
+
+def put(store, key, value, ttl):
+    """Set key to value (a float) for ttl seconds, in the database first,
+    then in store (a value never goes backwards)."""
+    value = record(key, ttl, value)
+    store.set(key, value, timeout=math.ceil(ttl))
 
 
 def rebuild(cache):
@@ -50,9 +67,9 @@ def rebuild(cache):
 
     now = timezone.now()
     count = 0
-    rows = DeniedKey.objects.filter(expires_at__gt=now).values_list("key", "expires_at").order_by("pk")
-    for key, expires in rows.iterator(chunk_size=BATCH):
-        cache.set(key, 1, timeout=max(1, math.ceil((expires - now).total_seconds())))
+    rows = DeniedKey.objects.filter(expires_at__gt=now).values_list("key", "expires_at", "value").order_by("pk")
+    for key, expires, value in rows.iterator(chunk_size=BATCH):
+        cache.set(key, 1 if value is None else value, timeout=max(1, math.ceil((expires - now).total_seconds())))
         count += 1
     return count
 

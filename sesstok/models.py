@@ -131,6 +131,7 @@ class DeniedKey(models.Model):
     digest = models.CharField(_("digest"), max_length=64, unique=True)  # SHA-256 of key
     key = models.TextField(_("key"))
     expires_at = models.DateTimeField(_("expires"), db_index=True)
+    value = models.FloatField(_("value"), null=True, blank=True)  # None: denied (1); else what the key holds
 
     class Meta:
         verbose_name = _("denylist entry")

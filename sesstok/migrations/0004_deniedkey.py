@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
                 ("digest", models.CharField(max_length=64, unique=True, verbose_name="digest")),
                 ("key", models.TextField(verbose_name="key")),
                 ("expires_at", models.DateTimeField(db_index=True, verbose_name="expires")),
+                ("value", models.FloatField(blank=True, null=True, verbose_name="value")),
             ],
             options={
                 "verbose_name": "denylist entry",
