@@ -77,6 +77,7 @@ def test_store_down_credentials_that_need_it_are_refused(redis_down):
     site = redis_down
     assert unavailable(call(site, "GET", "/api/me/", "access"))
     assert unavailable(call(site, "GET", "/api/drf/whoami/", "access"))  # the middleware answers first
+    assert unavailable(call(site, "GET", "/api/me/", "session"))  # (Retry-After: pending, below)
     # opaque tokens live in the database: no store needed
     assert call(site, "GET", "/api/me/", "opaque")[0] == 200
 
