@@ -175,41 +175,13 @@ def test_hostile_input(site, case, request):
 # ---- JWK_URL with an unusable key ------------------------------------------------------------
 
 
-def _jwk(public_pem, kid):
-    from cryptography.hazmat.primitives import serialization
-    from jwt.algorithms import RSAAlgorithm
-
-    key = serialization.load_pem_public_key(public_pem.encode())
-    return {**json.loads(RSAAlgorithm.to_jwk(key)), "kid": kid, "use": "sig", "alg": "RS256"}
-
-
 @pytest.fixture
 def jwks_server():
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from test_rest_framework_server import JWKS  # the JWK Set server of the DRF server tests
 
-    state = {"keys": []}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps({"keys": state["keys"]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state["url"] = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    server = JWKS()
+    yield server
+    server.close()
 
 
 @pytest.mark.xfail(strict=True, reason=PENDING)  # contrib/rest_framework/jwks.py: one bad key fails the whole set
@@ -217,13 +189,14 @@ def jwks_server():
 def test_jwks_with_an_unusable_key(tmp_path, jwks_server, keys):
     from _jwt_helpers import key_text
     from sesstok import jwt
+    from test_rest_framework_server import _jwk
 
     good = _jwk(key_text("rsa2048_public.pem"), "good")
     if keys == "weak-key":
-        jwks_server["keys"] = [_jwk(key_text("rsa1024_public.pem"), "weak"), good]
+        jwks_server.keys = [_jwk(key_text("rsa1024_public.pem"), "weak"), good]
     else:
-        jwks_server["keys"] = [good, {**_jwk(key_text("rsa1024_public.pem"), "good")}]  # PyJWT: the first wins
-    project = Project(tmp_path, simple_jwt={"ALGORITHM": "RS256", "JWK_URL": jwks_server["url"],
+        jwks_server.keys = [good, _jwk(key_text("rsa1024_public.pem"), "good")]  # PyJWT: the first wins
+    project = Project(tmp_path, simple_jwt={"ALGORITHM": "RS256", "JWK_URL": jwks_server.url,
                                             "SIGNING_KEY": key_text("rsa2048_private.pem"),
                                             "VERIFYING_KEY": key_text("rsa2048_public.pem")})
     project.migrate()

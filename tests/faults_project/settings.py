@@ -10,32 +10,17 @@
 
 import json
 import os
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-SECRET_KEY = "sesstok-tests-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-DEBUG = False
-USE_TZ = True
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.auth",
-    "django.contrib.sessions",
-    "rest_framework",
-    "rest_framework.authtoken",
-    "sesstok",
-]
+from drf_project.settings import *  # noqa: F401,F403 (the DRF test project's base settings)
+from drf_project.settings import INSTALLED_APPS, MIDDLEWARE, _load
+
+# sesstok's own refresh blacklist table, not SimpleJWT's
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "rest_framework_simplejwt.token_blacklist"]
 ROOT_URLCONF = "faults_project.urls"
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
               "OPTIONS": {"context_processors": ["django.template.context_processors.request"]}}]
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "sesstok.middleware.TokenAuthenticationMiddleware",
-]
+MIDDLEWARE = [*MIDDLEWARE, "sesstok.middleware.TokenAuthenticationMiddleware"]
 SESSION_ENGINE = os.environ.get("FAULTS_SESSION_ENGINE", "sesstok.sessions.backends.signed_cookies")
 CSRF_FAILURE_VIEW = "sesstok.views.csrf_failure"
 LOGGING = {"version": 1, "disable_existing_loggers": False,
@@ -58,11 +43,6 @@ _redis = json.loads(os.environ.get("FAULTS_REDIS") or "null")
 if _redis:
     CACHES["revocation"] = {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": _redis,
                             "KEY_PREFIX": os.environ.get("FAULTS_REDIS_PREFIX", "")}
-
-
-def _load(name):
-    value = json.loads(os.environ.get(name) or "{}")
-    return {k: timedelta(seconds=v) if k.endswith("_LIFETIME") else v for k, v in value.items()}
 
 
 SIMPLE_JWT = _load("FAULTS_SIMPLE_JWT")
