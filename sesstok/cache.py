@@ -31,6 +31,8 @@ detected and rebuilt before anything is read from it.
   is rebuilt from the database (:mod:`sesstok.denylist`) before the read is
   answered, so nothing revoked comes back to life.
 
+- Keys are not checked for memcached's limits (Redis has none that matter).
+
 Everything else (key format, serializer, options, pools) is Django's.
 """
 
@@ -70,6 +72,11 @@ class RedisCache(_django.RedisCache):
         self._options = {**options, "replica_reads": replica_reads}
         self._location = server
         self._params = params
+
+    def validate_key(self, key):
+        """No memcached-portability warnings (``CacheKeyWarning`` for keys over
+        250 characters or with control characters): Redis takes any key, and a
+        hostile ``jti`` would raise one on every request."""
 
     def _is_revocation_store(self):
         from .conf import sesstok_settings

@@ -25,8 +25,12 @@ __all__ = ["record", "put", "rebuild", "purge"]
 BATCH = 1000
 
 
+def _encode(key):
+    return key.encode("utf-8", "surrogatepass")
+
+
 def _digest(key):
-    return _core.hex(_core.digest("sha256", key.encode("utf-8", "surrogatepass")))
+    return _core.hex(_core.digest("sha256", _encode(key)))
 
 
 def record(key, ttl, value=None):
@@ -38,7 +42,7 @@ def record(key, ttl, value=None):
     expires = timezone.now() + timedelta(seconds=math.ceil(ttl))
     with transaction.atomic():
         row, created = DeniedKey.objects.select_for_update().get_or_create(
-            digest=_digest(key), defaults={"key": key, "expires_at": expires, "value": value}
+            digest=_digest(key), defaults={"key": _encode(key), "expires_at": expires, "value": value}
         )
         if created:
             return value
@@ -69,7 +73,7 @@ def rebuild(cache):
     count = 0
     rows = DeniedKey.objects.filter(expires_at__gt=now).values_list("key", "expires_at", "value").order_by("pk")
     for key, expires, value in rows.iterator(chunk_size=BATCH):
-        cache.set(key, 1 if value is None else value, timeout=max(1, math.ceil((expires - now).total_seconds())))
+        cache.set(bytes(key).decode("utf-8", "surrogatepass"), 1 if value is None else value, timeout=max(1, math.ceil((expires - now).total_seconds())))
         count += 1
     return count
 

@@ -129,7 +129,7 @@ class DeniedKey(models.Model):
     store which lost its data can be rebuilt (:mod:`sesstok.denylist`)."""
 
     digest = models.CharField(_("digest"), max_length=64, unique=True)  # SHA-256 of key
-    key = models.TextField(_("key"))
+    key = models.BinaryField(_("key"))  # UTF-8: a key may hold a NUL, which PostgreSQL text refuses
     expires_at = models.DateTimeField(_("expires"), db_index=True)
     value = models.FloatField(_("value"), null=True, blank=True)  # None: denied (1); else what the key holds
 
@@ -138,4 +138,4 @@ class DeniedKey(models.Model):
         verbose_name_plural = _("denylist entries")
 
     def __str__(self):
-        return self.key
+        return bytes(self.key).decode("utf-8", "replace")

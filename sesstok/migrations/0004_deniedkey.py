@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("digest", models.CharField(max_length=64, unique=True, verbose_name="digest")),
-                ("key", models.TextField(verbose_name="key")),
+                ("key", models.BinaryField(verbose_name="key")),
                 ("expires_at", models.DateTimeField(db_index=True, verbose_name="expires")),
                 ("value", models.FloatField(blank=True, null=True, verbose_name="value")),
             ],

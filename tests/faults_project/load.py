@@ -8,8 +8,8 @@ threads for `seconds` (30); Redis killed by PID at 1/3 and started again
 (empty) at 2/3. Prints the answers by phase, route and status."""
 
 import collections
-import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -51,6 +51,7 @@ def main(seconds=30.0):
         lock = threading.Lock()
         start = time.monotonic()
         phase = {"name": "redis up"}
+        probes = collections.Counter()
 
         routes = [
             ("GET /api/me/ (JWT)", "GET", "/api/me/", {"Authorization": f"Bearer {creds['access']}"}, None),
@@ -79,7 +80,15 @@ def main(seconds=30.0):
             time.sleep(seconds / 3)
             redis.kill()
             phase["name"] = "redis killed"
-            time.sleep(seconds / 3)
+            # is anything listening on the dead server's port meanwhile? (it would answer the checks)
+            until = time.monotonic() + seconds / 3
+            while time.monotonic() < until:
+                try:
+                    socket.create_connection(("127.0.0.1", redis.port), timeout=0.2).close()
+                    probes["connected"] += 1
+                except OSError:
+                    probes["refused"] += 1
+                time.sleep(0.1)
             redis.start()
             phase["name"] = "redis restarted (empty)"
             for f in futures:
@@ -94,6 +103,7 @@ def main(seconds=30.0):
         print(f"{ph:26} {label:28} {status!s:>6} {n:6}")
         total[status] += n
     print("total by status:", dict(total))
+    print("port probes while killed:", dict(probes))
 
 
 if __name__ == "__main__":
