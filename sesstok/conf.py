@@ -136,6 +136,10 @@ SCHEMA: dict[str, Setting] = {
     "LOGIN_USER_DELAY_MAX": Setting(
         2.0, _NUMBER, lambda v: 0 <= v <= 10, "must be between 0 and 10 seconds"
     ),  # seconds; cap of that delay
+    # per (user, IPv6 /64): this many times LOGIN_FAILURE_LIMIT
+    "LOGIN_PREFIX_LIMIT_FACTOR": Setting(4, (int,), _at_least(1), "must be at least 1"),
+    # the DRF obtain views (token/, token/sliding/, auth-token/) throttle failed logins too
+    "DRF_LOGIN_THROTTLE": Setting(True, (bool,)),
     "API_TOKEN_NAME": Setting("api-login", (str,)),  # name prefix of the opaque tokens api/login/ creates
 }
 

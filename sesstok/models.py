@@ -123,3 +123,21 @@ class BlacklistedRefreshToken(models.Model):
 
     def __str__(self):
         return f"{self.jti} ({self.user_id})"
+
+
+class DeniedKey(models.Model):
+    """A revocation-store denylist entry (a signed-cookie session or an
+    access token's ``jti``), kept in the database until it expires so that a
+    store which lost its data can be rebuilt (:mod:`sesstok.denylist`)."""
+
+    digest = models.CharField(_("digest"), max_length=64, unique=True)  # SHA-256 of key
+    key = models.BinaryField(_("key"))  # UTF-8: a key may hold a NUL, which PostgreSQL text refuses
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    value = models.FloatField(_("value"), null=True, blank=True)  # None: denied (1); else what the key holds
+
+    class Meta:
+        verbose_name = _("denylist entry")
+        verbose_name_plural = _("denylist entries")
+
+    def __str__(self):
+        return bytes(self.key).decode("utf-8", "replace")

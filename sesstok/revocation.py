@@ -157,13 +157,18 @@ def args_for(payload, user_pk, *, marker=False):
 
 
 def deny(key, ttl):
-    """Put key on the denylist for ttl seconds (rounded up). Does nothing when
-    ttl has already run out; raises if the store refuses."""
+    """Put key on the denylist for ttl seconds (rounded up): in the database
+    first (``sesstok.denylist``: a store that loses its data is rebuilt from
+    there), then in the store. Does nothing when ttl has already run out;
+    raises if either refuses."""
     if ttl is None or ttl <= 0:
         return False
     s = store()
     if s is None:
         return False
+    from . import denylist
+
+    denylist.record(key, ttl)
     s.set(key, 1, timeout=math.ceil(ttl))
     return True
 
@@ -174,6 +179,9 @@ async def adeny(key, ttl):
     s = store()
     if s is None:
         return False
+    from . import denylist
+
+    await sync_to_async(denylist.record)(key, ttl)
     await s.aset(key, 1, timeout=math.ceil(ttl))
     return True
 
@@ -253,15 +261,21 @@ def get_marker(user_pk):
 
 def bump_epoch(user):
     """Invalidate every session and access token the user holds (see
-    :func:`logout_everywhere`). Return the new epoch."""
+    :func:`logout_everywhere`). Return the new epoch: one more than the
+    larger of the database's value and the store's copy, under the row's
+    lock, so that an epoch never repeats."""
     from .models import UserEpoch
 
+    s = store()
     with transaction.atomic():
         row, _ = UserEpoch.objects.select_for_update().get_or_create(user_id=user.pk)
-        row.epoch += 1
+        # never a value a live credential may carry: credentials hold the
+        # store's copy when there is one, and it can be ahead of the database
+        # (a restored database, two deployments sharing a key space)
+        ahead = s.get(epoch_key(user.pk)) if s is not None else None
+        row.epoch = max(row.epoch, _decode_epoch(ahead)[0] if ahead is not None else 0) + 1
         row.changed_at = time.time()
         row.save(update_fields=["epoch", "changed_at"])
-    s = store()
     if s is not None:
         s.set(epoch_key(user.pk), _encode_epoch(row.epoch, row.changed_at), timeout=None)
     from . import user_cache

@@ -26,6 +26,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate, get_user_model, login as auth_login
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.http.request import RawPostDataException
 from django.shortcuts import render
@@ -230,18 +231,17 @@ def check_login(request, username, password):
     """Throttle, then Django's ``authenticate``. The same steps run for an
     unknown username and a wrong password (the hasher runs either way, the
     counters are keyed by what was submitted)."""
-    verdict = login_throttle.check(username, client_address(request))
-    if verdict.blocked:
-        return LoginResult(throttled=True, retry_after=verdict.retry_after)
-    if verdict.delay:
-        time.sleep(verdict.delay)
-    credentials = {get_user_model().USERNAME_FIELD: username, "password": password}
-    user = authenticate(request, **credentials)
-    if user is None:
-        login_throttle.failed(verdict)
-        return LoginResult()
-    login_throttle.succeeded(verdict)
-    return LoginResult(user=user)
+    with login_throttle.attempt(username, client_address(request)) as verdict:  # counted before the hasher runs
+        if verdict.blocked:
+            return LoginResult(throttled=True, retry_after=verdict.retry_after)
+        if verdict.delay:
+            time.sleep(verdict.delay)
+        credentials = {get_user_model().USERNAME_FIELD: username, "password": password}
+        user = authenticate(request, **credentials)
+        if user is None:
+            return LoginResult()
+        login_throttle.succeeded(verdict)
+        return LoginResult(user=user)
 
 
 # ---- browser routes ---------------------------------------------------------------------
@@ -424,28 +424,56 @@ def _new_api_token(user):
     """An opaque token for an API login, named after the route and time.
     At ``TOKEN_MAX_PER_USER`` the user's least recently used api-login token
     makes room (a new device logs in; the oldest forgotten one goes), never
-    a token created another way."""
+    a token created another way. "Least recently used" is
+    ``Coalesce(last_used, created)``: a token never used counts from its
+    creation, so neither the token in active use nor one another device
+    received a moment ago is the victim (a bare ``order_by("last_used")``
+    sorts NULLs first on SQLite, last on PostgreSQL). Eviction and creation
+    are one transaction with the user's row locked: concurrent logins at
+    the cap each evict one and all succeed."""
+    from django.db import transaction
+    from django.db.models.functions import Coalesce
     from django.utils import timezone
 
     from .models import AuthToken
     from ._core import token_urlsafe
 
     prefix = sesstok_settings.API_TOKEN_NAME
-    for attempt in range(3):
+    cap = sesstok_settings.TOKEN_MAX_PER_USER
+    last = None
+    for attempt in range(5):
         name = f"{prefix} {timezone.now():%Y-%m-%d %H:%M:%S} {token_urlsafe(3)}"[:64]
         try:
-            return tokens.create_token(user, name)
+            with transaction.atomic():
+                if cap is not None:
+                    # serialises logins of this user (SQLite: IMMEDIATE transactions, see README "Reliability")
+                    get_user_model()._default_manager.select_for_update().filter(pk=user.pk).exists()
+                    mine = AuthToken.objects.filter(user=user).active()
+                    excess = mine.count() - cap + 1
+                    if excess > 0:
+                        victims = list(
+                            mine.filter(name__startswith=prefix + " ")
+                            .order_by(Coalesce("last_used", "created").asc(), "pk")
+                            .values_list("pk", flat=True)[:excess]
+                        )
+                        AuthToken.objects.filter(pk__in=victims).delete()
+                return tokens.create_token(user, name)
         except tokens.DuplicateTokenName:
             continue
         except tokens.TokenLimitExceeded:
-            oldest = (
-                AuthToken.objects.filter(user=user, name__startswith=prefix + " ")
-                .order_by("last_used", "created")
-                .first()
-            )
-            if oldest is None:
-                raise ApiError(409, "token_limit", "This account holds the most API tokens it may; revoke one.")
-            oldest.delete()
+            raise ApiError(409, "token_limit", "This account holds the most API tokens it may; revoke one.") from None
+        except OperationalError as e:
+            # SQLite with deferred transactions: two workers' read-then-write
+            # transactions deadlock on the lock upgrade ("database is locked",
+            # no busy wait). Retry; README "Reliability" gives the settings
+            # that avoid it ("transaction_mode": "IMMEDIATE").
+            if "database is locked" not in str(e):
+                raise
+            time.sleep(0.01 * 2**attempt)
+            last = e
+    if last is not None:
+        raise ApiError(503, "database_unavailable", "The database is busy; try again.",
+                       headers={"Retry-After": "1"}) from last
     raise ApiError(409, "token_limit", "Could not create an API token; try again.")
 
 

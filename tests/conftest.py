@@ -24,8 +24,9 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
-# Django fixtures (db, clients, Redis): tests/_django_fixtures.py
-pytest_plugins = ["_django_fixtures"]
+# Django fixtures (db, clients, Redis): tests/_django_fixtures.py; real
+# servers (PostgreSQL, redis-server processes, gunicorn/uvicorn): tests/_servers.py
+pytest_plugins = ["_django_fixtures", "_servers"]
 
 
 def pytest_configure(config):

@@ -362,12 +362,12 @@ def test_denylist_entry_expires_with_the_cookie(locmem_revocation):
         with frozen_time(NOW + 30):
             loaded = Store(s.session_key)
             loaded.load()
-            key, ttl = loaded._denial(s.session_key)
+            [(key, ttl)] = loaded._denials(s.session_key)
         assert key == revocation.session_id_key(loaded._sesstok_sid)
         assert ttl == pytest.approx(71)
         with frozen_time(NOW + 101):
-            assert loaded._denial(s.session_key) is None  # expired: nothing to deny
-    assert Store()._denial("not a cookie") is None
+            assert loaded._denials(s.session_key) == []  # expired: nothing to deny
+    assert Store()._denials("not a cookie") == []
 
 
 def test_logout_everywhere_ends_every_session(make_user, locmem_revocation):

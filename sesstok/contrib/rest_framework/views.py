@@ -37,7 +37,7 @@ from django.middleware.csrf import get_token as csrf_token
 from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, parsers, renderers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -47,6 +47,7 @@ from ...conf import sesstok_settings
 from ...exceptions import TokenError
 from ...jwt_settings import jwt_settings, resolve, seconds
 from ...models import AuthToken
+from ...throttle import guard_login
 from .authentication import enforce_csrf, header_types
 from .exceptions import InvalidToken
 
@@ -112,6 +113,7 @@ class TokenViewBase(generics.GenericAPIView):
     # (body key, cookie setting, lifetime setting, cookie path setting)
     cookie_fields = ()
     www_authenticate_realm = "api"
+    login = False  # takes a password: failures throttled as api/login/ (sesstok.throttle.guard_login)
 
     def get_serializer_class(self):
         if self.serializer_class:
@@ -144,7 +146,7 @@ class TokenViewBase(generics.GenericAPIView):
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=self.get_data(request))
         try:
-            serializer.is_valid(raise_exception=True)
+            guard_login(request, self.login and request.data, lambda: serializer.is_valid(raise_exception=True), Throttled)
         except Exception as e:
             if _is_token_error(e):
                 raise InvalidToken(e.args[0]) from e
@@ -177,6 +179,7 @@ class TokenObtainPairView(TokenViewBase):
 
     _serializer_setting = "TOKEN_OBTAIN_SERIALIZER"
     cookie_fields = (_ACCESS, _REFRESH)
+    login = True
 
     def get_data(self, request):
         return request.data
@@ -194,6 +197,7 @@ class TokenObtainSlidingView(TokenViewBase):
 
     _serializer_setting = "SLIDING_TOKEN_OBTAIN_SERIALIZER"
     cookie_fields = (_SLIDING,)
+    login = True
 
     def get_data(self, request):
         return request.data
@@ -271,7 +275,7 @@ class ObtainAuthToken(APIView):
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        guard_login(request, request.data, lambda: serializer.is_valid(raise_exception=True), Throttled)
         user = serializer.validated_data["user"]
         name = request.data.get("name")
         if name is not None:
