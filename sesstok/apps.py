@@ -18,6 +18,9 @@ class SesstokConfig(AppConfig):
         from . import checks, receivers, user_cache  # noqa: F401  registers
 
         user_cache.connect_signals()
+        from . import drf_authtoken
+
+        drf_authtoken.connect()  # DRF's Token model as a way in
         from .conf import sesstok_settings
         from .contrib.rest_framework import checks as jwt_checks  # registers (no DRF import)
 

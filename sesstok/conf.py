@@ -88,6 +88,9 @@ DEFAULTS = {
     "LOGIN_USER_DELAY_AFTER": 10,  # failures per user (any address) before the added delay starts
     "LOGIN_USER_DELAY_MAX": 2.0,  # seconds; cap of that delay
     "API_TOKEN_NAME": "api-login",  # name prefix of the opaque tokens api/login/ creates
+    # DRF's authtoken.Token model as a way in (sesstok.drf_authtoken), while that app is installed
+    "DRF_AUTHTOKEN_SYNC": True,  # Token rows mirrored as digests; deleting one revokes it
+    "DRF_AUTHTOKEN_KEEP_KEYS": False,  # obtain_auth_token returns DRF's single plain-text Token
 }
 
 # Defaults taken from SimpleJWT's settings (and then SimpleJWT's own defaults)

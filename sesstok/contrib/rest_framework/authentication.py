@@ -160,7 +160,13 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     keyword = "Token"
     keywords = None
-    model = None  # DRF's hook for a custom token model; sesstok's AuthToken is used
+    model = None  # DRF's hook; only DRF's own Token model is accepted (sesstok.drf_authtoken)
+
+    def __init__(self):
+        # hook (sesstok.drf_authtoken): a custom `model` is ImproperlyConfigured, not ignored
+        from ...drf_authtoken import check_token_class
+
+        check_token_class(type(self))
 
     def _keywords(self):
         keywords = self.keywords or (self.keyword,)

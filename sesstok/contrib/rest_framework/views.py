@@ -274,6 +274,10 @@ class ObtainAuthToken(APIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
+        from ... import drf_authtoken  # hook: DRF_AUTHTOKEN_KEEP_KEYS, DRF's single plain-text token
+
+        if drf_authtoken.keeps_keys():
+            return Response({"token": drf_authtoken.single_token(user)})
         name = request.data.get("name")
         if name is not None:
             if not isinstance(name, str) or not 0 < len(name) <= 64:
