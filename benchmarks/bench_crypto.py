@@ -4,7 +4,6 @@ accelerate_django(), side by side.
     python benchmarks/bench_crypto.py [--json] [--quick] [-k NAME]
 """
 
-import contextlib
 import os
 import sys
 
@@ -20,17 +19,8 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore  # noqa
 from django.utils import crypto as dj  # noqa: E402
 
 from _harness import Case, run  # noqa: E402
-import sesstok  # noqa: E402
 from sesstok import crypto as ss  # noqa: E402
-
-
-@contextlib.contextmanager
-def accelerated():
-    sesstok.accelerate_django()
-    try:
-        yield
-    finally:
-        sesstok.restore_django()
+from bench_signing import accelerated  # noqa: E402
 
 
 def same_shape(chars):
