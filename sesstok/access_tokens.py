@@ -77,16 +77,20 @@ def _verifying_key():
 def encoder():
     enc = _prepared.get("encoder")
     if enc is None:
-        enc = _prepared["encoder"] = _jwt().Encoder(sesstok_settings.JWT_SIGNING_KEY, _algorithm())
+        from .jwks_endpoint import encoder_options  # hook: `kid` with SESSTOK["JWKS_ENDPOINT"]
+
+        enc = _prepared["encoder"] = _jwt().Encoder(sesstok_settings.JWT_SIGNING_KEY, _algorithm(), **encoder_options())
     return enc
 
 
 def decoder():
     dec = _prepared.get("decoder")
     if dec is None:
+        from .jwks_endpoint import verifying_keys  # hook: current + previous keys with JWKS_ENDPOINT
+
         leeway = seconds(sesstok_settings.JWT_LEEWAY) or 0
         dec = _prepared["decoder"] = _jwt().Decoder(
-            _verifying_key(),
+            verifying_keys(_verifying_key()),
             [_algorithm()],
             audience=sesstok_settings.JWT_AUDIENCE,
             issuer=sesstok_settings.JWT_ISSUER,

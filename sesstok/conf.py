@@ -91,6 +91,10 @@ DEFAULTS = {
     # DRF's authtoken.Token model as a way in (sesstok.drf_authtoken), while that app is installed
     "DRF_AUTHTOKEN_SYNC": True,  # Token rows mirrored as digests; deleting one revokes it
     "DRF_AUTHTOKEN_KEEP_KEYS": False,  # obtain_auth_token returns DRF's single plain-text Token
+    # JWK Set of the public JWT keys at .well-known/jwks.json (sesstok.jwks_endpoint)
+    "JWKS_ENDPOINT": False,  # True: served (asymmetric ALGORITHM only) and tokens carry kid
+    "JWKS_PREVIOUS_KEYS": (),  # public keys still verifying (and published) during a rotation
+    "JWKS_MAX_AGE": 300,  # seconds: Cache-Control max-age of the set
 }
 
 # Defaults taken from SimpleJWT's settings (and then SimpleJWT's own defaults)

@@ -199,9 +199,11 @@ def encoder():
     enc = _prepared.get("encoder")
     if enc is None:
         from . import jwt
+        from .jwks_endpoint import encoder_options  # hook: `kid` with SESSTOK["JWKS_ENDPOINT"]
 
         enc = _prepared["encoder"] = jwt.Encoder(
-            jwt_settings.SIGNING_KEY, jwt_settings.ALGORITHM, json_encoder=jwt_settings.JSON_ENCODER
+            jwt_settings.SIGNING_KEY, jwt_settings.ALGORITHM, json_encoder=jwt_settings.JSON_ENCODER,
+            **encoder_options(),
         )
     return enc
 
@@ -233,8 +235,9 @@ def decoder():
             dec = JWKSDecoder(jwt_settings.JWK_URL, [algorithm], **kwargs)
         else:
             from . import jwt
+            from .jwks_endpoint import verifying_keys  # hook: current + previous keys with JWKS_ENDPOINT
 
-            dec = jwt.Decoder(_verifying_key(), [algorithm], **kwargs)
+            dec = jwt.Decoder(verifying_keys(_verifying_key()), [algorithm], **kwargs)
         _prepared["decoder"] = dec
     return dec
 
