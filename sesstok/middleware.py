@@ -160,6 +160,9 @@ class TokenAuthenticationMiddleware:
     async_capable = True
 
     def __init__(self, get_response):
+        from .installed import require_app  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
+
+        require_app(self)
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
@@ -481,6 +484,12 @@ class AuthenticationMiddleware(_auth_middleware_base()):
     Sessions stay Django's: same keys, same backend path, the same session
     auth hash check against ``SECRET_KEY`` and its fallbacks. Backends whose
     ``get_user`` is not ``ModelBackend``'s are called as Django calls them."""
+
+    def __init__(self, get_response):
+        from .installed import require_app  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
+
+        require_app(self)
+        super().__init__(get_response)
 
     def process_request(self, request):
         if not hasattr(request, "session"):

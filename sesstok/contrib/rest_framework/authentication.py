@@ -163,9 +163,12 @@ class TokenAuthentication(authentication.BaseAuthentication):
     model = None  # DRF's hook; only DRF's own Token model is accepted (sesstok.drf_authtoken)
 
     def __init__(self):
-        # hook (sesstok.drf_authtoken): a custom `model` is ImproperlyConfigured, not ignored
+        # hooks: ImproperlyConfigured without "sesstok" in INSTALLED_APPS (sesstok.installed),
+        # and for a custom `model` rather than ignoring it (sesstok.drf_authtoken)
         from ...drf_authtoken import check_token_class
+        from ...installed import require_app
 
+        require_app(self)
         check_token_class(type(self))
 
     def _keywords(self):
@@ -222,6 +225,11 @@ class JWTAuthentication(authentication.BaseAuthentication):
 
     www_authenticate_realm = "api"
     media_type = "application/json"
+
+    def __init__(self):
+        from ...installed import require_app  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
+
+        require_app(self)
 
     @property
     def user_model(self):
