@@ -150,15 +150,17 @@ def _authtoken_deleted(sender, instance, **kwargs):
 
 
 def connect():
-    """Called by ``SesstokConfig.ready()``: the receivers on DRF's Token model
-    (when installed) and on sesstok's AuthToken."""
+    """Called by ``SesstokConfig.ready()``: with DRF's authtoken installed, the
+    receivers on its Token model and on sesstok's AuthToken (a receiver
+    makes Django load the rows a bulk delete removes, so without DRF's app
+    none is connected)."""
     from .models import AuthToken
 
-    signals.post_delete.connect(_authtoken_deleted, sender=AuthToken, dispatch_uid="sesstok.drf.authtoken_deleted")
     if installed():
         Token = token_model()
         signals.post_save.connect(_token_saved, sender=Token, dispatch_uid="sesstok.drf.token_saved")
         signals.post_delete.connect(_token_deleted, sender=Token, dispatch_uid="sesstok.drf.token_deleted")
+        signals.post_delete.connect(_authtoken_deleted, sender=AuthToken, dispatch_uid="sesstok.drf.authtoken_deleted")
 
 
 # ---- TokenAuthentication.model -------------------------------------------------------

@@ -146,3 +146,9 @@ def test_constant_time_compare_non_ascii(value):
 def test_pbkdf2_matches_django(digest):
     assert crypto.pbkdf2("pw", "salt", 1000, 0, digest) == dj.pbkdf2("pw", "salt", 1000, 0, digest)
     assert crypto.pbkdf2(b"pw", b"salt", 10, dklen=7) == dj.pbkdf2(b"pw", b"salt", 10, dklen=7)
+
+
+def test_get_random_string_length_limit():
+    # README, sesstok.crypto: "refuses lengths above 2**30 with ValueError"
+    with pytest.raises(ValueError, match="at most 2"):
+        crypto.get_random_string(2**30 + 1)
