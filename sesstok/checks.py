@@ -103,6 +103,12 @@ _TYPES = {
     "LOGIN_USER_DELAY_AFTER": int,
     "LOGIN_USER_DELAY_MAX": (int, float),
     "API_TOKEN_NAME": str,
+    # sesstok.drf_authtoken, sesstok.jwks_endpoint
+    "DRF_AUTHTOKEN_SYNC": bool,
+    "DRF_AUTHTOKEN_KEEP_KEYS": bool,
+    "JWKS_ENDPOINT": bool,
+    "JWKS_PREVIOUS_KEYS": (list, tuple),
+    "JWKS_MAX_AGE": int,
 }
 
 

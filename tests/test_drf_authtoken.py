@@ -178,3 +178,11 @@ def test_keep_keys_needs_drfs_app(user):
         with override_settings(INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "sesstok"]):
             with pytest.raises(ImproperlyConfigured, match="rest_framework.authtoken"):
                 drf_authtoken.keeps_keys()
+
+
+@pytest.mark.parametrize("name", ["DRF_AUTHTOKEN_SYNC", "DRF_AUTHTOKEN_KEEP_KEYS"])
+def test_settings_are_type_checked(name):
+    from django.core import checks
+
+    with override_settings(SESSTOK={name: "yes"}):
+        assert [e.id for e in checks.run_checks(tags=["sesstok"])] == ["sesstok.E002"]

@@ -210,3 +210,11 @@ def test_a_bad_previous_key_is_improperly_configured(db):
     with keys("RS256", RSA_A, previous=["not a key"]):
         with pytest.raises(ImproperlyConfigured, match=r'JWKS_PREVIOUS_KEYS"\]\[0\]' ):
             jwks_endpoint.jwk_set()
+
+
+@pytest.mark.parametrize("name, value", [("JWKS_ENDPOINT", "on"), ("JWKS_PREVIOUS_KEYS", "pem"), ("JWKS_MAX_AGE", "300")])
+def test_settings_are_type_checked(name, value):
+    from django.core import checks
+
+    with override_settings(SESSTOK={name: value}):
+        assert [e.id for e in checks.run_checks(tags=["sesstok"])] == ["sesstok.E002"]
