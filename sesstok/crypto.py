@@ -13,7 +13,8 @@ installed Django's module::
   ``hexdigest()``, ``update()``, ``copy()``, ``name``, ``digest_size``,
   ``block_size``) whose key is Django's derivation ``H(key_salt + secret)``,
   prepared in C and kept for the next call with the same salt and secret.
-  An algorithm the C core lacks takes Django's own code.
+  An algorithm the C core lacks takes Django's own code, and so does a call
+  without ``algorithm`` where the installed Django deprecates that (6.1+).
 - :func:`constant_time_compare` is ``CRYPTO_memcmp`` after Django's
   ``force_bytes``; :func:`pbkdf2` is Django's (``hashlib.pbkdf2_hmac`` is
   OpenSSL already). :class:`InvalidAlgorithm` is Django's class itself.
@@ -21,6 +22,7 @@ installed Django's module::
 
 import hashlib
 import hmac
+import inspect
 
 from django.conf import settings
 from django.utils import crypto as _django
@@ -45,6 +47,9 @@ pbkdf2 = _django.pbkdf2
 _django_get_random_string = _django.get_random_string
 _django_salted_hmac = _django.salted_hmac
 
+# "sha1" until Django 6.0; None from 6.1 (Django warns, then uses sha1): the
+# installed Django's default, so a call without algorithm behaves as Django's
+_DEFAULT_ALGORITHM = inspect.signature(_django_salted_hmac).parameters["algorithm"].default
 _C_ALGORITHMS = frozenset(_core.HMAC_ALGORITHMS)
 _block_sizes = {}  # algorithm -> hashlib's block size (what hmac.HMAC reports)
 _keys = {}  # (key_salt, secret, algorithm) -> prepared HmacKey
@@ -93,7 +98,7 @@ class SaltedHMAC(hmac.HMAC):
         return self._key.digest(self._msg).hex()
 
 
-def salted_hmac(key_salt, value, secret=None, *, algorithm="sha1"):
+def salted_hmac(key_salt, value, secret=None, *, algorithm=_DEFAULT_ALGORITHM):
     """``django.utils.crypto.salted_hmac``: the HMAC of ``value`` keyed with
     ``H(key_salt + secret)`` (secret defaults to ``settings.SECRET_KEY``)."""
     if type(algorithm) is not str or algorithm not in _C_ALGORITHMS:

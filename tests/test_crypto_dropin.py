@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import inspect
 import types
+import warnings
 
 import pytest
 from django.test import override_settings
@@ -17,14 +18,13 @@ from sesstok import crypto
 
 # hashlib attributes salted_hmac can name (getattr(hashlib, algorithm))
 ALGORITHMS = sorted(a for a in hashlib.algorithms_guaranteed if not a.startswith("shake_"))
-_IMPORTED = {"hashlib", "hmac", "secrets", "settings", "force_bytes"}
-
-
 def _public(module):
+    """Names a module defines (not those it imports)."""
     return {
         name
         for name, value in vars(module).items()
-        if not name.startswith("_") and name not in _IMPORTED and not isinstance(value, types.ModuleType)
+        if not name.startswith("_") and name != "settings" and not isinstance(value, types.ModuleType)
+        and (not callable(value) or value.__module__ == module.__name__)
     }
 
 
@@ -70,12 +70,27 @@ def test_salted_hmac_matches_django(key_salt, value, secret, algorithm, more):
     _same_hmac(ours_copy, theirs_copy)
 
 
-def test_salted_hmac_default_algorithm_and_secret_follow_settings():
-    _same_hmac(crypto.salted_hmac("salt", "value"), dj.salted_hmac("salt", "value"))
-    before = crypto.salted_hmac("salt", "value").digest()
+def _warned(fn, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(*args, **kwargs)
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
+def test_salted_hmac_default_algorithm_as_the_installed_django():
+    # sha1 by default; Django 6.1 warns (RemovedInDjango2028Warning) before using it
+    ours, our_warnings = _warned(crypto.salted_hmac, "salt", "value")
+    theirs, their_warnings = _warned(dj.salted_hmac, "salt", "value")
+    _same_hmac(ours, theirs)
+    assert ours.name == "hmac-sha1" and our_warnings == their_warnings
+
+
+def test_salted_hmac_secret_follows_settings():
+    before = crypto.salted_hmac("salt", "value", algorithm="sha256").digest()
     with override_settings(SECRET_KEY="another-secret-key-" + "x" * 40):
-        _same_hmac(crypto.salted_hmac("salt", "value"), dj.salted_hmac("salt", "value"))
-        assert crypto.salted_hmac("salt", "value").digest() != before
+        _same_hmac(crypto.salted_hmac("salt", "value", algorithm="sha256"),
+                   dj.salted_hmac("salt", "value", algorithm="sha256"))
+        assert crypto.salted_hmac("salt", "value", algorithm="sha256").digest() != before
 
 
 @pytest.mark.parametrize("algorithm", ["nope", "shake_128", "new", None, 5])
@@ -89,9 +104,9 @@ def test_salted_hmac_bad_algorithms_raise_as_django(algorithm):
 
 def test_update_refuses_str_like_hmac():
     with pytest.raises(TypeError):
-        dj.salted_hmac("s", "v").update("text")
+        dj.salted_hmac("s", "v", algorithm="sha1").update("text")
     with pytest.raises(TypeError):
-        crypto.salted_hmac("s", "v").update("text")
+        crypto.salted_hmac("s", "v", algorithm="sha1").update("text")
 
 
 @pytest.mark.parametrize("length", [0, 1, 12, 32, 100, -3, True])
