@@ -170,12 +170,14 @@ _checked_classes = set()
 
 def check_token_class(cls):
     """``model = X`` on a TokenAuthentication subclass (DRF's hook): DRF's own
-    Token model is what sesstok reads anyway; any other model raises
-    ImproperlyConfigured (checked once per class)."""
+    Token model and sesstok's AuthToken are what sesstok reads anyway; any
+    other model raises ImproperlyConfigured (checked once per class)."""
     if cls in _checked_classes:
         return
+    from .models import AuthToken
+
     model = getattr(cls, "model", None)
-    if model is not None and not (installed() and model is token_model()):
+    if model not in (None, AuthToken) and not (installed() and model is token_model()):
         raise ImproperlyConfigured(
             f"{cls.__module__}.{cls.__qualname__}.model = {model!r}: sesstok's TokenAuthentication reads "
             "sesstok's AuthToken table (and DRF's Token model through SESSTOK['DRF_AUTHTOKEN_SYNC']), not a "

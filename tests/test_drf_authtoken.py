@@ -145,7 +145,11 @@ def test_custom_token_model_is_refused_at_construction():
     class DRFModel(TokenAuthentication):
         model = Token  # DRF's own model: what sesstok reads anyway
 
+    class SesstokModel(TokenAuthentication):
+        model = AuthToken
+
     DRFModel()
+    SesstokModel()
     TokenAuthentication()
 
 
