@@ -43,6 +43,8 @@ from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 from ... import revocation, tokens
 from ...access_tokens import EarlyCheck, early_pk
 from ...conf import sesstok_settings
+from ...drf_authtoken import check_token_class  # hook: DRF's `model` attribute
+from ...installed import require_app  # hook: start-up error without the sesstok app
 from ...exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
 from ...jwt_settings import jwt_settings
 from ...refresh_tokens import EPOCH_CLAIM, TokenError
@@ -165,9 +167,6 @@ class TokenAuthentication(authentication.BaseAuthentication):
     def __init__(self):
         # hooks: ImproperlyConfigured without "sesstok" in INSTALLED_APPS (sesstok.installed),
         # and for a custom `model` rather than ignoring it (sesstok.drf_authtoken)
-        from ...drf_authtoken import check_token_class
-        from ...installed import require_app
-
         require_app(self)
         check_token_class(type(self))
 
@@ -227,9 +226,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
     media_type = "application/json"
 
     def __init__(self):
-        from ...installed import require_app  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
-
-        require_app(self)
+        require_app(self)  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
 
     @property
     def user_model(self):
