@@ -6,9 +6,9 @@ With ``rest_framework.authtoken`` in ``INSTALLED_APPS`` and
 on sesstok's side as its digest (an ``AuthToken`` of origin ``drf``):
 
 - a ``Token`` saved through the ORM (``Token.objects.create(user=...)``, a
-  ``post_save`` receiver as in DRF's guide, djoser's login, a fixture) is
-  mirrored in the same transaction; a row written around the ORM
-  (``bulk_create``, raw SQL, rows from before the switch) is mirrored on its
+  ``post_save`` receiver as in DRF's guide, djoser's login) is mirrored as
+  it is saved (``post_save``); a row written around the ORM (a fixture,
+  ``bulk_create``, raw SQL, rows from before the switch) is mirrored on its
   first use (the lookup fallback below);
 - deleting a ``Token`` (or its user) deletes its digest in the same
   transaction, so it is refused from the next request (with the user cache
