@@ -15,11 +15,11 @@ class SesstokConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks, receivers, user_cache  # noqa: F401  registers
+        # imported here, not at the top: they import models (and the user
+        # model), which Django allows only once the app registry is ready
+        from . import checks, drf_authtoken, receivers, user_cache  # noqa: F401  registers
 
         user_cache.connect_signals()
-        from . import drf_authtoken
-
         drf_authtoken.connect()  # DRF's Token model as a way in
         from .conf import sesstok_settings
         from .contrib.rest_framework import checks as jwt_checks  # registers (no DRF import)

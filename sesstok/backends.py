@@ -11,12 +11,17 @@ password, and ``ModelBackend``'s password check never sees a token::
     ]
 
 Both subclass ``ModelBackend`` (permissions, ``get_user``) and refuse users
-that ``user_can_authenticate`` refuses (``is_active=False``).
+that ``user_can_authenticate`` refuses (``is_active=False``). A check that
+cannot run (:class:`~sesstok.exceptions.StoreUnavailable`) is raised, not
+turned into a refusal: ``TokenAuthenticationMiddleware`` answers it with a
+503.
 """
 
 from django.contrib.auth.backends import ModelBackend
 
-from .tokens import AuthenticationError, aauthenticate_token, authenticate_token
+from .access_tokens import aauthenticate_access_token, authenticate_access_token
+from .exceptions import AuthenticationError, StoreUnavailable
+from .tokens import aauthenticate_token, authenticate_token
 
 __all__ = ["TokenBackend", "JWTBackend"]
 
@@ -30,6 +35,8 @@ class TokenBackend(ModelBackend):
     def authenticate(self, request, token):
         try:
             user, _ = authenticate_token(token)
+        except StoreUnavailable:
+            raise
         except AuthenticationError:
             return None
         return user if self.user_can_authenticate(user) else None
@@ -37,6 +44,8 @@ class TokenBackend(ModelBackend):
     async def aauthenticate(self, request, token):
         try:
             user, _ = await aauthenticate_token(token)
+        except StoreUnavailable:
+            raise
         except AuthenticationError:
             return None
         return user if self.user_can_authenticate(user) else None
@@ -50,19 +59,19 @@ class JWTBackend(ModelBackend):
     """
 
     def authenticate(self, request, jwt):
-        from .access_tokens import authenticate_access_token
-
         try:
             user, _ = authenticate_access_token(jwt)
+        except StoreUnavailable:
+            raise
         except AuthenticationError:
             return None
         return user if self.user_can_authenticate(user) else None
 
     async def aauthenticate(self, request, jwt):
-        from .access_tokens import aauthenticate_access_token
-
         try:
             user, _ = await aauthenticate_access_token(jwt)
+        except StoreUnavailable:
+            raise
         except AuthenticationError:
             return None
         return user if self.user_can_authenticate(user) else None

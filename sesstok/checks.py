@@ -46,7 +46,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, seconds, sesstok_settings
+from .conf import DEFAULTS, SCHEMA, problems, seconds, sesstok_settings
 
 TAG = "sesstok"
 LOCAL_TTL_WARNING = 10  # seconds of USER_CACHE_LOCAL_TTL above which W005 warns (DEBUG off)
@@ -71,45 +71,6 @@ _LOCAL_CACHES = {
 _SAFE_CACHES = ("django.core.cache.backends.redis.RedisCache",)
 
 _HMAC_MIN = {"HS256": 32, "HS384": 48, "HS512": 64}
-
-_TYPES = {
-    "TOKEN_PREFIX": str,
-    "TOKEN_BYTES": int,
-    "TOKEN_TTL": (int, float, timedelta, type(None)),
-    "TOKEN_MAX_PER_USER": (int, type(None)),
-    "TOKEN_LAST_USED_INTERVAL": (int, float, timedelta, type(None)),
-    "AUTH_HEADER_KEYWORDS": (list, tuple),
-    "TOKEN_COOKIE_NAME": (str, type(None)),
-    "TOKEN_COOKIE_SECURE": bool,
-    "TOKEN_COOKIE_HTTPONLY": bool,
-    "TOKEN_COOKIE_SAMESITE": (str, type(None)),
-    "TOKEN_QUERY_PARAM": (str, type(None)),
-    "API_PATH_PREFIXES": (list, tuple),
-    "REVOCATION_CACHE": (str, type(None)),
-    "REVOCATION_KEY_PREFIX": str,
-    "SESSION_DENYLIST": bool,
-    "JWT_DENYLIST": bool,
-    "JWT_REQUIRE_AUTH_HASH": bool,
-    "ACCELERATE_DJANGO_SIGNING": bool,
-    "USER_CACHE": (str, type(None)),
-    "USER_CACHE_TTL": (int, float, timedelta),
-    "USER_CACHE_LOCAL_TTL": (int, float, timedelta),
-    "USER_CACHE_LOCAL_SIZE": int,
-    "REGISTRATION_OPEN": bool,
-    "TRUSTED_PROXY_COUNT": int,
-    "LOGIN_THROTTLE_CACHE": (str, type(None)),
-    "LOGIN_FAILURE_LIMIT": int,
-    "LOGIN_FAILURE_WINDOW": (int, float, timedelta),
-    "LOGIN_USER_DELAY_AFTER": int,
-    "LOGIN_USER_DELAY_MAX": (int, float),
-    "API_TOKEN_NAME": str,
-    # sesstok.drf_authtoken, sesstok.jwks_endpoint
-    "DRF_AUTHTOKEN_SYNC": bool,
-    "DRF_AUTHTOKEN_KEEP_KEYS": bool,
-    "JWKS_ENDPOINT": bool,
-    "JWKS_PREVIOUS_KEYS": (list, tuple),
-    "JWKS_MAX_AGE": int,
-}
 
 
 def _backend_class(alias):
@@ -144,50 +105,22 @@ def check_settings(app_configs=None, **kwargs):
         errors.append(
             checks.Error(
                 f"SESSTOK[{name!r}] is not a sesstok setting.",
-                hint="Check the spelling; the settings are listed in sesstok.conf.DEFAULTS.",
+                hint="Check the spelling; the settings are listed in sesstok.conf.SCHEMA.",
                 id="sesstok.E001",
             )
         )
-    for name, types in _TYPES.items():
-        value = getattr(sesstok_settings, name)
-        bad = not isinstance(value, types) or (types is int and isinstance(value, bool))
-        if bad:
-            errors.append(checks.Error(f"SESSTOK[{name!r}] has the wrong type: {value!r}.", id="sesstok.E002"))
-    if not errors:
-        if sesstok_settings.TOKEN_BYTES < 20:
-            errors.append(
-                checks.Error(
-                    "SESSTOK['TOKEN_BYTES'] must be at least 20 (160 random bits).", id="sesstok.E002"
-                )
-            )
-        cap = sesstok_settings.TOKEN_MAX_PER_USER
-        if cap is not None and cap < 1:
-            errors.append(checks.Error("SESSTOK['TOKEN_MAX_PER_USER'] must be at least 1.", id="sesstok.E002"))
-        if not all(isinstance(k, str) and k and k.isascii() and " " not in k for k in sesstok_settings.AUTH_HEADER_KEYWORDS):
-            errors.append(checks.Error("SESSTOK['AUTH_HEADER_KEYWORDS'] must be non-empty words.", id="sesstok.E002"))
-        if seconds(sesstok_settings.USER_CACHE_TTL) < 1:
-            errors.append(checks.Error("SESSTOK['USER_CACHE_TTL'] must be at least 1 second.", id="sesstok.E002"))
-        if seconds(sesstok_settings.USER_CACHE_LOCAL_TTL) < 0 or sesstok_settings.USER_CACHE_LOCAL_SIZE < 0:
-            errors.append(
-                checks.Error("SESSTOK['USER_CACHE_LOCAL_TTL'] and ['USER_CACHE_LOCAL_SIZE'] must not be negative.",
-                             id="sesstok.E002")
-            )
-        for name in ("TRUSTED_PROXY_COUNT", "LOGIN_USER_DELAY_AFTER"):
-            if getattr(sesstok_settings, name) < 0:
-                errors.append(checks.Error(f"SESSTOK[{name!r}] must not be negative.", id="sesstok.E002"))
-        if sesstok_settings.LOGIN_FAILURE_LIMIT < 1 or seconds(sesstok_settings.LOGIN_FAILURE_WINDOW) < 1:
-            errors.append(
-                checks.Error("SESSTOK['LOGIN_FAILURE_LIMIT'] and ['LOGIN_FAILURE_WINDOW'] must be at least 1.",
-                             id="sesstok.E002")
-            )
-        if not 0 <= sesstok_settings.LOGIN_USER_DELAY_MAX <= 10:
-            errors.append(
-                checks.Error("SESSTOK['LOGIN_USER_DELAY_MAX'] must be between 0 and 10 seconds.", id="sesstok.E002")
-            )
-        if sesstok_settings.TOKEN_COOKIE_SAMESITE not in (None, "Lax", "Strict", "None"):
-            errors.append(
-                checks.Error("SESSTOK['TOKEN_COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.", id="sesstok.E002")
-            )
+    # every key of the schema, every problem at once; a JWT_* key left at
+    # None reads SIMPLE_JWT, which sesstok.contrib.rest_framework.checks checks
+    for name, setting in SCHEMA.items():
+        if setting.simplejwt is not None:
+            if user.get(name) is None:
+                continue
+            value = user[name]
+        else:
+            value = getattr(sesstok_settings, name)
+        problem = problems(name, value)
+        if problem is not None:
+            errors.append(checks.Error(f"SESSTOK[{name!r}] {problem}.", id="sesstok.E002"))
     return errors
 
 
@@ -400,8 +333,11 @@ def check_user_cache(app_configs=None, **kwargs):
             cls = _backend_class(alias)
             if cls is not None and cls.__name__ == "DummyCache":
                 errors.append(
-                    checks.Error(f"The user cache {alias!r} is a DummyCache, which stores nothing.",
-                                 hint="Set SESSTOK['USER_CACHE'] to None to turn the cache off.", id="sesstok.E012")
+                    checks.Error(
+                        f"The user cache {alias!r} is a DummyCache, which stores nothing.",
+                        hint="Set SESSTOK['USER_CACHE'] to None to turn the cache off.",
+                        id="sesstok.E012",
+                    )
                 )
             elif not settings.DEBUG:
                 # the versions live in the revocation store when there is one
@@ -455,8 +391,9 @@ def check_user_cache(app_configs=None, **kwargs):
     if isinstance(throttle, str) and _login_views_installed():
         if throttle not in caches_setting:
             errors.append(
-                checks.Error(f"SESSTOK['LOGIN_THROTTLE_CACHE'] is {throttle!r}, which is not in CACHES.",
-                             id="sesstok.E012")
+                checks.Error(
+                    f"SESSTOK['LOGIN_THROTTLE_CACHE'] is {throttle!r}, which is not in CACHES.", id="sesstok.E012"
+                )
             )
         else:
             cls = _backend_class(throttle)
@@ -501,7 +438,7 @@ def check_auth_middleware_present(app_configs=None, **kwargs):
             f"{_TOKEN_MIDDLEWARE} is in MIDDLEWARE with SessionMiddleware but without an AuthenticationMiddleware: "
             "a logged-in session never authenticates a request.",
             hint=f"Add {_SESSTOK_AUTH_MIDDLEWARE!r} (or {_AUTH_MIDDLEWARE!r}) after SessionMiddleware and before "
-                 "the token middleware.",
+            "the token middleware.",
             id="sesstok.W006",
         )
     ]

@@ -74,6 +74,8 @@ def token_model():
 def mirror(row, name="drf"):
     """Store a DRF Token row's key as a digest. Return the new AuthToken, or
     None if that key is stored already."""
+    # imported here: sesstok.tokens imports this module (its lookup fallback
+    # and revoke_user_tokens call it), and models need the app registry
     from .models import AuthToken
     from .tokens import import_key, token_digest
 

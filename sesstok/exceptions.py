@@ -1,8 +1,18 @@
-"""Exceptions of :mod:`sesstok.jwt`, with PyJWT's class names and hierarchy.
+"""sesstok's own exceptions, in one module (Django-free).
 
-Code that catches ``jwt.exceptions.X`` catches ``sesstok.exceptions.X`` after
-changing the import. The C core raises these classes (it looks each one up
-here the first time it needs it). Django-free.
+Two families:
+
+- The JWT exceptions of :mod:`sesstok.jwt`, with PyJWT's class names and
+  hierarchy: code that catches ``jwt.exceptions.X`` catches
+  ``sesstok.exceptions.X`` after changing the import. The C core raises
+  these classes (it looks each one up here the first time it needs it).
+- The auth pipeline's (:mod:`sesstok.pipeline`): :class:`AuthenticationError`
+  (a credential was presented and refused; ``code`` and ``message`` are
+  stable), its SimpleJWT-shaped subclasses :class:`TokenError`,
+  :class:`ExpiredTokenError` and :class:`AccountError`, and
+  :class:`StoreUnavailable` (a configured check could not run: every adapter
+  answers 503, never a pass). The framework-shaped exceptions (DRF's
+  ``APIException`` subclasses) live in their adapters.
 
 ::
 
@@ -49,6 +59,15 @@ __all__ = [
     "InvalidJTIError",
     "InsecureKeyLengthWarning",
     "RemovedInPyjwt3Warning",
+    "AuthenticationError",
+    "StoreUnavailable",
+    "RevocationUnavailable",
+    "TokenError",
+    "ExpiredTokenError",
+    "TokenRevoked",
+    "AccountError",
+    "DuplicateTokenName",
+    "TokenLimitExceeded",
 ]
 
 
@@ -149,3 +168,82 @@ class InsecureKeyLengthWarning(UserWarning):
 class RemovedInPyjwt3Warning(DeprecationWarning):
     """Warning for PyJWT 2 calling conventions that PyJWT 3 removes (extra
     keyword arguments to ``decode``)."""
+
+
+# ---- the auth pipeline ------------------------------------------------------------
+
+
+class AuthenticationError(Exception):
+    """A credential was presented and refused. ``code`` is stable and is what
+    the middleware puts in its 401 JSON body; ``status`` the HTTP status."""
+
+    status = 401
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class StoreUnavailable(AuthenticationError):
+    """A configured check could not run (the revocation store or the
+    database did not answer): nothing is accepted. Every adapter answers
+    503 with ``code`` (``revocation_unavailable``, ``database_unavailable``)
+    and ``Retry-After: retry_after``."""
+
+    status = 503
+    retry_after = 5  # seconds: a restart of Redis or a failover
+
+    MESSAGES = {
+        "revocation_unavailable": "The revocation store is unavailable.",
+        "database_unavailable": "The database is unavailable.",
+    }
+
+    def __init__(self, code: str = "revocation_unavailable", message: str | None = None) -> None:
+        super().__init__(code, message or self.MESSAGES.get(code, "A required service is unavailable."))
+
+
+class RevocationUnavailable(StoreUnavailable):
+    """The revocation store could not be read (``revocation_unavailable``)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__("revocation_unavailable", message)
+
+
+class TokenError(AuthenticationError):
+    """SimpleJWT's ``TokenError``: the token is refused. Its views answer
+    ``401 {"detail": message, "code": "token_not_valid"}``."""
+
+    def __init__(self, message: str = "Token is invalid", code: str = "token_not_valid") -> None:
+        super().__init__(code, message)
+
+
+class ExpiredTokenError(TokenError):
+    def __init__(self, message: str = "Token is expired") -> None:
+        super().__init__(message)
+
+
+class TokenRevoked(TokenError):
+    """The token was revoked (denylisted, logout-everywhere, password
+    change): SimpleJWT's "Token is blacklisted"."""
+
+    def __init__(self, message: str = "Token is blacklisted") -> None:
+        super().__init__(message)
+
+
+class AccountError(AuthenticationError):
+    """The token is fine but its user may not log in (SimpleJWT's
+    ``AuthenticationFailed(..., "no_active_account")``)."""
+
+    def __init__(
+        self, message: str = "No active account found for the given token.", code: str = "no_active_account"
+    ) -> None:
+        super().__init__(code, message)
+
+
+class DuplicateTokenName(ValueError):
+    """The user already has a token with this name."""
+
+
+class TokenLimitExceeded(Exception):
+    """Creating the token would exceed ``SESSTOK["TOKEN_MAX_PER_USER"]``."""

@@ -21,110 +21,27 @@ SimpleJWT's, and the URL answers 404.
 
 The set is served with ``Cache-Control: public, max-age=JWKS_MAX_AGE``, an
 ``ETag`` (a conditional request gets a 304) and ``Content-Type:
-application/json``. Keys are read through :data:`sesstok.jwt_settings.jwt_settings`.
+application/json``. The keys and ``kid`` are :mod:`sesstok.simplejwt.keyset`'s (the
+one token backend signs and verifies with them).
 """
 
 import hashlib
 import json
 
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 
-from . import _core
 from .conf import sesstok_settings
-from .jwt_settings import jwt_settings
+from .simplejwt.keyset import current_kid, enabled, encoder_options, jwk_set, public_jwk, verifying_keys
 
-__all__ = ["enabled", "current_kid", "encoder_options", "verifying_keys", "jwk_set", "jwks"]
+__all__ = ["enabled", "current_kid", "encoder_options", "verifying_keys", "public_jwk", "jwk_set", "jwks"]
 
 _cache = {}
-_EC_SIZES = {"P-256": 32, "P-384": 48, "P-521": 66}
 
 
 @sesstok_settings.on_change
 def _forget():
     _cache.clear()
-
-
-def _b64(data):
-    return _core.b64url_encode(data).decode("ascii")
-
-
-def _as_bytes(key):
-    return key.encode() if isinstance(key, str) else bytes(key)
-
-
-def public_jwk(key, algorithm):
-    """The public JWK (with ``use``, ``alg`` and its RFC 7638 ``kid``) of a
-    PEM/DER key, private or public."""
-    loaded = _core.JwtKey.load(_as_bytes(key), algorithm=algorithm)
-    if loaded.kty == "RSA":
-        n, e = loaded.rsa_public_numbers()
-        members = {"e": _b64(e.to_bytes((e.bit_length() + 7) // 8, "big")), "kty": "RSA",
-                   "n": _b64(n.to_bytes((n.bit_length() + 7) // 8, "big"))}
-    else:
-        # the SubjectPublicKeyInfo ends with the raw public key: 04||x||y (EC, uncompressed) or x (Ed25519)
-        der = loaded.public_der()
-        if loaded.kty == "EC":
-            size = _EC_SIZES[loaded.curve]
-            point = der[-(2 * size + 1):]
-            if point[0] != 4:
-                raise ImproperlyConfigured("EC public keys must be exportable uncompressed.")
-            members = {"crv": loaded.curve, "kty": "EC", "x": _b64(point[1 : size + 1]), "y": _b64(point[size + 1 :])}
-        else:
-            members = {"crv": loaded.curve, "kty": "OKP", "x": _b64(der[-32:])}
-    canonical = json.dumps(members, sort_keys=True, separators=(",", ":")).encode()
-    kid = _b64(hashlib.sha256(canonical).digest())
-    return {**members, "use": "sig", "alg": algorithm, "kid": kid}
-
-
-def enabled():
-    """Whether JWKS_ENDPOINT is on with an asymmetric ALGORITHM."""
-    algorithm = jwt_settings.ALGORITHM
-    return bool(sesstok_settings.JWKS_ENDPOINT) and isinstance(algorithm, str) and not algorithm.startswith("HS")
-
-
-def _keys():
-    """[(jwk, key as configured)] for the current key, then the previous ones."""
-    keys = _cache.get("keys")
-    if keys is None:
-        algorithm = jwt_settings.ALGORITHM
-        current = jwt_settings.VERIFYING_KEY or jwt_settings.SIGNING_KEY
-        keys = [(public_jwk(current, algorithm), current)]
-        for i, key in enumerate(sesstok_settings.JWKS_PREVIOUS_KEYS):
-            try:
-                keys.append((public_jwk(key, algorithm), key))
-            except Exception as e:  # noqa: BLE001 - any parse failure is a configuration error
-                raise ImproperlyConfigured(
-                    f'SESSTOK["JWKS_PREVIOUS_KEYS"][{i}] is not a {algorithm} key (PEM or DER): {e}'
-                ) from e
-        _cache["keys"] = keys
-    return keys
-
-
-def current_kid():
-    return _keys()[0][0]["kid"]
-
-
-def encoder_options():
-    """Extra ``jwt.Encoder`` arguments for sesstok's token encoders: the
-    current ``kid`` header when enabled, none otherwise (SimpleJWT's bytes)."""
-    return {"headers": {"kid": current_kid()}} if enabled() else {}
-
-
-def verifying_keys(key):
-    """The keys sesstok's decoders verify with: ``key`` alone when disabled;
-    else each configured key under its kid, and again without one (what a
-    token without ``kid`` is checked against, current key first)."""
-    if not enabled():
-        return key
-    keys = _keys()
-    return [(jwk["kid"], configured) for jwk, configured in keys] + [configured for _, configured in keys]
-
-
-def jwk_set():
-    """``{"keys": [...]}``: the current public key, then the previous ones."""
-    return {"keys": [jwk for jwk, _ in _keys()]}
 
 
 def _body_and_etag():

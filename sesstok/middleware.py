@@ -48,15 +48,17 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware, _get_failure_view
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
 from . import tokens, user_cache
+from .access_tokens import aauthenticate_access_token, authenticate_access_token
 from .backends import TokenBackend
 from .conf import sesstok_settings
-from .tokens import AuthenticationError
+from .exceptions import AuthenticationError, StoreUnavailable
+from .installed import require_app
 
 __all__ = ["TokenAuthenticationMiddleware", "AuthenticationMiddleware", "Credential", "get_session_user", "aget_session_user"]
 
@@ -160,9 +162,7 @@ class TokenAuthenticationMiddleware:
     async_capable = True
 
     def __init__(self, get_response):
-        from .installed import require_app  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
-
-        require_app(self)
+        require_app(self)  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
@@ -179,8 +179,6 @@ class TokenAuthenticationMiddleware:
     def authenticate(self, credential):
         """The user for a credential, or raise AuthenticationError."""
         if credential.kind == tokens.JWT:
-            from .access_tokens import authenticate_access_token
-
             user, credential.token = authenticate_access_token(credential.raw)
         else:
             user, credential.token = tokens.authenticate_token(credential.raw)
@@ -188,17 +186,20 @@ class TokenAuthenticationMiddleware:
 
     async def aauthenticate(self, credential):
         if credential.kind == tokens.JWT:
-            from .access_tokens import aauthenticate_access_token
-
             user, credential.token = await aauthenticate_access_token(credential.raw)
         else:
             user, credential.token = await tokens.aauthenticate_token(credential.raw)
         return self._allowed(user)
 
+    # A refused credential makes the request anonymous; a check that could
+    # not run (StoreUnavailable) propagates to process_exception: a 503.
+
     def _user_or_anonymous(self, request, credential):
         if not hasattr(request, "_sesstok_user"):
             try:
                 request._sesstok_user = self.authenticate(credential)
+            except StoreUnavailable:
+                raise
             except AuthenticationError:
                 request._sesstok_user = AnonymousUser()
         return request._sesstok_user
@@ -207,6 +208,8 @@ class TokenAuthenticationMiddleware:
         if not hasattr(request, "_sesstok_user"):
             try:
                 request._sesstok_user = await self.aauthenticate(credential)
+            except StoreUnavailable:
+                raise
             except AuthenticationError:
                 request._sesstok_user = AnonymousUser()
         return request._sesstok_user
@@ -222,7 +225,26 @@ class TokenAuthenticationMiddleware:
         response = JsonResponse({"detail": str(error.message), "code": error.code}, status=error.status)
         if error.status == 401:
             response["WWW-Authenticate"] = f'{keyword} realm="api", error="invalid_token"'
+        elif isinstance(error, StoreUnavailable):
+            response["Retry-After"] = str(error.retry_after)
         return response
+
+    def unavailable_response(self, request, error):
+        """503 for a check that could not run: JSON on API paths, a page elsewhere."""
+        if self.is_api(request):
+            return self.error_response(error)
+        response = HttpResponse(
+            "<!doctype html><title>503 Service Unavailable</title><h1>Service Unavailable</h1>"
+            "<p>Please try again in a moment.</p>",
+            status=503,
+        )
+        response["Retry-After"] = str(error.retry_after)
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, StoreUnavailable):
+            return self.unavailable_response(request, exception)
+        return None
 
     def csrf_response(self, request, reason):
         if self.is_api(request):
@@ -486,9 +508,7 @@ class AuthenticationMiddleware(_auth_middleware_base()):
     ``get_user`` is not ``ModelBackend``'s are called as Django calls them."""
 
     def __init__(self, get_response):
-        from .installed import require_app  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
-
-        require_app(self)
+        require_app(self)  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
         super().__init__(get_response)
 
     def process_request(self, request):

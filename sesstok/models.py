@@ -84,6 +84,8 @@ class UserEpoch(models.Model):
     )
     epoch = models.PositiveBigIntegerField(default=0)
     changed_at = models.FloatField(default=0.0)  # Unix time of the last bump
+    # Unix time of the last password change (sesstok.user_changes); 0: never
+    password_changed_at = models.FloatField(default=0.0)
 
     class Meta:
         verbose_name = _("logout epoch")

@@ -2,20 +2,18 @@
 
 - ``user_logged_in``: with ``SESSION_DENYLIST`` on, record the user's logout
   epoch in the new session, so a later logout-everywhere refuses it.
-- ``post_save`` of the user model after ``set_password()``: delete the user's
-  opaque tokens. A password change revokes every session (Django's session
-  auth hash) and every JWT (sesstok's auth-hash claim) by itself; opaque
-  tokens carry no key-derived value, so they are deleted here. A hash
-  upgrade done by ``check_password()`` is not a password change and keeps
-  them.
+- ``pre_save``/``post_save`` of the user model: a change of the stored
+  password hash or a deactivation, however it was made, revokes what
+  :mod:`sesstok.user_changes` decides (a hash upgrade by
+  ``check_password()`` is not a change).
 """
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from . import revocation
+from . import revocation, user_changes
 
 
 @receiver(user_logged_in, dispatch_uid="sesstok.stamp_epoch")
@@ -26,12 +24,16 @@ def stamp_epoch(sender, request, user, **kwargs):
     session[revocation.EPOCH_SESSION_KEY] = revocation.get_epoch(user.pk)[0]
 
 
-def password_saved(sender, instance, created, raw=False, **kwargs):
-    if created or raw or getattr(instance, "_password", None) is None:
+def user_saving(sender, instance, raw=False, update_fields=None, **kwargs):
+    if not raw:
+        user_changes.before_save(instance, update_fields)
+
+
+def password_saved(sender, instance, created, raw=False, update_fields=None, **kwargs):
+    if created or raw:
         return
-    from .tokens import revoke_user_tokens
-
-    revoke_user_tokens(instance)
+    user_changes.after_save(instance, update_fields)
 
 
+pre_save.connect(user_saving, sender=settings.AUTH_USER_MODEL, dispatch_uid="sesstok.user_saving")
 post_save.connect(password_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="sesstok.password_saved")

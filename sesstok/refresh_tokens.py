@@ -45,20 +45,30 @@ Revocation of refresh tokens:
   rows recorded in SimpleJWT's tables are blacklisted one by one too).
 """
 
-import hashlib
 import time
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
 
-from . import _core, access_tokens, revocation
+from . import _core, pipeline, revocation, validity
+from ._lookup import PreparedLookup
 from .conf import sesstok_settings
+from .exceptions import (
+    AccountError,
+    AuthenticationError,
+    ExpiredTokenError,
+    RevocationUnavailable,
+    StoreUnavailable,
+    TokenError,
+    TokenRevoked,
+)
 from .jwt_settings import jwt_settings, seconds
-from .tokens import AuthenticationError
+from .models import BlacklistedRefreshToken, UserEpoch
+from .simplejwt import backend, claims
 
 __all__ = [
     "TokenError",
@@ -86,31 +96,7 @@ REFRESH = "refresh"
 SLIDING = "sliding"
 SIMPLEJWT_BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist"
 
-EPOCH_CLAIM = "sst_ep"  # as sesstok.access_tokens.EPOCH_CLAIM
-
-
-# ---- errors ----------------------------------------------------------------------
-
-
-class TokenError(AuthenticationError):
-    """SimpleJWT's ``TokenError``: the token is refused. Its views answer
-    ``401 {"detail": message, "code": "token_not_valid"}``."""
-
-    def __init__(self, message="Token is invalid", code="token_not_valid"):
-        super().__init__(code, message)
-
-
-class ExpiredTokenError(TokenError):
-    def __init__(self, message="Token is expired"):
-        super().__init__(message)
-
-
-class AccountError(AuthenticationError):
-    """The token is fine but its user may not log in (SimpleJWT's
-    ``AuthenticationFailed(..., "no_active_account")``)."""
-
-    def __init__(self, message="No active account found for the given token.", code="no_active_account"):
-        super().__init__(code, message)
+EPOCH_CLAIM = validity.EPOCH_CLAIM
 
 
 # ---- settings, prepared once per settings change ----------------------------------
@@ -163,6 +149,11 @@ def _now():
     return time.time()
 
 
+def now():
+    """The token code's clock (:func:`_now`, which tests patch)."""
+    return _now()
+
+
 def new_jti():
     """A fresh token id: 32 lowercase hex digits, 128 bits from the OS CSPRNG
     (the shape of SimpleJWT's ``uuid4().hex``)."""
@@ -180,135 +171,36 @@ def _two_jtis():
 _new_jti = new_jti
 
 
-def _md5_password(user):
-    # SimpleJWT's utils.get_md5_hash_password
-    return hashlib.md5((user.password or "").encode()).hexdigest().upper()
-
-
 def _datetime(ts):
     # SimpleJWT's utils.datetime_from_epoch
     value = datetime.fromtimestamp(ts, tz=dt_timezone.utc)
     return value if settings.USE_TZ else value.replace(tzinfo=None)
 
 
-# ---- keys -----------------------------------------------------------------------
+# ---- the token backend and claim rules (sesstok.simplejwt), under their old names ----
 
-
-def encoder():
-    """The prepared Encoder for SIGNING_KEY/ALGORITHM (and JSON_ENCODER)."""
-    enc = _prepared.get("encoder")
-    if enc is None:
-        from . import jwt
-        from .jwks_endpoint import encoder_options  # hook: `kid` with SESSTOK["JWKS_ENDPOINT"]
-
-        enc = _prepared["encoder"] = jwt.Encoder(
-            jwt_settings.SIGNING_KEY, jwt_settings.ALGORITHM, json_encoder=jwt_settings.JSON_ENCODER,
-            **encoder_options(),
-        )
-    return enc
-
-
-def _verifying_key():
-    algorithm = jwt_settings.ALGORITHM
-    if algorithm.startswith("HS"):
-        return jwt_settings.SIGNING_KEY
-    return jwt_settings.VERIFYING_KEY or jwt_settings.SIGNING_KEY
-
-
-def decoder():
-    """The prepared verifier, SimpleJWT's ``TokenBackend.decode`` options:
-    one algorithm, audience checked only when AUDIENCE is set, LEEWAY. With
-    JWK_URL (and an asymmetric algorithm) the keys come from that JWK Set."""
-    dec = _prepared.get("decoder")
-    if dec is None:
-        algorithm = jwt_settings.ALGORITHM
-        audience = jwt_settings.AUDIENCE
-        kwargs = dict(
-            audience=audience,
-            issuer=jwt_settings.ISSUER,
-            leeway=seconds(jwt_settings.LEEWAY),
-            options={"verify_aud": audience is not None},
-        )
-        if jwt_settings.JWK_URL and not algorithm.startswith("HS"):
-            from .contrib.rest_framework.jwks import JWKSDecoder
-
-            dec = JWKSDecoder(jwt_settings.JWK_URL, [algorithm], **kwargs)
-        else:
-            from . import jwt
-            from .jwks_endpoint import verifying_keys  # hook: current + previous keys with JWKS_ENDPOINT
-
-            dec = jwt.Decoder(verifying_keys(_verifying_key()), [algorithm], **kwargs)
-        _prepared["decoder"] = dec
-    return dec
-
-
-def encode(payload):
-    """Sign a payload as SimpleJWT's ``TokenBackend.encode`` does: AUDIENCE
-    and ISSUER (when set) overwrite ``aud``/``iss``."""
-    p = params()
-    if p.audience is not None or p.issuer is not None:
-        payload = dict(payload)
-        if p.audience is not None:
-            payload["aud"] = p.audience
-        if p.issuer is not None:
-            payload["iss"] = p.issuer
-    return encoder().encode(payload)
-
-
-# ---- decoding and SimpleJWT's Token.verify ------------------------------------------
-
-
-def _decode_raw(raw, verify=True):
-    from .exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
-
-    try:
-        if verify:
-            return decoder().decode(raw)
-        from . import jwt
-
-        return jwt.decode(raw, options={"verify_signature": False})
-    except ExpiredSignatureError:
-        raise ExpiredTokenError() from None
-    except (InvalidTokenError, PyJWKClientError):
-        raise TokenError() from None
+encoder = backend.encoder
+decoder = backend.decoder
+encode = backend.encode
+_md5_password = validity.md5_password
 
 
 def check_exp(payload, claim="exp", now=None):
-    """SimpleJWT's ``Token.check_exp``: the claim must be there and not past
-    (LEEWAY allowed)."""
-    try:
-        value = payload[claim]
-    except KeyError:
-        raise TokenError(f"Token has no '{claim}' claim") from None
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise TokenError()
-    if now is None:
-        now = _now()
-    if value <= now - params().leeway:
-        raise TokenError(f"Token '{claim}' claim has expired")
+    """SimpleJWT's ``Token.check_exp`` (:func:`sesstok.simplejwt.claims.check_exp`)."""
+    claims.check_exp(payload, claim, _now() if now is None else now)
 
 
 def verify_claims(payload, token_type, *, check_blacklist=False, now=None):
     """SimpleJWT's ``Token.verify`` (and ``BlacklistMixin.verify`` when
     check_blacklist): blacklist, exp, jti, token type, in that order. A
     token_type of None skips the type check (``UntypedToken``)."""
-    p = params()
     if check_blacklist:
-        jti = payload.get(p.jti_claim)
+        jti = payload.get(params().jti_claim)
         if jti is None:
             raise TokenError("Token has no id")
         if is_blacklisted(jti):
-            raise TokenError("Token is blacklisted")
-    check_exp(payload, now=now)
-    if p.jti_claim is not None and p.jti_claim not in payload:
-        raise TokenError("Token has no id")
-    if p.type_claim is not None and token_type is not None:
-        try:
-            value = payload[p.type_claim]
-        except KeyError:
-            raise TokenError("Token has no type") from None
-        if value != token_type:
-            raise TokenError("Token has wrong type")
+            raise TokenRevoked()
+    claims.verify(payload, token_type, now=_now() if now is None else now)
 
 
 def decode(raw, token_type=None, *, verify=True, check_blacklist=None, now=None):
@@ -323,7 +215,7 @@ def decode(raw, token_type=None, *, verify=True, check_blacklist=None, now=None)
             raise TokenError() from None
     if not isinstance(raw, str):
         raise TokenError()
-    payload = _decode_raw(raw, verify)
+    payload = backend.decode(raw, verify)
     if not isinstance(payload, dict):
         raise TokenError()
     if verify:
@@ -334,10 +226,38 @@ def decode(raw, token_type=None, *, verify=True, check_blacklist=None, now=None)
 
 
 def verify(raw):
-    """SimpleJWT's ``TokenVerifySerializer`` core (``UntypedToken``): the
-    payload of any valid token (signature, exp, jti), else TokenError. The
-    blacklist is the caller's business (see :func:`is_blacklisted`)."""
+    """SimpleJWT's ``UntypedToken`` check: the payload of any valid token
+    (signature, exp, jti), else TokenError. Revocation is not checked (see
+    :func:`verify_token`)."""
     return decode(raw, None, check_blacklist=False)
+
+
+def verify_token(raw):
+    """``token/verify/``: the payload of any valid token (as SimpleJWT's
+    ``TokenVerifySerializer``), refused when revoked: blacklisted (with
+    BLACKLIST_AFTER_ROTATION, as SimpleJWT), denylisted, after a
+    logout-everywhere or a password change (TokenRevoked); TokenError
+    ("User not found", "User is inactive") for a gone or inactive user."""
+    payload = verify(raw)
+    if jwt_settings.BLACKLIST_AFTER_ROTATION and is_blacklisted(payload.get(params().jti_claim)):
+        raise TokenRevoked()
+    user_id = payload.get(params().user_id_claim)
+    if user_id is None:
+        return payload
+    user = pipeline.load_user(user_id)
+    if user is None:
+        raise TokenError("User not found")
+    if not _user_rule()(user):
+        raise TokenError("User is inactive")
+    try:
+        check_user(payload, user)
+    except (TokenError, StoreUnavailable):
+        raise
+    except AuthenticationError as e:  # password_changed
+        raise TokenRevoked() from e
+    if revocation.jwt_denylist_enabled():
+        pipeline.read_state(payload, user.pk).report()
+    return payload
 
 
 # ---- users --------------------------------------------------------------------------
@@ -353,74 +273,44 @@ def _user_rule():
 
 
 def get_user(user_id, *, seen=None):
-    """The user whose USER_ID_FIELD is user_id, or None. The one place the
-    token code loads a user: through :mod:`sesstok.user_cache` when
-    ``SESSTOK["USER_CACHE"]`` is on (and the id field is the primary key),
-    else one prepared query. A hostile value (out of the field's range, too
-    long) never reaches the database. ``seen``: the user's version as this
-    request's revocation check read it (``revocation.check_with_version``)."""
-    from .access_tokens import _by_pk, _prepared_user_lookup
-
-    if not isinstance(user_id, (str, int)) or isinstance(user_id, bool):
-        return None
-    if _by_pk():
-        from . import user_cache
-
-        if user_cache.enabled():
-            return user_cache.get_user(user_id, seen=seen)
-    lookup = _prepared_user_lookup()
-    try:
-        value = lookup.field.to_python(user_id)
-        lookup.field.run_validators(value)
-        row, alias = lookup.get(value)
-    except (ValueError, TypeError, OverflowError, ValidationError):
-        return None
-    if row is None:
-        return None
-    return get_user_model().from_db(alias, lookup.attnames, row)
+    """The user whose USER_ID_FIELD is user_id, or None
+    (:func:`sesstok.pipeline.load_user`)."""
+    return pipeline.load_user(user_id, seen=seen)
 
 
 def check_user(payload, user, *, now=None):
     """Refuse a token whose user changed password or logged out everywhere
-    since it was issued: ``sst_ah``, SimpleJWT's revoke claim (with
-    CHECK_REVOKE_TOKEN) and the logout epoch (from the revocation store or
-    the database)."""
-    p = params()
-    if p.auth_hash_claim and p.auth_hash_claim in payload:
-        if not access_tokens._auth_hash_ok(payload[p.auth_hash_claim], user):
-            raise AuthenticationError("password_changed", "The user's password has been changed.")
-    if p.check_revoke and p.revoke_claim in payload:
-        value = payload[p.revoke_claim]
-        if not isinstance(value, str) or not _core.compare_digest(value, _md5_password(user)):
-            raise AuthenticationError("password_changed", "The user's password has been changed.")
-    epoch, changed_at = _epoch(user.pk)
-    token_epoch = payload.get(EPOCH_CLAIM)
-    if isinstance(token_epoch, int) and not isinstance(token_epoch, bool):
-        if token_epoch != epoch:
-            raise TokenError("Token is blacklisted")
-    elif changed_at > 0:
-        iat = payload.get("iat")
-        if not isinstance(iat, (int, float)) or isinstance(iat, bool) or iat < int(changed_at):
-            raise TokenError("Token is blacklisted")
+    since it was issued (:func:`sesstok.validity.check_user`, the logout
+    epoch from the revocation store or the database). Returns the user's
+    current epoch."""
+    epoch, changed_at, marker = _state(user.pk)
+    validity.check_user(payload, user, marker=marker)
+    if validity.epoch_revoked(validity.token_epoch(payload), validity.issued_at(payload), epoch, changed_at):
+        raise TokenRevoked()
     return epoch
 
 
-def _epoch(user_pk):
-    """(epoch, changed_at) of a user: from the revocation store when there is
-    one (sesstok.revocation.get_epoch), else one prepared database query."""
+def _state(user_pk):
+    """(epoch, changed_at, password-change marker) of a user: from the
+    revocation store when there is one, else one prepared database query."""
     if sesstok_settings.REVOCATION_CACHE is not None:
-        return revocation.get_epoch(user_pk)
+        try:
+            epoch, changed_at = revocation.get_epoch(user_pk)
+        except Exception as e:  # the cache backend's connection errors
+            raise RevocationUnavailable() from e
+        return epoch, changed_at, revocation.get_marker(user_pk)
     lookup = _prepared.get("epoch_lookup")
     if lookup is None:
-        from ._lookup import PreparedLookup
-        from .models import UserEpoch
 
         def build(pk):
-            return UserEpoch.objects.filter(user_id=pk).values_list("epoch", "changed_at")
+            return UserEpoch.objects.filter(user_id=pk).values_list("epoch", "changed_at", "password_changed_at")
 
         lookup = _prepared["epoch_lookup"] = PreparedLookup(UserEpoch, UserEpoch._meta.get_field("user"), build)
-    row, _ = lookup.get(user_pk)
-    return row if row is not None else (0, 0.0)
+    try:
+        row, _ = lookup.get(user_pk)
+    except (OperationalError, InterfaceError) as e:
+        raise StoreUnavailable("database_unavailable") from e
+    return row if row is not None else (0, 0.0, 0.0)
 
 
 def _user_for(payload):
@@ -439,12 +329,12 @@ def _user_for(payload):
 # ---- issuing ------------------------------------------------------------------------
 
 
-def _user_claims(user, p, claims, epoch=None):
+def user_claims(user, p, claims, epoch=None):
     extra = {p.user_id_claim: str(getattr(user, p.user_id_field))}
     if p.check_revoke:
         extra[p.revoke_claim] = _md5_password(user)
     if p.auth_hash_claim:
-        extra[p.auth_hash_claim] = access_tokens.auth_hash(user)
+        extra[p.auth_hash_claim] = validity.auth_hash(user)
     if p.epoch:
         extra[EPOCH_CLAIM] = revocation.get_epoch(user.pk)[0] if epoch is None else epoch
     if claims:
@@ -476,7 +366,7 @@ def issue_pair(user, *, claims=None):
     p = params()
     now = _now()
     iat = int(now)
-    extra = _user_claims(user, p, claims)
+    extra = user_claims(user, p, claims)
     refresh_jti, access_jti = _two_jtis()
     type_claim, jti_claim = p.type_claim, p.jti_claim
     refresh_payload = {}
@@ -498,7 +388,7 @@ def issue_pair(user, *, claims=None):
         enc = encoder()
         raw_refresh, raw_access = enc.encode(refresh_payload), enc.encode(access_payload)
     if p.blacklist == "simplejwt":
-        _outstand(refresh_payload, raw_refresh, user, now)
+        outstand(refresh_payload, raw_refresh, user, now)
     return {"refresh": raw_refresh, "access": raw_access}
 
 
@@ -507,10 +397,10 @@ def issue_refresh(user, *, claims=None):
     p = params()
     now = _now()
     payload = _base(p, REFRESH, now, p.refresh_s)
-    payload.update(_user_claims(user, p, claims))
+    payload.update(user_claims(user, p, claims))
     raw = encode(payload)
     if p.blacklist == "simplejwt":
-        _outstand(payload, raw, user, now)
+        outstand(payload, raw, user, now)
     return raw, payload
 
 
@@ -520,10 +410,10 @@ def issue_sliding(user, *, claims=None):
     now = _now()
     payload = _base(p, SLIDING, now, p.sliding_s)
     payload[p.sliding_exp_claim] = int(now + p.sliding_refresh_s)
-    payload.update(_user_claims(user, p, claims))
+    payload.update(user_claims(user, p, claims))
     raw = encode(payload)
     if p.blacklist == "simplejwt":
-        _outstand(payload, raw, user, now)
+        outstand(payload, raw, user, now)
     return raw
 
 
@@ -542,7 +432,7 @@ def access_from_refresh(payload, *, now=None, user=None, epoch=None):
             access[claim] = value
     if user is not None:
         if p.auth_hash_claim:
-            access[p.auth_hash_claim] = access_tokens.auth_hash(user)
+            access[p.auth_hash_claim] = validity.auth_hash(user)
         if p.epoch and epoch is not None:
             access[EPOCH_CLAIM] = epoch
     return access
@@ -563,7 +453,7 @@ def refresh(raw_refresh):
     data = {"access": encode(access_from_refresh(payload, now=now, user=user, epoch=epoch))}
     if jwt_settings.ROTATE_REFRESH_TOKENS:
         if jwt_settings.BLACKLIST_AFTER_ROTATION:
-            _blacklist_payload(payload, raw_refresh, user, now)
+            blacklist_payload(payload, raw_refresh, user, now)
         rotated = dict(payload)
         if p.jti_claim is not None:
             rotated[p.jti_claim] = new_jti()
@@ -571,7 +461,7 @@ def refresh(raw_refresh):
         rotated["iat"] = int(now)
         raw = encode(rotated)
         if p.blacklist == "simplejwt":
-            _outstand(rotated, raw, user, now, lookup=user is None)
+            outstand(rotated, raw, user, now, lookup=user is None)
         data["refresh"] = raw
     return data
 
@@ -595,7 +485,7 @@ def refresh_sliding(raw_sliding):
 
 
 def blacklist_tables():
-    """"simplejwt" (SimpleJWT's token_blacklist tables) or "sesstok"
+    """ "simplejwt" (SimpleJWT's token_blacklist tables) or "sesstok"
     (:class:`~sesstok.models.BlacklistedRefreshToken`)."""
     return params().blacklist
 
@@ -609,8 +499,6 @@ def _blacklist_lookup():
     per connection; see sesstok._lookup)."""
     lookup = _prepared.get("blacklist_lookup")
     if lookup is None:
-        from ._lookup import PreparedLookup
-
         if blacklist_tables() == "simplejwt":
             Outstanding, Blacklisted = _simplejwt_models()
             field = Outstanding._meta.get_field("jti")
@@ -620,7 +508,6 @@ def _blacklist_lookup():
 
             lookup = PreparedLookup(Blacklisted, field, build)
         else:
-            from .models import BlacklistedRefreshToken
 
             def build(jti):
                 return BlacklistedRefreshToken.objects.filter(jti=jti).values_list("pk")
@@ -642,7 +529,7 @@ def _user_by_claim(payload):
     return get_user(user_id) if user_id is not None else None
 
 
-def _outstand(payload, raw, user, now, lookup=False):
+def outstand(payload, raw, user, now, lookup=False):
     """Record a token in SimpleJWT's OutstandingToken (get_or_create by jti,
     as ``BlacklistMixin.outstand``)."""
     Outstanding, _ = _simplejwt_models()
@@ -658,7 +545,8 @@ def _outstand(payload, raw, user, now, lookup=False):
     return row
 
 
-def _blacklist_payload(payload, raw, user, now):
+def blacklist_payload(payload, raw, user, now):
+    """Blacklist a token: ``(row, created)``, as ``get_or_create``."""
     p = params()
     jti = payload.get(p.jti_claim)
     if jti is None:
@@ -667,17 +555,15 @@ def _blacklist_payload(payload, raw, user, now):
         user = _user_by_claim(payload)
     if p.blacklist == "simplejwt":
         _, Blacklisted = _simplejwt_models()
-        row = _outstand(payload, raw, user, now)
-        return Blacklisted.objects.get_or_create(token=row)[0]
-    from .models import BlacklistedRefreshToken
-
+        row = outstand(payload, raw, user, now)
+        return Blacklisted.objects.get_or_create(token=row)
     try:
         with transaction.atomic():
             return BlacklistedRefreshToken.objects.get_or_create(
                 jti=jti, defaults={"user": user, "expires_at": _datetime(payload["exp"])}
-            )[0]
+            )
     except IntegrityError:  # a concurrent blacklist of the same token
-        return BlacklistedRefreshToken.objects.get(jti=jti)
+        return BlacklistedRefreshToken.objects.get(jti=jti), False
 
 
 def blacklist(raw_token, token_type=REFRESH):
@@ -686,7 +572,7 @@ def blacklist(raw_token, token_type=REFRESH):
     put it on the blacklist. Returns its payload."""
     now = _now()
     payload = decode(raw_token, token_type, now=now)
-    _blacklist_payload(payload, raw_token, None, now)
+    blacklist_payload(payload, raw_token, None, now)
     return payload
 
 
@@ -699,8 +585,6 @@ def blacklist_user(user):
     revocation.bump_epoch(user)
     count = 0
     if blacklist_tables() == "simplejwt":
-        from django.utils import timezone
-
         Outstanding, Blacklisted = _simplejwt_models()
         rows = Outstanding.objects.filter(user_id=user.pk, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
         for row in rows:
@@ -712,9 +596,5 @@ def blacklist_user(user):
 def purge_blacklist(now=None):
     """Delete blacklist rows of tokens that expired anyway (sesstok's table;
     SimpleJWT's has ``manage.py flushexpiredtokens``). Returns how many."""
-    from django.utils import timezone
-
-    from .models import BlacklistedRefreshToken
-
     deleted, _ = BlacklistedRefreshToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
     return deleted

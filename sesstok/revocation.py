@@ -44,9 +44,10 @@ from asgiref.sync import sync_to_async
 from django.core.cache import caches
 from django.db import transaction
 
-from . import _core
+from . import _core, validity
 from .conf import sesstok_settings
-from .tokens import RevocationUnavailable
+from .exceptions import RevocationUnavailable
+from .jwt_settings import jwt_settings
 
 __all__ = [
     "RevocationUnavailable",
@@ -64,6 +65,9 @@ __all__ = [
     "acheck",
     "check_with_version",
     "acheck_with_version",
+    "args_for",
+    "marker_key",
+    "get_marker",
     "EPOCH_SESSION_KEY",
 ]
 
@@ -127,6 +131,26 @@ def jti_key(jti):
 
 def epoch_key(user_pk):
     return _key("e", user_pk)
+
+
+def marker_key(user_pk):
+    """The user's password-change marker (sesstok.user_changes)."""
+    return _key("p", user_pk)
+
+
+def args_for(payload, user_pk, *, marker=False):
+    """The revocation check of a token: keyword arguments of :func:`check`
+    (its jti's denylist entry, the user's epoch against ``sst_ep`` or
+    ``iat``, and with marker the password-change marker)."""
+    jti_claim = jwt_settings.JTI_CLAIM
+    jti = payload.get(jti_claim) if jti_claim else None
+    return {
+        "deny_keys": (jti_key(jti),) if isinstance(jti, str) else (),
+        "user_pk": user_pk,
+        "epoch": validity.token_epoch(payload),
+        "issued_at": validity.issued_at(payload),
+        "marker": marker,
+    }
 
 
 # ---- writing ----------------------------------------------------------------------
@@ -199,6 +223,32 @@ async def _afill(s, user_pk):
     if s is not None:
         await s.aadd(epoch_key(user_pk), _encode_epoch(*value), timeout=None)
     return value
+
+
+def _db_marker(user_pk):
+    from .models import UserEpoch
+
+    value = UserEpoch.objects.filter(user_id=user_pk).values_list("password_changed_at", flat=True).first()
+    return value or 0.0
+
+
+def get_marker(user_pk):
+    """The user's password-change marker (0.0: never; see
+    sesstok.user_changes): the store's copy (filled from the database when
+    missing), else the database's. Raises RevocationUnavailable if the store
+    cannot be read."""
+    s = store()
+    if s is None:
+        return _db_marker(user_pk)
+    key = marker_key(user_pk)
+    try:
+        value = s.get(key)
+        if value is None:
+            value = _db_marker(user_pk)
+            s.add(key, value, timeout=None)
+    except Exception as e:  # the cache backend's connection errors
+        raise RevocationUnavailable() from e
+    return float(value)
 
 
 def bump_epoch(user):
@@ -284,26 +334,29 @@ async def alogout(request):
 # ---- checking ---------------------------------------------------------------------
 
 
-def _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled):
+def _verdict(values, deny_keys, ekey, mkey, epoch, issued_at, filled):
     for key in deny_keys:
         if key in values:
             return True
+    if mkey is not None and validity.marker_revoked(issued_at, float(values[mkey])):
+        return True
     if ekey is None:
         return False
     current = values.get(ekey)
     current = _decode_epoch(current) if current is not None else filled
-    if epoch is not None:
-        return epoch != current[0]
-    # no epoch recorded (a token from elsewhere): compare times
-    return issued_at is not None and current[1] > 0 and issued_at < current[1]
+    return validity.epoch_revoked(epoch, issued_at, current[0], current[1])
 
 
-def _keys(deny_keys, user_pk, alias, with_version):
-    """(keys to read, epoch key or None, user-cache probe or None)."""
+def _keys(deny_keys, user_pk, alias, with_version, marker):
+    """(keys to read, epoch key or None, marker key or None, user-cache probe or None)."""
     keys = list(deny_keys)
-    ekey = None if user_pk is None else epoch_key(user_pk)
-    if ekey is not None:
+    ekey = mkey = None
+    if user_pk is not None:
+        ekey = epoch_key(user_pk)
         keys.append(ekey)
+        if marker:
+            mkey = marker_key(user_pk)
+            keys.append(mkey)
     seen = None
     if with_version and user_pk is not None:
         from . import user_cache
@@ -311,32 +364,33 @@ def _keys(deny_keys, user_pk, alias, with_version):
         seen = user_cache.probe(user_pk, alias)
         if seen is not None:
             keys.append(seen.key)
-    return keys, ekey, seen
+    return keys, ekey, mkey, seen
 
 
-def check(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
+def check(deny_keys=(), user_pk=None, epoch=None, issued_at=None, marker=False):
     """Whether something is revoked: one of deny_keys is on the denylist, or
     user_pk logged out everywhere since (``epoch`` differs from the user's,
-    or, with no epoch, ``issued_at`` is before the last bump). One read of
-    the store. Raises RevocationUnavailable if that read fails."""
-    return _check(deny_keys, user_pk, epoch, issued_at, False)[0]
+    or, with no epoch, ``issued_at`` is not after the last bump), or, with
+    ``marker``, changed password since ``issued_at``. One read of the store.
+    Raises RevocationUnavailable if that read fails."""
+    return _check(deny_keys, user_pk, epoch, issued_at, marker, False)[0]
 
 
-def check_with_version(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
+def check_with_version(deny_keys=(), user_pk=None, epoch=None, issued_at=None, marker=False):
     """:func:`check` for a request that then loads user_pk: ``(revoked,
     seen)``. With the user cache on, the user's version (which lives in this
     store) is read in the same ``MGET``; pass ``seen`` to
     ``user_cache.get_user(pk, seen=seen)`` so that the user is validated
     against it with no second read (None when nothing was read)."""
-    return _check(deny_keys, user_pk, epoch, issued_at, True)
+    return _check(deny_keys, user_pk, epoch, issued_at, marker, True)
 
 
-def _check(deny_keys, user_pk, epoch, issued_at, with_version):
+def _check(deny_keys, user_pk, epoch, issued_at, marker, with_version):
     alias = sesstok_settings.REVOCATION_CACHE
     if alias is None:
         return False, None
     s = caches[alias]
-    keys, ekey, seen = _keys(deny_keys, user_pk, alias, with_version)
+    keys, ekey, mkey, seen = _keys(deny_keys, user_pk, alias, with_version, marker)
     if not keys:
         return False, None
     try:
@@ -344,21 +398,24 @@ def _check(deny_keys, user_pk, epoch, issued_at, with_version):
         filled = None
         if ekey is not None and ekey not in values:
             filled = _fill(s, user_pk)
+        if mkey is not None and mkey not in values:
+            values[mkey] = _db_marker(user_pk)
+            s.add(mkey, values[mkey], timeout=None)
     except Exception as e:  # the cache backend's connection errors
         raise RevocationUnavailable() from e
     if seen is not None:
         seen.version = values.get(seen.key)
-    return _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled), seen
+    return _verdict(values, deny_keys, ekey, mkey, epoch, issued_at, filled), seen
 
 
-async def acheck(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
+async def acheck(deny_keys=(), user_pk=None, epoch=None, issued_at=None, marker=False):
     """Async :func:`check`."""
-    return (await _acheck(deny_keys, user_pk, epoch, issued_at, False))[0]
+    return (await _acheck(deny_keys, user_pk, epoch, issued_at, marker, False))[0]
 
 
-async def acheck_with_version(deny_keys=(), user_pk=None, epoch=None, issued_at=None):
+async def acheck_with_version(deny_keys=(), user_pk=None, epoch=None, issued_at=None, marker=False):
     """Async :func:`check_with_version`."""
-    return await _acheck(deny_keys, user_pk, epoch, issued_at, True)
+    return await _acheck(deny_keys, user_pk, epoch, issued_at, marker, True)
 
 
 def _aget_many(s, keys):
@@ -372,12 +429,12 @@ def _aget_many(s, keys):
     return s.aget_many(keys)
 
 
-async def _acheck(deny_keys, user_pk, epoch, issued_at, with_version):
+async def _acheck(deny_keys, user_pk, epoch, issued_at, marker, with_version):
     alias = sesstok_settings.REVOCATION_CACHE
     if alias is None:
         return False, None
     s = caches[alias]
-    keys, ekey, seen = _keys(deny_keys, user_pk, alias, with_version)
+    keys, ekey, mkey, seen = _keys(deny_keys, user_pk, alias, with_version, marker)
     if not keys:
         return False, None
     try:
@@ -385,8 +442,11 @@ async def _acheck(deny_keys, user_pk, epoch, issued_at, with_version):
         filled = None
         if ekey is not None and ekey not in values:
             filled = await _afill(s, user_pk)
+        if mkey is not None and mkey not in values:
+            values[mkey] = await sync_to_async(_db_marker)(user_pk)
+            await s.aadd(mkey, values[mkey], timeout=None)
     except Exception as e:
         raise RevocationUnavailable() from e
     if seen is not None:
         seen.version = values.get(seen.key)
-    return _verdict(values, deny_keys, ekey, user_pk, epoch, issued_at, filled), seen
+    return _verdict(values, deny_keys, ekey, mkey, epoch, issued_at, filled), seen

@@ -27,11 +27,13 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import _core, user_cache
+from . import _core, drf_authtoken, user_cache
 from .conf import seconds, sesstok_settings
+from .exceptions import AuthenticationError, DuplicateTokenName, RevocationUnavailable, TokenLimitExceeded
 
 __all__ = [
     "AuthenticationError",
+    "RevocationUnavailable",
     "DuplicateTokenName",
     "TokenLimitExceeded",
     "JWT",
@@ -60,27 +62,6 @@ _DRF_RE = re.compile(r"[^\x00-\x20\x7f]{1,40}")
 _shape_cache = {}
 
 
-class AuthenticationError(Exception):
-    """A credential was presented and refused. ``code`` is stable and is what
-    the middleware puts in its 401 JSON body; ``status`` the HTTP status."""
-
-    status = 401
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class RevocationUnavailable(AuthenticationError):
-    """The revocation store could not be read: nothing is accepted (503)."""
-
-    status = 503
-
-    def __init__(self, message="The revocation store is unavailable."):
-        super().__init__("revocation_unavailable", message)
-
-
 def invalid(message="Invalid token."):
     return AuthenticationError("invalid_token", message)
 
@@ -91,14 +72,6 @@ def expired(message="Token has expired."):
 
 def malformed(message="Malformed credentials."):
     return AuthenticationError("malformed_token", message)
-
-
-class DuplicateTokenName(ValueError):
-    """The user already has a token with this name."""
-
-
-class TokenLimitExceeded(Exception):
-    """Creating the token would exceed ``SESSTOK["TOKEN_MAX_PER_USER"]``."""
 
 
 def _opaque_re():
@@ -332,8 +305,6 @@ def authenticate_token(raw):
     instance = _find(token_digest(raw))
     if instance is None and kind == DRF:
         # hook (sesstok.drf_authtoken): a DRF Token row not mirrored yet is hashed on first use
-        from . import drf_authtoken
-
         if drf_authtoken.find_unmirrored(raw):
             instance = _find(token_digest(raw))
     if instance is None:
@@ -367,13 +338,14 @@ arevoke_token = sync_to_async(revoke_token)
 
 
 def revoke_user_tokens(user):
-    """Delete all of a user's tokens. Return how many there were."""
+    """Delete all of a user's opaque tokens: sesstok's and DRF's ``Token``
+    rows (:func:`sesstok.drf_authtoken.revoke_user`). What a password change
+    (:func:`sesstok.user_changes.password_changed`) and logout-everywhere
+    revoke of them. Return how many of sesstok's there were."""
     from .models import AuthToken
 
     deleted, _ = AuthToken.objects.filter(user_id=user.pk).delete()
-    from . import drf_authtoken  # hook: and DRF's Token rows, so no lookup fallback brings them back
-
-    drf_authtoken.revoke_user(user)
+    drf_authtoken.revoke_user(user)  # and DRF's Token rows, so no lookup fallback brings them back
     return deleted
 
 

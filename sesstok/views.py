@@ -37,6 +37,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 
 from . import revocation, tokens
 from .conf import sesstok_settings
+from .exceptions import StoreUnavailable
 from .throttle import client_address, login_throttle
 
 __all__ = [
@@ -143,6 +144,8 @@ def api_view(methods, *, csrf="session"):
                 response = JsonResponse({"detail": str(e.message), "code": e.code}, status=e.status)
                 if e.status == 401:
                     response["WWW-Authenticate"] = 'Bearer realm="api"'
+                elif isinstance(e, StoreUnavailable):
+                    response["Retry-After"] = str(e.retry_after)
                 return response
 
         wrapped.__name__ = view.__name__

@@ -37,6 +37,9 @@ def simplejwt_settings(simple_jwt=None, **django_settings):
     SimpleJWT's import-time state rebuilt for it."""
     import importlib
 
+    # imported before the override: a module first imported under it would
+    # keep the overridden api_settings for good (mock.patch restores that)
+    modules = [importlib.import_module(f"rest_framework_simplejwt.{name}") for name in _MODULES]
     overrides = dict(django_settings)
     if simple_jwt is not None:
         overrides["SIMPLE_JWT"] = simple_jwt
@@ -48,8 +51,7 @@ def simplejwt_settings(simple_jwt=None, **django_settings):
             from django.conf import settings
 
             api._user_settings = {**api.user_settings, "SIGNING_KEY": settings.SECRET_KEY}
-        for name in _MODULES:
-            module = importlib.import_module(f"rest_framework_simplejwt.{name}")
+        for module in modules:
             if hasattr(module, "api_settings"):
                 stack.enter_context(mock.patch.object(module, "api_settings", api))
         from rest_framework_simplejwt import authentication, backends, state, tokens

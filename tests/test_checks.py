@@ -67,8 +67,10 @@ def test_jwt_key_from_secret_key():
     # asymmetric algorithms: not an HMAC secret, but a public key is needed
     assert ids(SESSTOK={"JWT_ALGORITHM": "RS256"}) == ["sesstok.E004"]
     # (the keys themselves are parsed by the JWT checks: sesstok.E103, tests/test_rest_framework_checks.py)
-    assert "sesstok.E004" not in ids(SECRET_KEY="short-but-valid-secret-key-1",
-                                     SESSTOK={"JWT_ALGORITHM": "ES256", "JWT_VERIFYING_KEY": "-----BEGIN PUBLIC KEY-----..."})
+    assert "sesstok.E004" not in ids(
+        SECRET_KEY="short-but-valid-secret-key-1",
+        SESSTOK={"JWT_ALGORITHM": "ES256", "JWT_VERIFYING_KEY": "-----BEGIN PUBLIC KEY-----..."},
+    )
 
 
 def test_revocation_cache_alias():
@@ -139,3 +141,25 @@ def test_db_engine_needs_the_sessions_app():
 def test_sesstok_redis_cache_is_supported():
     caches = {"default": LOCMEM, "rev": {**REDIS, "BACKEND": "sesstok.cache.RedisCache"}}
     assert ids(CACHES=caches, SESSTOK={"REVOCATION_CACHE": "rev"}) == []
+
+
+def test_every_setting_is_type_checked():
+    """The system check iterates the one schema: every SESSTOK key (main
+    checked 30 of 49)."""
+    from sesstok.conf import SCHEMA
+
+    class Junk:
+        def __repr__(self):
+            return "<junk>"
+
+    for name in SCHEMA:
+        assert "sesstok.E002" in ids(SESSTOK={name: Junk()}), name
+
+
+def test_all_problems_are_reported_at_once():
+    """A wrong type no longer hides the range problems of other keys."""
+    bad = {"TOKEN_BYTES": 16, "TOKEN_MAX_PER_USER": 0, "SESSION_DENYLIST": "yes", "LOGIN_USER_DELAY_MAX": 11}
+    with override_settings(SESSTOK=bad):
+        messages = sorted(e.msg for e in checks.run_checks(tags=[sesstok_checks.TAG]) if e.id == "sesstok.E002")
+    assert len(messages) == 4, messages
+    assert any("TOKEN_BYTES" in m and "at least 20" in m for m in messages)

@@ -6,6 +6,7 @@ djoser-style library use that model."""
 import io
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -78,14 +79,21 @@ def _unmirrored(user):
 
 
 @pytest.mark.parametrize("mirrored", [True, False])
-@pytest.mark.parametrize("revoke", ["password", "everywhere"])
+@pytest.mark.parametrize("revoke", ["password", "unusable", "assigned", "everywhere"])
 def test_sesstoks_revocations_delete_drfs_rows(api, user, mirrored, revoke):
+    # every password change sesstok.user_changes detects (the admin's "disable
+    # password", an assigned hash), not only set_password()
     token = Token.objects.create(user=user) if mirrored else _unmirrored(user)
-    if revoke == "password":
-        user.set_password("a-new-password")
-        user.save()
-    else:
+    if revoke == "everywhere":
         revocation.logout_everywhere(user)
+    else:
+        if revoke == "password":
+            user.set_password("a-new-password")
+        elif revoke == "unusable":
+            user.set_unusable_password()
+        else:
+            user.password = make_password("a-new-password")
+        user.save()
     assert not Token.objects.filter(key=token.key).exists()
     # the lookup fallback finds nothing to bring back
     assert call(api, "token", f"Token {token.key}")[0] == 401

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sesstok import access_tokens, tokens
+from sesstok import access_tokens, pipeline, tokens
 from sesstok._lookup import _UNSUPPORTED, PreparedLookup
 from sesstok.models import AuthToken
 
@@ -76,7 +76,7 @@ def test_falls_back_when_the_parameter_is_ambiguous(user):
 
 
 def test_user_lookup_for_jwts(user):
-    lookup = access_tokens._prepared_user_lookup()
+    lookup = pipeline.user_lookup()
     row, alias = lookup.get(str(user.pk))
     loaded = get_user_model().from_db(alias, lookup.attnames, row)
     assert fields(loaded) == fields(get_user_model().objects.get(pk=user.pk))

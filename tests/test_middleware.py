@@ -332,18 +332,6 @@ def test_without_authentication_middleware(client, plain):
         assert c.get("/exempt/", HTTP_AUTHORIZATION=f"Token {plain}").json()["user"] == "alice"
 
 
-def test_jwt_without_sesstok_jwt_is_a_401_not_a_500(client, user, jwt_api, monkeypatch):
-    import sys
-
-    raw = access_tokens.issue_access_token(user)
-    access_tokens._forget()
-    import sesstok
-
-    monkeypatch.setitem(sys.modules, "sesstok.jwt", None)  # import fails
-    monkeypatch.delattr(sesstok, "jwt", raising=False)
-    assert error(client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {raw}")) == "invalid_token"
-
-
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
 @given(
     header=st.one_of(

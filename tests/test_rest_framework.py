@@ -329,7 +329,7 @@ def test_jwt_revocation_store_down_is_503(api, user, redis_settings):
     ):
         raw = sj_access(user)
         status, body, _ = call(api, "jwt", f"Bearer {raw}")
-    assert status == 503 and body == {"detail": "The revocation store is unavailable."}
+    assert status == 503 and body == {"detail": "The revocation store is unavailable.", "code": "revocation_unavailable"}
 
 
 def test_jwt_settings_from_simple_jwt(api, user):
@@ -860,3 +860,90 @@ def test_user_cache_for_refresh(user, user_cache):
     user.save()
     with pytest.raises(refresh_tokens.AccountError):
         refresh_tokens.refresh(pair["refresh"])
+
+
+# ---- regressions (issue 10) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("", "This field may not be blank."),
+        (7, "Not a valid string."),
+        (["a"], "Not a valid string."),
+        ("x" * 65, "Ensure this field has no more than 64 characters."),
+    ],
+)
+def test_obtain_auth_token_bad_name_is_a_400(api, user, name, message):
+    """A bad ``name`` was an UnboundLocalError (``_`` rebound), a 500."""
+    response = api.post(
+        "/api/auth-token/", {"username": "alice", "password": "secret-password", "name": name}, format="json"
+    )
+    assert (response.status_code, response.json()) == (400, {"name": [message]})
+    ok = api.post("/api/auth-token/", {"username": "alice", "password": "secret-password", "name": "x" * 64})
+    assert ok.status_code == 200
+
+
+def test_check_exp_honours_an_assigned_current_time(user):
+    """SimpleJWT's Token.check_exp() reads self.current_time, which callers
+    (SimpleJWT's own tests) assign."""
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.exceptions import TokenError as SJTokenError
+    from rest_framework_simplejwt.tokens import AccessToken as SJAccessToken
+
+    from sesstok.contrib.rest_framework.tokens import AccessToken
+
+    for cls, error in ((SJAccessToken, SJTokenError), (AccessToken, refresh_tokens.TokenError)):
+        token = cls.for_user(user)
+        token.current_time = token.current_time + timedelta(minutes=10)
+        with pytest.raises(error, match="Token 'exp' claim has expired"):
+            token.check_exp()
+
+
+def test_blacklist_returns_what_the_installed_simplejwt_returns(user):
+    from rest_framework_simplejwt.tokens import RefreshToken as SJRefreshToken
+
+    from sesstok.contrib.rest_framework.tokens import RefreshToken
+
+    theirs = SJRefreshToken.for_user(user).blacklist()
+    ours = RefreshToken.for_user(user).blacklist()
+    assert type(ours) is type(theirs)
+    if isinstance(theirs, tuple):
+        assert len(ours) == len(theirs)
+        assert [type(v).__name__ for v in ours] == [type(v).__name__ for v in theirs]
+        assert ours[1] is theirs[1] is True
+
+
+def test_obtain_pair_honours_an_assigned_lifetime(api, user):
+    """``AccessToken.lifetime = timedelta(0)`` (as SimpleJWT's tests do):
+    the obtain-pair view issued a 300 s token anyway."""
+    from unittest import mock
+
+    from sesstok.contrib.rest_framework.tokens import AccessToken, RefreshToken
+
+    with mock.patch.object(AccessToken, "lifetime", timedelta(0)), mock.patch.object(
+        RefreshToken, "lifetime", timedelta(seconds=60)
+    ):
+        body = post(api, "/api/token/", {"username": "alice", "password": "secret-password"})[1]
+    access = pyjwt.decode(body["access"], options={"verify_signature": False})
+    refresh = pyjwt.decode(body["refresh"], options={"verify_signature": False})
+    assert access["exp"] - access["iat"] == 0
+    assert refresh["exp"] - refresh["iat"] == 60
+
+
+def test_token_view_base_serializer_class_like_simplejwt():
+    from rest_framework_simplejwt import views as sj_views
+
+    from sesstok.contrib.rest_framework import views
+
+    for module in (views, sj_views):
+        with pytest.raises(ImportError, match="Could not import serializer ''"):
+            module.TokenViewBase().get_serializer_class()
+
+        class Custom(module.TokenViewBase):
+            _serializer_class = "sesstok.contrib.rest_framework.serializers.TokenVerifySerializer"
+
+        from sesstok.contrib.rest_framework.serializers import TokenVerifySerializer
+
+        assert Custom().get_serializer_class() is TokenVerifySerializer

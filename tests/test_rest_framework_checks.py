@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from _jwt_helpers import key_text
 from sesstok import refresh_tokens
+from sesstok.simplejwt import backend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -61,9 +62,9 @@ def test_unusable_keys(simple_jwt):
 
 def test_keys_are_prepared_by_the_check():
     with override_settings(SIMPLE_JWT=RSA):
-        assert "encoder" not in refresh_tokens._prepared
+        assert "encoder" not in backend._prepared
         assert checks.run_checks(tags=["sesstok"]) == []
-        encoder, decoder = refresh_tokens._prepared["encoder"], refresh_tokens._prepared["decoder"]
+        encoder, decoder = backend._prepared["encoder"], backend._prepared["decoder"]
         assert refresh_tokens.encoder() is encoder and refresh_tokens.decoder() is decoder
 
 
@@ -72,7 +73,7 @@ def test_app_ready_prepares_keys():
 
     with override_settings(SIMPLE_JWT=RSA):
         apps.get_app_config("sesstok").ready()
-        assert "encoder" in refresh_tokens._prepared and "decoder" in refresh_tokens._prepared
+        assert "encoder" in backend._prepared and "decoder" in backend._prepared
     with override_settings(SIMPLE_JWT={**RSA, "SIGNING_KEY": "junk"}):
         apps.get_app_config("sesstok").ready()  # a bad key is the checks' business, not a crash
 

@@ -278,8 +278,9 @@ def test_import_drf_tokens(client, user, make_user):
 
     bob = make_user("bob")
     # rows written around the ORM (Token.objects.create is mirrored at once: test_drf_authtoken.py)
-    drf_alice, drf_bob = Token.objects.bulk_create([Token(user=user, key=Token.generate_key()),
-                                                    Token(user=bob, key=Token.generate_key())])
+    drf_alice, drf_bob = Token.objects.bulk_create(
+        [Token(user=user, key=Token.generate_key()), Token(user=bob, key=Token.generate_key())]
+    )
     out = io.StringIO()
     call_command("sesstok_import_drf_tokens", stdout=out)
     assert "Imported 2" in out.getvalue()

@@ -40,18 +40,14 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 
-from ... import revocation, tokens
-from ...access_tokens import EarlyCheck, early_pk
+from ... import pipeline, tokens
 from ...conf import sesstok_settings
 from ...drf_authtoken import check_token_class  # hook: DRF's `model` attribute
+from ...exceptions import AuthenticationError, StoreUnavailable, TokenError, TokenRevoked
 from ...installed import require_app  # hook: start-up error without the sesstok app
-from ...exceptions import ExpiredSignatureError, InvalidTokenError, PyJWKClientError
 from ...jwt_settings import jwt_settings
-from ...refresh_tokens import EPOCH_CLAIM, TokenError
-from ...refresh_tokens import _md5_password, decoder, default_user_authentication_rule
-from ...refresh_tokens import get_user as _get_user
-from ...tokens import AuthenticationError, RevocationUnavailable as _RevocationUnavailable
-from .exceptions import AuthenticationFailed, InvalidToken, RevocationUnavailable
+from ...refresh_tokens import default_user_authentication_rule
+from .exceptions import AuthenticationFailed, InvalidToken, ServiceUnavailable
 from .tokens import AccessToken
 
 __all__ = [
@@ -70,7 +66,7 @@ def _forget():
     _cache.clear()
 
 
-def _header_types():
+def header_types():
     """(AUTH_HEADER_TYPES as a tuple, the same as a set of bytes)."""
     value = _cache.get("types")
     if value is None:
@@ -202,6 +198,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
     def authenticate_credentials(self, key):
         try:
             user, instance = tokens.authenticate_token(key)
+        except StoreUnavailable as e:
+            raise ServiceUnavailable(e) from e
         except AuthenticationError as e:
             if e.code == "token_expired":
                 raise exceptions.AuthenticationFailed(_("Token has expired."), code="token_expired") from None
@@ -259,7 +257,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         return user, validated_token
 
     def authenticate_header(self, request):
-        return '{} realm="{}"'.format(_header_types()[0][0], self.www_authenticate_realm)
+        return '{} realm="{}"'.format(header_types()[0][0], self.www_authenticate_realm)
 
     def get_header(self, request):
         header = _meta(request).get(jwt_settings.AUTH_HEADER_NAME)
@@ -271,7 +269,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         parts = header.split()
         if len(parts) == 0:
             return None
-        if parts[0] not in _header_types()[1]:
+        if parts[0] not in header_types()[1]:
             return None
         if len(parts) != 2:
             raise AuthenticationFailed(
@@ -282,7 +280,11 @@ class JWTAuthentication(authentication.BaseAuthentication):
 
     def get_validated_token(self, raw_token):
         if _access_settings()[0]:
-            return _validate_access(raw_token)
+            try:
+                payload = pipeline.decode(raw_token)
+            except TokenError as e:
+                raise _refuse(_(e.message)) from None
+            return AccessToken.from_verified(raw_token, payload)
         classes = jwt_settings.AUTH_TOKEN_CLASSES
         messages = []
         foreign = _simplejwt_token_error()
@@ -298,41 +300,41 @@ class JWTAuthentication(authentication.BaseAuthentication):
         raise InvalidToken({"detail": _("Given token not valid for any token type"), "messages": messages})
 
     def get_user(self, validated_token):
+        # the pipeline's steps 3-5: with JWT_DENYLIST and the user cache on,
+        # the revocation check runs first so that the cached user's version
+        # rides in its one read; its outcome is reported where SimpleJWT's
+        # order puts the check
         try:
-            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
-        except KeyError:
-            raise InvalidToken(_("Token contained no recognizable user identification")) from None
-        # with JWT_DENYLIST and the user cache on, the revocation check runs
-        # first so that the cached user's version rides in its one read; its
-        # outcome is reported where SimpleJWT's order puts the check
-        early = _check_early(validated_token, user_id)
-        user = _get_user(user_id, seen=None if early is None else early.seen)
-        if user is None:
-            raise AuthenticationFailed(_("User not found"), code="user_not_found")
-        if jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
-        _check_revocation(validated_token, user, early)
-        return user
+            return pipeline.user_for(_payload(validated_token))
+        except AuthenticationError as e:
+            raise drf_error(e) from None
 
 
 class JWTStatelessUserAuthentication(JWTAuthentication):
     """SimpleJWT's ``JWTStatelessUserAuthentication``: no database; the user
     is a ``TOKEN_USER_CLASS`` (``TokenUser``) built from the token. With
-    ``SESSTOK["JWT_DENYLIST"]`` revoked tokens are refused (one read of the
-    revocation store)."""
+    ``SESSTOK["JWT_DENYLIST"]`` revoked tokens, logout-everywhere, password
+    changes and deactivations are refused (one read of the revocation store)."""
 
     def get_user(self, validated_token):
-        if jwt_settings.USER_ID_CLAIM not in validated_token:
+        payload = _payload(validated_token)
+        if jwt_settings.USER_ID_CLAIM not in payload:
             raise InvalidToken(_("Token contained no recognizable user identification"))
-        if revocation.jwt_denylist_enabled():
-            _check_denylist(validated_token, _stateless_pk(validated_token))
+        try:
+            pipeline.check_stateless(payload)
+        except AuthenticationError as e:
+            raise drf_error(e) from None
         return jwt_settings.TOKEN_USER_CLASS(validated_token)
 
 
 JWTTokenUserAuthentication = JWTStatelessUserAuthentication
 
 
-# ---- the checks -------------------------------------------------------------------
+# ---- the pipeline's errors in DRF's and SimpleJWT's shapes -------------------------
+
+
+def _payload(token):
+    return token.payload if hasattr(token, "payload") else token
 
 
 def _refuse(message):
@@ -344,104 +346,16 @@ def _refuse(message):
     )
 
 
-def _validate_access(raw):
-    """AccessToken(raw), SimpleJWT's checks in its order, without the class
-    machinery: signature, exp, aud, iss (one C call), then exp present, jti,
-    token type."""
-    try:
-        payload = decoder().decode(raw)
-    except ExpiredSignatureError:
-        raise _refuse(_("Token is expired")) from None
-    except (InvalidTokenError, PyJWKClientError):
-        raise _refuse(_("Token is invalid")) from None
-    if type(payload) is not dict:
-        raise _refuse(_("Token is invalid"))
-    if "exp" not in payload:
-        raise _refuse("Token has no 'exp' claim")
-    jti_claim, type_claim = _access_settings()[1:]
-    if jti_claim is not None and jti_claim not in payload:
-        raise _refuse(_("Token has no id"))
-    if type_claim is not None:
-        token_type = payload.get(type_claim, _MISSING)
-        if token_type != "access":
-            raise _refuse(_("Token has no type") if token_type is _MISSING else _("Token has wrong type"))
-    return AccessToken._wrap(raw, payload, None)
-
-
-_MISSING = object()
-
-
-def _password_changed():
-    return AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
-
-
-def _check_revocation(token, user, early=None):
-    """SimpleJWT's CHECK_REVOKE_TOKEN, sesstok's auth-hash claim and, with
-    JWT_DENYLIST, the jti denylist and logout epoch (already read when
-    ``early`` is given)."""
-    payload = token.payload if hasattr(token, "payload") else token
-    if jwt_settings.CHECK_REVOKE_TOKEN:
-        if payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != _md5_password(user):
-            raise _password_changed()
-    claim = sesstok_settings.JWT_AUTH_HASH_CLAIM
-    if claim and claim in payload:
-        from ...access_tokens import _auth_hash_ok
-
-        if not _auth_hash_ok(payload[claim], user):
-            raise _password_changed()
-    elif sesstok_settings.JWT_REQUIRE_AUTH_HASH:
-        raise _password_changed()
-    if early is not None:
-        if early.error is not None:
-            raise RevocationUnavailable() from early.error
-        if early.revoked:
-            raise InvalidToken(_("Token is blacklisted"))
-    elif revocation.jwt_denylist_enabled():
-        _check_denylist(payload, user.pk)
-
-
-def _stateless_pk(token):
-    """The user's pk from a token, when USER_ID_FIELD is the primary key."""
-    if jwt_settings.USER_ID_FIELD in ("id", "pk", get_user_model()._meta.pk.attname):
-        return token.get(jwt_settings.USER_ID_CLAIM)
-    return None
-
-
-def _denylist_args(token, user_pk):
-    payload = token.payload if hasattr(token, "payload") else token
-    jti_claim = jwt_settings.JTI_CLAIM
-    jti = payload.get(jti_claim) if jti_claim else None
-    deny = (revocation.jti_key(jti),) if isinstance(jti, str) else ()
-    epoch = payload.get(EPOCH_CLAIM)
-    if not isinstance(epoch, int) or isinstance(epoch, bool):
-        epoch = None
-    iat = payload.get("iat")
-    if not isinstance(iat, (int, float)) or isinstance(iat, bool):
-        iat = None
-    return deny, user_pk, epoch, iat
-
-
-def _check_denylist(token, user_pk):
-    try:
-        revoked = revocation.check(*_denylist_args(token, user_pk))
-    except _RevocationUnavailable:
-        raise RevocationUnavailable() from None
-    if revoked:
-        raise InvalidToken(_("Token is blacklisted"))
-
-
-def _check_early(token, user_id):
-    """With JWT_DENYLIST and the user cache on (users by primary key): the
-    denylist check, run before the user is loaded, with the user's cached
-    version read in the same ``MGET`` (an EarlyCheck); else None."""
-    pk = early_pk(user_id)
-    if pk is None:
-        return None
-    try:
-        revoked, seen = revocation.check_with_version(*_denylist_args(token, pk))
-    except _RevocationUnavailable as e:
-        return EarlyCheck(error=e)
-    return EarlyCheck(revoked, seen=seen)
+def drf_error(error):
+    """The DRF exception SimpleJWT raises for a pipeline error (503 for a
+    check that could not run)."""
+    if isinstance(error, StoreUnavailable):
+        return ServiceUnavailable(error)
+    if isinstance(error, TokenRevoked):
+        return InvalidToken(_("Token is blacklisted"))
+    if isinstance(error, TokenError):
+        return InvalidToken(_(error.message))
+    return AuthenticationFailed(_(error.message), code=error.code)
 
 
 def _register_schema():

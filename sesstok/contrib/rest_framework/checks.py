@@ -31,8 +31,11 @@ from django.apps import apps
 from django.conf import settings
 from django.core import checks
 
+from ... import jwt
 from ...conf import sesstok_settings
+from ...exceptions import PyJWTError
 from ...jwt_settings import IMPORT_STRINGS, REMOVED_SETTINGS, jwt_settings, resolve
+from ...simplejwt import backend
 
 __all__ = ["check_jwt_settings", "prepare_keys"]
 
@@ -62,16 +65,11 @@ def _error(msg, id, hint=None):
 def prepare_keys():
     """Parse SIGNING_KEY and VERIFYING_KEY now (once; kept until a setting
     changes). Raises what the key parsing raises."""
-    from ... import refresh_tokens
-
-    refresh_tokens.encoder()
-    refresh_tokens.decoder()
+    backend.encoder()
+    backend.decoder()
 
 
 def _check_keys():
-    from ... import jwt, refresh_tokens
-    from ...exceptions import PyJWTError
-
     algorithm = jwt_settings.ALGORITHM
     if not isinstance(algorithm, str) or algorithm not in jwt.ALGORITHMS or algorithm.lower() == "none":
         return [
@@ -86,7 +84,7 @@ def _check_keys():
     if not jwt_settings.VERIFYING_KEY and not jwt_settings.JWK_URL:
         return []  # no public key at all: sesstok.E004
     errors = []
-    for setting, build in (("SIGNING_KEY", refresh_tokens.encoder), ("VERIFYING_KEY", refresh_tokens.decoder)):
+    for setting, build in (("SIGNING_KEY", backend.encoder), ("VERIFYING_KEY", backend.decoder)):
         if setting == "VERIFYING_KEY" and jwt_settings.JWK_URL:
             continue  # fetched at first use
         if setting == "SIGNING_KEY" and not jwt_settings.is_set("SIGNING_KEY"):
@@ -118,7 +116,9 @@ def _check_imports():
             try:
                 resolve(item)
             except ImportError as e:
-                errors.append(_error(f"SIMPLE_JWT['{name}'] names {item!r}, which cannot be imported: {e}", "sesstok.E104"))
+                errors.append(
+                    _error(f"SIMPLE_JWT['{name}'] names {item!r}, which cannot be imported: {e}", "sesstok.E104")
+                )
     return errors
 
 
@@ -129,35 +129,58 @@ def check_jwt_settings(app_configs=None, **kwargs):
     for name in REMOVED_SETTINGS:
         if name in simple:
             errors.append(
-                _error(f"SIMPLE_JWT['{name}'] was removed from SimpleJWT.", "sesstok.E101",
-                       hint="See SimpleJWT's settings documentation for its replacement.")
+                _error(
+                    f"SIMPLE_JWT['{name}'] was removed from SimpleJWT.",
+                    "sesstok.E101",
+                    hint="See SimpleJWT's settings documentation for its replacement.",
+                )
             )
     for name in _DURATIONS:
         value = jwt_settings.raw(name)
         if not isinstance(value, (int, float, timedelta)) or isinstance(value, bool):
             if not (name == "LEEWAY" and value is None):
-                errors.append(_error(f"SIMPLE_JWT['{name}'] must be a timedelta or a number of seconds: {value!r}.",
-                                     "sesstok.E107"))
+                errors.append(
+                    _error(
+                        f"SIMPLE_JWT['{name}'] must be a timedelta or a number of seconds: {value!r}.", "sesstok.E107"
+                    )
+                )
     if errors:
         return errors
     errors += _check_keys()
     errors += _check_imports()
     mode = sesstok_settings.REFRESH_BLACKLIST
     if mode not in ("auto", "sesstok", "simplejwt"):
-        errors.append(_error(f"SESSTOK['REFRESH_BLACKLIST'] must be 'auto', 'sesstok' or 'simplejwt': {mode!r}.",
-                             "sesstok.E105"))
+        errors.append(
+            _error(f"SESSTOK['REFRESH_BLACKLIST'] must be 'auto', 'sesstok' or 'simplejwt': {mode!r}.", "sesstok.E105")
+        )
     elif mode == "simplejwt" and not apps.is_installed("rest_framework_simplejwt.token_blacklist"):
-        errors.append(_error("SESSTOK['REFRESH_BLACKLIST'] is 'simplejwt' but its app is not installed.", "sesstok.E105",
-                             hint="Add 'rest_framework_simplejwt.token_blacklist' to INSTALLED_APPS."))
+        errors.append(
+            _error(
+                "SESSTOK['REFRESH_BLACKLIST'] is 'simplejwt' but its app is not installed.",
+                "sesstok.E105",
+                hint="Add 'rest_framework_simplejwt.token_blacklist' to INSTALLED_APPS.",
+            )
+        )
     if sesstok_settings.JWT_AUTH_COOKIE or sesstok_settings.JWT_REFRESH_COOKIE:
         samesite = sesstok_settings.JWT_COOKIE_SAMESITE
         if samesite not in ("Lax", "Strict", "None"):
-            errors.append(_error(f"SESSTOK['JWT_COOKIE_SAMESITE'] must be 'Lax', 'Strict' or 'None': {samesite!r}.",
-                                 "sesstok.E106"))
+            errors.append(
+                _error(
+                    f"SESSTOK['JWT_COOKIE_SAMESITE'] must be 'Lax', 'Strict' or 'None': {samesite!r}.", "sesstok.E106"
+                )
+            )
         elif samesite == "None" and not sesstok_settings.JWT_COOKIE_SECURE:
-            errors.append(_error("SESSTOK['JWT_COOKIE_SAMESITE'] is 'None' without JWT_COOKIE_SECURE: browsers refuse it.",
-                                 "sesstok.E106"))
+            errors.append(
+                _error(
+                    "SESSTOK['JWT_COOKIE_SAMESITE'] is 'None' without JWT_COOKIE_SECURE: browsers refuse it.",
+                    "sesstok.E106",
+                )
+            )
         if not settings.DEBUG and not sesstok_settings.JWT_COOKIE_SECURE:
-            errors.append(_error("SESSTOK['JWT_COOKIE_SECURE'] is False while DEBUG is off: tokens would travel over "
-                                 "plain HTTP.", "sesstok.E106"))
+            errors.append(
+                _error(
+                    "SESSTOK['JWT_COOKIE_SECURE'] is False while DEBUG is off: tokens would travel over plain HTTP.",
+                    "sesstok.E106",
+                )
+            )
     return errors

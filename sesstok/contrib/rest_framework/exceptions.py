@@ -11,7 +11,9 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 
-__all__ = ["DetailDictMixin", "AuthenticationFailed", "InvalidToken", "RevocationUnavailable"]
+from ...exceptions import StoreUnavailable
+
+__all__ = ["DetailDictMixin", "AuthenticationFailed", "InvalidToken", "ServiceUnavailable", "RevocationUnavailable"]
 
 
 class DetailDictMixin:
@@ -41,9 +43,20 @@ class InvalidToken(AuthenticationFailed):
     default_code = "token_not_valid"
 
 
-class RevocationUnavailable(exceptions.APIException):
-    """The revocation store did not answer: nothing is accepted unchecked."""
+class ServiceUnavailable(exceptions.APIException):
+    """A configured check could not run (:class:`sesstok.exceptions.StoreUnavailable`):
+    ``503 {"detail": ..., "code": ...}`` with ``Retry-After``; nothing is
+    accepted unchecked."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("The revocation store is unavailable.")
     default_code = "revocation_unavailable"
+
+    def __init__(self, error=None):
+        code = getattr(error, "code", self.default_code)
+        message = getattr(error, "message", self.default_detail)
+        self.wait = getattr(error, "retry_after", StoreUnavailable.retry_after)  # DRF sets Retry-After from it
+        super().__init__({"detail": message, "code": code})
+
+
+RevocationUnavailable = ServiceUnavailable  # the old name

@@ -28,12 +28,11 @@ from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ValidationError
 
 from ... import refresh_tokens as core
+from ...exceptions import AuthenticationError, StoreUnavailable, TokenRevoked
 from ...jwt_settings import jwt_settings
 from ...refresh_tokens import AccountError
-from ...tokens import AuthenticationError
-from ...tokens import RevocationUnavailable as _RevocationUnavailable
-from .exceptions import AuthenticationFailed, RevocationUnavailable
-from .tokens import RefreshToken, SlidingToken, UntypedToken
+from .exceptions import AuthenticationFailed, ServiceUnavailable
+from .tokens import RefreshToken, SlidingToken, lifetimes_from_settings
 
 __all__ = [
     "PasswordField",
@@ -58,8 +57,8 @@ def _account_errors(call, *args):
         raise exceptions.AuthenticationFailed(
             _("No active account found for the given token."), "no_active_account"
         ) from e
-    except _RevocationUnavailable as e:
-        raise RevocationUnavailable() from e
+    except StoreUnavailable as e:
+        raise ServiceUnavailable(e) from e
     except AuthenticationError as e:
         raise AuthenticationFailed(e.message, code=e.code) from e
 
@@ -109,7 +108,7 @@ class TokenObtainPairSerializer(TokenObtainSerializer):
 
     def validate(self, attrs):
         data = super().validate(attrs)
-        if self.token_class is RefreshToken and _plain_get_token(type(self)):
+        if self.token_class is RefreshToken and _plain_get_token(type(self)) and lifetimes_from_settings():
             data.update(core.issue_pair(self.user))
         else:
             refresh = self.get_token(self.user)
@@ -180,11 +179,15 @@ class TokenVerifySerializer(serializers.Serializer):
     token = serializers.CharField(write_only=True)
 
     def validate(self, attrs):
-        token = UntypedToken(attrs["token"])
-        if jwt_settings.BLACKLIST_AFTER_ROTATION:
-            jti = token.get(jwt_settings.JTI_CLAIM)
-            if core.is_blacklisted(jti):
-                raise ValidationError(_("Token is blacklisted"))
+        """SimpleJWT's (any valid token), and a revoked one is refused:
+        400 "Token is blacklisted" as SimpleJWT answers a blacklisted one;
+        a gone or inactive user is a 401 token_not_valid."""
+        try:
+            core.verify_token(attrs["token"])
+        except TokenRevoked as e:
+            raise ValidationError(_("Token is blacklisted")) from e
+        except StoreUnavailable as e:
+            raise ServiceUnavailable(e) from e
         return {}
 
 

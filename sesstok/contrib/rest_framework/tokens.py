@@ -26,7 +26,8 @@ Plain Django: no DRF import.
 """
 
 import logging
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib.auth import models as auth_models
@@ -34,8 +35,9 @@ from django.db.models.manager import EmptyManager
 from django.utils.functional import cached_property
 
 from ... import refresh_tokens as core
+from ...exceptions import ExpiredTokenError, TokenError
 from ...jwt_settings import jwt_settings
-from ...refresh_tokens import ExpiredTokenError, TokenError
+from ...simplejwt import backend
 
 __all__ = [
     "Token",
@@ -55,7 +57,7 @@ logger = logging.getLogger("sesstok")
 
 def aware_utcnow():
     """SimpleJWT's ``utils.aware_utcnow`` on sesstok's clock."""
-    return _from_epoch(core._now())
+    return _from_epoch(core.now())
 
 
 def _from_epoch(ts):
@@ -89,13 +91,13 @@ class TokenBackend:
     ``encode``, ``decode`` and ``get_leeway``, on the prepared keys."""
 
     def encode(self, payload):
-        return core.encode(payload)
+        return backend.encode(payload)
 
     def decode(self, token, verify=True):
-        return core._decode_raw(token, verify)
+        return backend.decode(token, verify)
 
     def get_leeway(self):
-        return timedelta(seconds=core.params().leeway)
+        return timedelta(seconds=backend.leeway())
 
 
 token_backend = TokenBackend()
@@ -112,7 +114,7 @@ class Token:
         if self.token_type is None or self.lifetime is None:
             raise TokenError("Cannot create token with no type or lifetime")
         self.token = token
-        self._time = core._now()
+        self._time = core.now()
         if token is not None:
             if isinstance(token, (bytes, bytearray)):
                 try:
@@ -121,7 +123,7 @@ class Token:
                     raise TokenError() from None
             if not isinstance(token, str):
                 raise TokenError()
-            self.payload = core._decode_raw(token, verify)
+            self.payload = backend.decode(token, verify)
             if not isinstance(self.payload, dict):
                 raise TokenError()
             if verify:
@@ -134,7 +136,7 @@ class Token:
             self.set_jti()
 
     @classmethod
-    def _wrap(cls, raw, payload, now=None):
+    def from_verified(cls, raw, payload, now=None):
         """An instance for an already verified payload (the fast path); now
         None: the clock is read when first needed."""
         token = cls.__new__(cls)
@@ -146,7 +148,7 @@ class Token:
     @cached_property
     def current_time(self):
         if self._time is None:
-            self._time = core._now()
+            self._time = core.now()
         return _from_epoch(self._time)
 
     def __repr__(self):
@@ -204,11 +206,14 @@ class Token:
         self.payload[claim] = datetime_to_epoch(at_time)
 
     def check_exp(self, claim="exp", current_time=None):
+        if current_time is None:
+            # SimpleJWT reads self.current_time, which callers may assign
+            current_time = self.__dict__.get("current_time")
         if current_time is not None:
             now = datetime_to_epoch(current_time) + current_time.microsecond / 1e6
         else:
             if self._time is None:
-                self._time = core._now()
+                self._time = core.now()
             now = self._time
         core.check_exp(self.payload, claim, now=now)
 
@@ -223,7 +228,7 @@ class Token:
             logger.warning("Creating token for inactive user: %s.", user.pk)
         token = cls()
         p = core.params()
-        token.payload.update(core._user_claims(user, p, None))
+        token.payload.update(core.user_claims(user, p, None))
         return token
 
     @property
@@ -251,21 +256,23 @@ class BlacklistMixin:
             raise TokenError("Token is blacklisted")
 
     def blacklist(self):
-        """Put this token on the blacklist; returns the blacklist row."""
-        return core._blacklist_payload(self.payload, str(self), None, self._time)
+        """Put this token on the blacklist; returns ``(row, created)``, what
+        SimpleJWT 5.3-5.5.1 returns (``get_or_create``'s result, despite its
+        annotation)."""
+        return core.blacklist_payload(self.payload, str(self), None, self._time)
 
     def outstand(self):
         """Record this token in SimpleJWT's OutstandingToken (with its tables;
         sesstok's own need no record)."""
         if core.blacklist_tables() != "simplejwt":
             return None
-        return core._outstand(self.payload, str(self), None, self._time, lookup=True)
+        return core.outstand(self.payload, str(self), None, self._time, lookup=True)
 
     @classmethod
     def for_user(cls, user):
         token = super().for_user(user)
         if core.blacklist_tables() == "simplejwt":
-            core._outstand(token.payload, str(token), user, token._time)
+            core.outstand(token.payload, str(token), user, token._time)
         return token
 
 
@@ -311,6 +318,15 @@ class RefreshToken(BlacklistMixin, Token):
                 continue
             access[claim] = value
         return access
+
+
+def lifetimes_from_settings():
+    """Whether AccessToken's and RefreshToken's lifetimes are still read from
+    the settings (not assigned, as SimpleJWT's own tests do): then the login
+    fast path may mint the pair without the classes."""
+    return isinstance(AccessToken.__dict__.get("lifetime"), _Setting) and isinstance(
+        RefreshToken.__dict__.get("lifetime"), _Setting
+    )
 
 
 class UntypedToken(Token):
@@ -418,4 +434,3 @@ class TokenUser:
         if attr.startswith("__") or attr == "token":
             raise AttributeError(attr)
         return self.token.get(attr, None)
-

@@ -37,14 +37,17 @@ from django.middleware.csrf import get_token as csrf_token
 from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, parsers, renderers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ... import tokens
+from ... import _core, drf_authtoken, tokens
+from ...access_tokens import revoke_access_token
 from ...conf import sesstok_settings
+from ...exceptions import TokenError
 from ...jwt_settings import jwt_settings, resolve, seconds
-from ...refresh_tokens import TokenError
-from .authentication import _header_types, enforce_csrf
+from ...models import AuthToken
+from .authentication import enforce_csrf, header_types
 from .exceptions import InvalidToken
 
 __all__ = [
@@ -104,7 +107,8 @@ class TokenViewBase(generics.GenericAPIView):
     authentication_classes = ()
 
     serializer_class = None
-    _serializer_setting = ""
+    _serializer_class = ""  # SimpleJWT's: a dotted path (a subclass may set it)
+    _serializer_setting = ""  # else the SIMPLE_JWT setting naming the serializer
     # (body key, cookie setting, lifetime setting, cookie path setting)
     cookie_fields = ()
     www_authenticate_realm = "api"
@@ -112,14 +116,16 @@ class TokenViewBase(generics.GenericAPIView):
     def get_serializer_class(self):
         if self.serializer_class:
             return self.serializer_class
-        path = jwt_settings.raw(self._serializer_setting)
+        path = self._serializer_class
+        if not path and self._serializer_setting:
+            path = jwt_settings.raw(self._serializer_setting)
         try:
             return resolve(path)
         except ImportError as e:
             raise ImportError(f"Could not import serializer '{path}'") from e
 
     def get_authenticate_header(self, request):
-        return '{} realm="{}"'.format(_header_types()[0][0], self.www_authenticate_realm)
+        return '{} realm="{}"'.format(header_types()[0][0], self.www_authenticate_realm)
 
     def get_data(self, request):
         """The request data; a token missing from it is read from its cookie
@@ -219,8 +225,6 @@ class TokenBlacklistView(TokenViewBase):
         response = super().post(request, *args, **kwargs)
         access_name = sesstok_settings.JWT_AUTH_COOKIE
         if access_name and request.COOKIES.get(access_name):
-            from ...access_tokens import revoke_access_token
-
             revoke_access_token(request.COOKIES[access_name])
             _delete_cookie(response, access_name)
         refresh_name = sesstok_settings.JWT_REFRESH_COOKIE
@@ -266,30 +270,33 @@ class ObtainAuthToken(APIView):
         return self.serializer_class(*args, **kwargs)
 
     def post(self, request, *args, **kwargs):
-        from rest_framework.exceptions import ValidationError
-
-        from ... import _core
-        from ...models import AuthToken
-
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
-        from ... import drf_authtoken  # hook: DRF_AUTHTOKEN_KEEP_KEYS, DRF's single plain-text token
-
-        if drf_authtoken.keeps_keys():
+        if drf_authtoken.keeps_keys():  # hook: DRF_AUTHTOKEN_KEEP_KEYS, DRF's single plain-text token
             return Response({"token": drf_authtoken.single_token(user)})
         name = request.data.get("name")
         if name is not None:
-            if not isinstance(name, str) or not 0 < len(name) <= 64:
-                raise ValidationError({"name": [_("Ensure this field has no more than 64 characters.")]})
+            name = _token_name(name)
             AuthToken.objects.filter(user=user, name=name).delete()
         else:
             name = f"api-{_core.token_hex(4)}"
         try:
-            _, plain = tokens.create_token(user, name)
+            plain = tokens.create_token(user, name)[1]
         except tokens.TokenLimitExceeded as e:
             raise ValidationError({"non_field_errors": [str(e)]}) from e
         return Response({"token": plain})
+
+
+def _token_name(value):
+    """The optional ``name`` field, with DRF's ``CharField`` messages."""
+    if not isinstance(value, str):
+        raise ValidationError({"name": [_("Not a valid string.")]})
+    if not value:
+        raise ValidationError({"name": [_("This field may not be blank.")]})
+    if len(value) > 64:
+        raise ValidationError({"name": [_("Ensure this field has no more than 64 characters.")]})
+    return value
 
 
 obtain_auth_token = ObtainAuthToken.as_view()
