@@ -226,7 +226,9 @@ def check_stateless(payload: dict[str, Any]) -> None:
     if not revocation.jwt_denylist_enabled():
         return
     pk = payload.get(jwt_settings.USER_ID_CLAIM) if by_pk() else None
-    read_state(payload, pk, marker=pk is not None).report()
+    # no user is loaded: no cached version to read along
+    if revocation.check(**revocation.args_for(payload, pk, marker=pk is not None)):
+        raise TokenRevoked()
 
 
 def authenticate(raw: Any, token_type: str | None = claims.ACCESS) -> tuple[Any, dict[str, Any]]:
