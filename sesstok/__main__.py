@@ -1,7 +1,7 @@
 """sesstok's command line: the demo site, inspect, benchmarks.
 
     sesstok demo [--port N] [--db PATH] [--redis URL]
-    sesstok inspect VALUE [--key-file F | --key-env NAME | --key K] [--salt S] [--json]
+    sesstok inspect VALUE [--key-file F | --key-env NAME | --key K] [--salt S] [--cookie NAME] [--json]
     sesstok bench [--quick] [--json] [--only signing,jwt] [--update-readme README.md]
 
 ``sesstok`` is the console script; ``python -m sesstok`` is the same
@@ -249,6 +249,8 @@ def main(argv=None):
     keys.add_argument("--key-env", metavar="NAME", help="read the key from environment variable NAME")
     keys.add_argument("--key", metavar="K", help="the key itself (discouraged: it lands in shell history)")
     i.add_argument("--salt", help="salt of a Django signed value (default: try Django's usual ones)")
+    i.add_argument("--cookie", metavar="NAME",
+                   help="the value is the signed cookie NAME (set_signed_cookie); the key is the SECRET_KEY")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=inspect)
     b = commands.add_parser("bench", help="benchmarks side by side with Django/PyJWT/DRF/SimpleJWT")

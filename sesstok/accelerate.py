@@ -4,6 +4,10 @@
 ``Signer`` and ``TimestampSigner`` and the module functions ``dumps``,
 ``loads``, ``b64_encode``, ``b64_decode``, ``b62_encode``, ``b62_decode`` and
 ``base64_hmac``. Objects created before the call and subclasses benefit too.
+It also puts :func:`sesstok.crypto.get_random_string` (C) in place of
+``django.utils.crypto.get_random_string`` and of the copies imported by name
+where Django draws session keys (``django.contrib.sessions.backends.base``)
+and CSRF secrets (``django.middleware.csrf``).
 A subclass that overrides any signer method keeps Django's code for its
 calls (the overrides stay in charge); so does a custom serializer.
 ``restore_django()`` puts every original back. In settings::
@@ -15,9 +19,12 @@ or call ``sesstok.accelerate_django()`` once at start-up.
 
 import functools
 
+from django.contrib.sessions.backends import base as _sessions_base
 from django.core import signing as _django
+from django.middleware import csrf as _csrf
+from django.utils import crypto as _django_crypto
 
-from . import _core
+from . import _core, crypto
 from . import signing as _signing
 
 _SIGNER_METHODS = ("signature", "sign", "unsign", "sign_object", "unsign_object")
@@ -73,6 +80,8 @@ def _plan():
     plan += [(_django.TimestampSigner, name, ts[name]) for name in ("sign", "unsign", "sign_object",
                                                                      "unsign_object")]
     plan += [(_django, name, replacement) for name, replacement in _MODULE_FUNCTIONS.items()]
+    plan += [(module, "get_random_string", crypto.get_random_string)
+             for module in (_django_crypto, _sessions_base, _csrf)]
     return plan
 
 
@@ -83,7 +92,7 @@ def accelerate_django():
         return False
     for owner, name, replacement in _plan():
         original = owner.__dict__.get(name, _MISSING)
-        if original is not _MISSING and callable(replacement) and owner is not _django:
+        if original is not _MISSING and isinstance(owner, type):
             functools.update_wrapper(replacement, original)
             replacement.__sesstok_original__ = original
         _saved[(owner, name)] = original

@@ -17,9 +17,10 @@ class SesstokConfig(AppConfig):
     def ready(self):
         # imported here, not at the top: they import models (and the user
         # model), which Django allows only once the app registry is ready
-        from . import checks, receivers, user_cache  # noqa: F401  registers
+        from . import checks, drf_authtoken, receivers, user_cache  # noqa: F401  registers
 
         user_cache.connect_signals()
+        drf_authtoken.connect()  # DRF's Token model as a way in
         from .conf import sesstok_settings
         from .contrib.rest_framework import checks as jwt_checks  # registers (no DRF import)
 

@@ -34,6 +34,8 @@ W004    (DEBUG off) failed logins are counted in a process-local cache: each wor
         counts on its own, so the throttle is weaker by the number of workers
 W005    (DEBUG off) ``USER_CACHE_LOCAL_TTL`` above 10 seconds while revocation checks are
         off: another worker's revocation or password change may take that long to be seen
+W006    ``TokenAuthenticationMiddleware`` with ``SessionMiddleware`` but no
+        ``AuthenticationMiddleware``: a logged-in session is never a user
 ======  ==============================================================================
 """
 
@@ -405,3 +407,38 @@ def check_user_cache(app_configs=None, **kwargs):
                     )
                 )
     return errors
+
+
+@checks.register(TAG)
+def check_auth_middleware_present(app_configs=None, **kwargs):
+    """W006: the token middleware authenticates tokens only (request.user is
+    anonymous otherwise); with sessions in MIDDLEWARE and no
+    AuthenticationMiddleware (Django's, sesstok's or a subclass), session
+    logins (the admin, login views) would silently never authenticate. A
+    token-only API without SessionMiddleware is fine."""
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if _TOKEN_MIDDLEWARE not in middleware:
+        return []
+    classes = []
+    for path in middleware:
+        try:
+            classes.append(import_string(path))
+        except ImportError:
+            continue  # Django reports it when it loads the middleware
+    classes = [cls for cls in classes if isinstance(cls, type)]
+    if any(issubclass(cls, AuthenticationMiddleware) for cls in classes):
+        return []
+    if not any(issubclass(cls, SessionMiddleware) for cls in classes):
+        return []
+    return [
+        checks.Warning(
+            f"{_TOKEN_MIDDLEWARE} is in MIDDLEWARE with SessionMiddleware but without an AuthenticationMiddleware: "
+            "a logged-in session never authenticates a request.",
+            hint=f"Add {_SESSTOK_AUTH_MIDDLEWARE!r} (or {_AUTH_MIDDLEWARE!r}) after SessionMiddleware and before "
+            "the token middleware.",
+            id="sesstok.W006",
+        )
+    ]

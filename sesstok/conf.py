@@ -141,6 +141,14 @@ SCHEMA: dict[str, Setting] = {
     # the DRF obtain views (token/, token/sliding/, auth-token/) throttle failed logins too
     "DRF_LOGIN_THROTTLE": Setting(True, (bool,)),
     "API_TOKEN_NAME": Setting("api-login", (str,)),  # name prefix of the opaque tokens api/login/ creates
+    # DRF's authtoken.Token model as a way in (sesstok.drf_authtoken), while that app is installed
+    "DRF_AUTHTOKEN_SYNC": Setting(True, (bool,)),  # Token rows mirrored as digests; deleting one revokes it
+    "DRF_AUTHTOKEN_KEEP_KEYS": Setting(False, (bool,)),  # obtain_auth_token returns DRF's single plain-text Token
+    # JWK Set of the public JWT keys at .well-known/jwks.json (sesstok.jwks_endpoint)
+    "JWKS_ENDPOINT": Setting(False, (bool,)),  # True: served (asymmetric ALGORITHM only) and tokens carry kid
+    # public keys still verifying (and published) during a rotation
+    "JWKS_PREVIOUS_KEYS": Setting((), (list, tuple)),
+    "JWKS_MAX_AGE": Setting(300, (int,), _at_least(0), "must not be negative"),  # Cache-Control max-age, seconds
 }
 
 DEFAULTS = {name: setting.default for name, setting in SCHEMA.items()}

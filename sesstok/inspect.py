@@ -11,10 +11,18 @@ Tells apart, by shape:
   and decoded when it is ``dumps`` JSON), timestamp and age; with a key,
   whether the signature verifies under the salt (``--salt``; tried without
   one: ``dumps``'s, the signed-cookie session engine's, ``Signer``'s);
-- a **sesstok API token** or an imported **DRF key**: random, they carry
-  nothing; shown is the digest the database keeps.
+- a **Django signed cookie** (``HttpResponse.set_signed_cookie``): with
+  ``--cookie NAME`` (and ``--salt`` if one was given to
+  ``set_signed_cookie``), verified with the project's ``SECRET_KEY`` as
+  ``request.get_signed_cookie`` does (Django's own code derives the cookie
+  key and salt);
+- a **sesstok API token**, an imported **DRF key** or a **database session
+  key** (32 characters a-z 0-9, the ``db``/``cache``/``file`` engines):
+  random, they carry nothing; shown is the digest the database keeps (for a
+  token). ``manage.py sesstok_inspect`` looks them up in the project's
+  database.
 
-The key comes from ``--key-file F`` or ``--key-env NAME``. ``--key K`` is
+The key (``SECRET_KEY`` for signed values) comes from ``--key-file F`` or ``--key-env NAME``. ``--key K`` is
 accepted with a warning (it lands in shell history and the process list);
 ``VALUE`` may be ``-`` to read the value from standard input, for the same
 reason. Exit status: 0 when the value was read (and, with a key, verified),
@@ -29,7 +37,7 @@ import json
 import re
 import zlib
 
-__all__ = ["InspectError", "inspect_value", "render", "SESSION_SALT", "DEFAULT_SALTS"]
+__all__ = ["InspectError", "inspect_value", "render", "exit_status", "SESSION_SALT", "DEFAULT_SALTS"]
 
 MAX_VALUE = 64 * 1024  # characters
 MAX_DECOMPRESSED = 1024 * 1024  # bytes of a compressed signed payload shown
@@ -195,7 +203,7 @@ def _decode_dumps(payload):
         return None, compressed
 
 
-def _inspect_signed(value, key, salt, now):
+def _inspect_signed(value, key, salt, now, cookie=None, fallback_keys=()):
     from .signing import b62_decode
 
     payload, timestamp, signature = _split_signed(value)
@@ -220,13 +228,38 @@ def _inspect_signed(value, key, salt, now):
             raise InspectError("the timestamp is not base62") from None
     algorithm = {27: "sha1", 43: "sha256", 64: "sha384", 86: "sha512"}[len(signature)]
     result["algorithm"] = algorithm
-    if key is not None:
+    if cookie is not None:
+        result["description"] = f"Django signed cookie {cookie!r} (set_signed_cookie)"
+        if key is not None:
+            result["verification"] = _verify_cookie(value, key, cookie, salt, fallback_keys)
+    elif key is not None:
         result["verification"] = _verify_signed(value, key, salt, timestamp is not None, algorithm,
-                                                session=decoded is not None and "session" in result["description"])
+                                                session=decoded is not None and "session" in result["description"],
+                                                fallback_keys=fallback_keys)
     return result
 
 
-def _verify_signed(value, key, salt, timestamped, algorithm, session):
+def _verify_cookie(value, key, cookie, salt, fallback_keys):
+    """Verify as ``request.get_signed_cookie(cookie, salt=salt)`` with key as
+    SECRET_KEY: Django's own code derives the cookie signer's key and salt."""
+    _ensure_django()
+    from django.core import signing
+    from django.http import HttpRequest
+    from django.test.utils import override_settings
+
+    request = HttpRequest()
+    request.COOKIES[cookie] = value
+    salt = salt or ""
+    with override_settings(SECRET_KEY=key, SECRET_KEY_FALLBACKS=list(fallback_keys)):
+        try:
+            request.get_signed_cookie(cookie, salt=salt)
+        except signing.BadSignature:
+            return {"ok": False,
+                    "detail": f"does not verify as the signed cookie {cookie!r} (salt {salt!r}) with this SECRET_KEY"}
+    return {"ok": True, "detail": f"verifies as get_signed_cookie({cookie!r}, salt={salt!r}) with this SECRET_KEY"}
+
+
+def _verify_signed(value, key, salt, timestamped, algorithm, session, fallback_keys=()):
     _ensure_django()
     from . import signing
 
@@ -238,7 +271,7 @@ def _verify_signed(value, key, salt, timestamped, algorithm, session):
             candidates.sort(key=lambda c: c[0] != SESSION_SALT)
     cls = signing.TimestampSigner if timestamped else signing.Signer
     for candidate, label in candidates:
-        signer = cls(key=key, salt=candidate, algorithm=algorithm, fallback_keys=[])
+        signer = cls(key=key, salt=candidate, algorithm=algorithm, fallback_keys=list(fallback_keys))
         try:
             signer.unsign(value)
         except signing.BadSignature:
@@ -267,6 +300,14 @@ def _opaque(value):
         kind, description = "token", f"sesstok API token (prefix {value.split('_', 1)[0]}_): random, carries no data"
     elif re.fullmatch(r"[0-9a-f]{40}", value):
         kind, description = "drf", "DRF authtoken key (40 hex digits): random, carries no data"
+    elif re.fullmatch(r"[a-z0-9]{32}", value):  # django.contrib.sessions.backends.base.VALID_KEY_CHARS
+        return {
+            "kind": "session",
+            "description": "Django session key (db, cache, cached_db or file engine): random, carries no data",
+            "times": {},
+            "note": "The session is stored server-side under this key (django_session.session_key for the "
+                    "database engines); manage.py sesstok_inspect reads it.",
+        }
     else:
         return None
     return {
@@ -281,9 +322,11 @@ def _opaque(value):
 # ---- entry points ------------------------------------------------------------------------------
 
 
-def inspect_value(value, key=None, salt=None, now=None):
+def inspect_value(value, key=None, salt=None, now=None, *, cookie=None, fallback_keys=(), jwt_key=None):
     """A dict describing value (see render); raises InspectError for values
-    that are none of the known kinds."""
+    that are none of the known kinds. ``key`` verifies signed values (a
+    SECRET_KEY, tried with ``fallback_keys`` too) and, unless ``jwt_key``
+    is given, JWTs; ``cookie`` names the cookie of a set_signed_cookie value."""
     import time
 
     now = time.time() if now is None else now
@@ -297,16 +340,21 @@ def inspect_value(value, key=None, salt=None, now=None):
     if not value.isascii() or any(c.isspace() for c in value):
         raise InspectError("the value contains spaces or non-ASCII characters: tokens and cookies never do")
     if value.count(".") in (2, 4) and ":" not in value and not value.startswith("."):
-        return _inspect_jwt(value, key, now)
+        return _inspect_jwt(value, key if jwt_key is None else jwt_key, now)
     opaque = _opaque(value)
     if opaque is not None:
         return opaque
-    return _inspect_signed(value, key, salt, now)
+    return _inspect_signed(value, key, salt, now, cookie, fallback_keys)
+
+
+def _field(label, value):
+    """One aligned report line: every value starts in column 17."""
+    return f"{label + ':':<15} {value}"
 
 
 def render(result):
     """The human-readable report of an inspect_value result."""
-    lines = [f"Kind:     {result['description']}"]
+    lines = [_field("Kind", result["description"])]
     if "header" in result:
         lines += ["Header:", _indent(json.dumps(result["header"], indent=2, ensure_ascii=False))]
     payload = result.get("payload")
@@ -316,16 +364,19 @@ def render(result):
     for name, when in result.get("times", {}).items():
         label = {"iat": "Issued", "nbf": "Not before", "exp": "Expires", "refresh_exp": "Refresh until",
                  "signed": "Signed"}.get(name, name)
-        lines.append(f"{label + ':':<15} {when['utc'] or when['value']} ({when['relative']})")
+        lines.append(_field(label, f"{when['utc'] or when['value']} ({when['relative']})"))
     if result.get("expired"):
-        lines.append("Expired:       yes")
+        lines.append(_field("Expired", "yes"))
     if "algorithm" in result:
-        lines.append(f"Algorithm:      HMAC-{result['algorithm'].upper()}")
+        lines.append(_field("Algorithm", f"HMAC-{result['algorithm'].upper()}"))
     verification = result.get("verification")
     if verification is not None:
-        lines.append(f"Verification:   {'OK' if verification['ok'] else 'FAILED'}: {verification['detail']}")
+        lines.append(_field("Verification", f"{'OK' if verification['ok'] else 'FAILED'}: {verification['detail']}"))
     elif result["kind"] in ("jwt", "signed"):
-        lines.append("Verification:   not checked (no key: use --key-file or --key-env)")
+        lines.append(_field("Verification", "not checked (no key: use --key-file or --key-env)"))
+    database = result.get("database")
+    if database is not None:
+        lines += ["Database:"] + ["  " + _field(name, value) for name, value in database.items()]
     if result.get("note"):
         lines.append(result["note"])
     return "\n".join(lines)
@@ -366,17 +417,23 @@ def main(args, stdin, stdout, stderr):
     try:
         key = read_key(args, warn)
         value = stdin.read(MAX_VALUE + 2) if args.value == "-" else args.value
-        result = inspect_value(value, key=key, salt=args.salt)
+        result = inspect_value(value, key=key, salt=args.salt, cookie=getattr(args, "cookie", None))
     except InspectError as e:
         print(f"sesstok inspect: {e}", file=stderr)
         return 2
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False, default=str), file=stdout)
-    else:
-        print(render(result), file=stdout)
+    print(report(result, args.json), file=stdout)
+    return exit_status(result, key is not None)
+
+
+def report(result, as_json):
+    return json.dumps(result, indent=2, ensure_ascii=False, default=str) if as_json else render(result)
+
+
+def exit_status(result, keyed):
+    """0 read (and verified), 1 a key was given and it does not verify or the value expired."""
     verification = result.get("verification")
-    if key is not None and verification is not None and not verification["ok"]:
+    if keyed and verification is not None and not verification["ok"]:
         return 1
-    if key is not None and result.get("expired"):
+    if keyed and result.get("expired"):
         return 1
     return 0

@@ -58,6 +58,7 @@ from .access_tokens import aauthenticate_access_token, authenticate_access_token
 from .backends import TokenBackend
 from .conf import sesstok_settings
 from .exceptions import AuthenticationError, StoreUnavailable
+from .installed import require_app
 
 __all__ = ["TokenAuthenticationMiddleware", "AuthenticationMiddleware", "Credential", "get_session_user", "aget_session_user"]
 
@@ -161,6 +162,7 @@ class TokenAuthenticationMiddleware:
     async_capable = True
 
     def __init__(self, get_response):
+        require_app(self)  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
@@ -504,6 +506,10 @@ class AuthenticationMiddleware(_auth_middleware_base()):
     Sessions stay Django's: same keys, same backend path, the same session
     auth hash check against ``SECRET_KEY`` and its fallbacks. Backends whose
     ``get_user`` is not ``ModelBackend``'s are called as Django calls them."""
+
+    def __init__(self, get_response):
+        require_app(self)  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
+        super().__init__(get_response)
 
     def process_request(self, request):
         if not hasattr(request, "session"):

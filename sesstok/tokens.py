@@ -4,13 +4,14 @@ A token is ``SESSTOK["TOKEN_PREFIX"]`` (``"sst_"``) followed by the unpadded
 base64url of ``SESSTOK["TOKEN_BYTES"]`` (32) bytes from the OS CSPRNG, drawn
 in C. The database keeps only the SHA-256 hex digest of the whole token
 string (no key: rotating ``SECRET_KEY`` never invalidates a token) and a
-short display prefix. DRF ``authtoken`` keys (40 hex characters) imported
-with ``manage.py sesstok_import_drf_tokens`` are hashed the same way, so those
-clients keep sending the same header.
+short display prefix. DRF ``authtoken`` keys (any key DRF holds, up to 40
+characters) imported with ``manage.py sesstok_import_drf_tokens`` or mirrored
+from DRF's ``Token`` model (:mod:`sesstok.drf_authtoken`) are hashed the same
+way, so those clients keep sending the same header.
 
 Under ``Authorization: Bearer`` a token is told from a JWT by its shape
 (:func:`shape`): a JWT is three base64url segments joined by dots; a sesstok
-token starts with its prefix; an imported DRF key is 40 lowercase hex digits.
+token starts with its prefix; a DRF key is at most 40 characters.
 
     from sesstok.tokens import create_token, authenticate_token
 
@@ -26,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import _core, user_cache
+from . import _core, drf_authtoken, user_cache
 from .conf import seconds, sesstok_settings
 from .exceptions import AuthenticationError, DuplicateTokenName, RevocationUnavailable, TokenLimitExceeded
 
@@ -55,7 +56,9 @@ JWT = "jwt"
 MAX_TOKEN_LENGTH = 8192  # longer credentials are refused before any parsing
 
 _JWT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", re.ASCII)
-_DRF_RE = re.compile(r"[0-9a-f]{40}", re.ASCII)
+# a DRF authtoken key: anything DRF's Token.key (max_length=40) holds that an
+# Authorization header can carry, unless shaped like a JWT (two dots)
+_DRF_RE = re.compile(r"[^\x00-\x20\x7f]{1,40}")
 _shape_cache = {}
 
 
@@ -298,8 +301,12 @@ def authenticate_token(raw):
     written at most once per ``TOKEN_LAST_USED_INTERVAL``. Whether the user
     may log in (``is_active``) is the caller's decision (the backend's
     ``user_can_authenticate``). Raises :class:`AuthenticationError`."""
-    _check_shape(raw)
+    kind = _check_shape(raw)
     instance = _find(token_digest(raw))
+    if instance is None and kind == DRF:
+        # hook (sesstok.drf_authtoken): a DRF Token row not mirrored yet is hashed on first use
+        if drf_authtoken.find_unmirrored(raw):
+            instance = _find(token_digest(raw))
     if instance is None:
         raise invalid()
     now = timezone.now()
@@ -331,10 +338,14 @@ arevoke_token = sync_to_async(revoke_token)
 
 
 def revoke_user_tokens(user):
-    """Delete all of a user's tokens. Return how many there were."""
+    """Delete all of a user's opaque tokens: sesstok's and DRF's ``Token``
+    rows (:func:`sesstok.drf_authtoken.revoke_user`). What a password change
+    (:func:`sesstok.user_changes.password_changed`) and logout-everywhere
+    revoke of them. Return how many of sesstok's there were."""
     from .models import AuthToken
 
     deleted, _ = AuthToken.objects.filter(user_id=user.pk).delete()
+    drf_authtoken.revoke_user(user)  # and DRF's Token rows, so no lookup fallback brings them back
     return deleted
 
 

@@ -15,6 +15,8 @@
 ``api/logout/``         JSON: revoke this request's credential (+ a refresh token)
 ``api/logout-all/``     JSON: log the user out everywhere
 ``api/token/refresh/``  JSON: a new access token (SimpleJWT's refresh view)
+``.well-known/``        ``jwks.json``: the public JWT keys (``sesstok.jwks_endpoint``);
+                        404 unless ``SESSTOK["JWKS_ENDPOINT"]``
 ======================  =========================================================
 
 Mounted somewhere other than the root, add its ``api/`` prefix to
@@ -32,7 +34,7 @@ from django.http import JsonResponse
 from django.urls import path
 from django.views import defaults
 
-from . import views
+from . import jwks_endpoint, views
 
 
 def not_found(request, exception):
@@ -59,4 +61,5 @@ urlpatterns = [
     path("api/logout/", views.api_logout, name="api-logout"),
     path("api/logout-all/", views.api_logout_all, name="api-logout-all"),
     path("api/token/refresh/", views.api_token_refresh, name="api-token-refresh"),
+    path(".well-known/jwks.json", jwks_endpoint.jwks, name="jwks"),  # 404 unless SESSTOK["JWKS_ENDPOINT"]
 ]

@@ -9,7 +9,10 @@ compared with what is being written (:func:`before_save`,
 by ``check_password()`` is not a change. ``QuerySet.update(password=...)``
 sends no signal and is not seen.
 
-- A password change deletes the user's opaque tokens and sets the user's
+- A password change deletes the user's opaque tokens (sesstok's, and DRF's
+  ``Token`` rows while ``rest_framework.authtoken`` is a way in:
+  :func:`sesstok.tokens.revoke_user_tokens`, which logout-everywhere uses
+  too) and sets the user's
   password-change marker (the time of the change, in
   :class:`~sesstok.models.UserEpoch` with a copy in the revocation store).
   JWTs and refresh tokens carrying ``sst_ah`` are refused by that claim;

@@ -6,7 +6,10 @@ from django.conf import settings
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.sessions.backends import base as sessions_base, cache as sessions_cache
 from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.middleware import csrf
+from django.utils import crypto as crypto_module
 from django.core import signing as dj
 from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
@@ -14,12 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sesstok
-from sesstok import accelerate
+from sesstok import accelerate, crypto
 
 from _parity import assert_same, frozen_time
 
 NOW = 1_750_000_000.5
 PATCHED = {
+    crypto_module: ("get_random_string",),
+    sessions_base: ("get_random_string",),
+    csrf: ("get_random_string",),
     dj.Signer: ("signature", "sign", "unsign", "sign_object", "unsign_object"),
     dj.TimestampSigner: ("sign", "unsign", "sign_object", "unsign_object"),
     dj: ("dumps", "loads", "b64_encode", "b64_decode", "b62_encode", "b62_decode", "base64_hmac"),
@@ -244,3 +250,21 @@ def test_cookie_signer_from_backend_is_sesstoks():
     assert type(signer) is signing.TimestampSigner
     assert signer.salt == "x"
     assert signer.key == b"django.http.cookies" + settings.SECRET_KEY.encode()
+
+
+def test_session_keys_and_csrf_secrets_are_drawn_in_c():
+    assert sessions_base.get_random_string is crypto_module.get_random_string is ORIGINAL[(crypto_module,
+                                                                                          "get_random_string")]
+    with_django = sessions_cache.SessionStore()._get_new_session_key()
+    assert sesstok.accelerate_django() is True
+    try:
+        for module in (crypto_module, sessions_base, csrf):
+            assert module.get_random_string is crypto.get_random_string
+        key = sessions_cache.SessionStore()._get_new_session_key()
+        assert len(key) == len(with_django) == 32 and set(key) <= set(sessions_base.VALID_KEY_CHARS)
+        secret = csrf._get_new_csrf_string()
+        assert len(secret) == csrf.CSRF_SECRET_LENGTH and set(secret) <= set(csrf.CSRF_ALLOWED_CHARS)
+    finally:
+        assert sesstok.restore_django() is True
+    assert sessions_base.get_random_string is ORIGINAL[(crypto_module, "get_random_string")]
+    assert _snapshot() == ORIGINAL

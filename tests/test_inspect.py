@@ -82,7 +82,14 @@ def test_expired_jwt_with_a_key_exits_1():
         status, out, _ = run(token, "--key-env", "SESSTOK_TEST_KEY")
     finally:
         del os.environ["SESSTOK_TEST_KEY"]
-    assert status == 1 and "Expired:       yes" in out and "Verification:   OK" in out
+    assert status == 1 and "\nExpired:        yes\n" in out and "Verification:   OK" in out
+    _assert_aligned(out)
+
+
+def _assert_aligned(out):
+    """Every 'Label: value' line of a report starts its value in column 17 (issue 14: Expired:)."""
+    fields = [line for line in out.splitlines() if not line.startswith(" ") and ": " in line[:16]]
+    assert fields and all(line[15] == " " and line[16] != " " for line in fields), fields
 
 
 def test_unsigned_jwt():
@@ -277,3 +284,102 @@ def test_cli_in_a_subprocess_without_django_settings():
                                 env={**os.environ, "PYTHONPATH": ROOT, "K": KEY, "PYTHONWARNINGS": "error"})
         assert result.returncode == 0, result.stderr
         assert "Verification:   OK" in result.stdout
+
+
+# ---- signed cookies, session keys, manage.py sesstok_inspect -----------------------------------
+
+
+def _signed_cookie(name, value, salt=""):
+    from django.http import HttpResponse
+
+    response = HttpResponse()
+    response.set_signed_cookie(name, value, salt=salt)
+    return response.cookies[name].value
+
+
+def _djangos_answer(name, raw, salt=""):
+    from django.http import HttpRequest
+
+    request = HttpRequest()
+    request.COOKIES[name] = raw
+    return request.get_signed_cookie(name, default=None, salt=salt)
+
+
+@pytest.mark.parametrize("cookie, salt, ok", [("pref", "ui", True), ("pref", None, False), ("other", "ui", False)])
+def test_cli_verifies_a_set_signed_cookie_with_the_secret_key(cookie, salt, ok):
+    from conftest import TEST_SECRET_KEY
+
+    raw = _signed_cookie("pref", "dark-mode", salt="ui")  # signed with the test settings' SECRET_KEY
+    assert (_djangos_answer(cookie, raw, salt or "") is not None) is ok  # Django, the oracle
+    os.environ["SESSTOK_TEST_KEY"] = TEST_SECRET_KEY
+    try:
+        argv = [raw, "--key-env", "SESSTOK_TEST_KEY", "--cookie", cookie] + (["--salt", salt] if salt else [])
+        status, out, _ = run(*argv)
+    finally:
+        del os.environ["SESSTOK_TEST_KEY"]
+    assert status == (0 if ok else 1)
+    assert f"Django signed cookie {cookie!r} (set_signed_cookie)" in out
+    assert ("Verification:   OK" in out) is ok
+    _assert_aligned(out)
+
+
+def test_database_session_key_is_recognised(db):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store.create()
+    result = inspect_value(store.session_key)
+    assert result["kind"] == "session" and "Django session key" in result["description"]
+    assert inspect_value("0123456789abcdef0123456789abcdef01234567")["kind"] == "drf"  # 40 hex: not a session
+
+
+def _command(*argv):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("sesstok_inspect", *argv, stdout=out)
+    return out.getvalue()
+
+
+def test_command_session_key_with_its_user(user):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import override_settings
+
+    store = SessionStore()
+    store["_auth_user_id"] = str(user.pk)
+    store.create()
+    with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db"):
+        out = _command(store.session_key)
+        assert "  user:           alice (pk" in out and "  session:        found (1 key(s): _auth_user_id)" in out
+        _assert_aligned(out)
+        store.delete()
+        assert "not found" in _command(store.session_key)
+
+
+def test_command_token_and_drf_key(user):
+    from rest_framework.authtoken.models import Token
+
+    _, plain = tokens.create_token(user, "ci")
+    out = _command(plain)
+    assert "  sesstok token:  'ci', origin sesstok" in out and "  user:           alice (pk" in out
+    drf = Token.objects.create(user=user)
+    out = _command(drf.key)
+    assert "origin drf" in out and "  DRF Token row:  yes (user alice" in out
+
+
+def test_command_verifies_with_the_projects_keys(user):
+    from django.core.management.base import CommandError
+
+    from sesstok import refresh_tokens
+
+    access = refresh_tokens.issue_pair(user)["access"]
+    out = _command(access)
+    assert "Verification:   OK: signature verifies (HS256)" in out and "  user:           alice (pk" in out
+    assert "Verification:   OK" in _command(_signed_cookie("pref", "dark", salt="ui"), "--cookie", "pref", "--salt", "ui")
+    assert "Verification:   OK" in _command(signing.dumps({"a": 1}))
+    with pytest.raises(CommandError) as failed:
+        _command(signing.dumps({"a": 1}, key=KEY))
+    assert failed.value.returncode == 1
+    with pytest.raises(CommandError) as unknown:
+        _command("garbage")
+    assert unknown.value.returncode == 2

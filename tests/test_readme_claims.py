@@ -361,7 +361,7 @@ def test_drf_keys_import_with_the_same_header(user):
     """"`manage.py sesstok_import_drf_tokens [--delete]` hashes DRF authtoken
     keys the same way, so existing clients keep working" and, under *From
     DRF's TokenAuthentication*, "Every client keeps sending `Authorization:
-    Token <40 hex>`." """
+    Token <key>`." """
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIRequestFactory
@@ -375,10 +375,10 @@ def test_drf_keys_import_with_the_same_header(user):
     assert TokenAuthentication().authenticate(request)[0] == user
 
 
-def test_drf_key_created_after_the_import_waits_for_the_next_import(user):
-    """Step 5: "Left installed, it does no harm: its table stays (empty after
-    step 4), but a key created there afterwards is refused by sesstok's
-    `TokenAuthentication` until `sesstok_import_drf_tokens` imports it." """
+def test_drf_token_model_stays_a_way_in_while_installed(user):
+    """Step 4: "While it stays installed, its model remains a supported way
+    in": a DRF `Token` created after the import authenticates at once, and
+    deleting it revokes it."""
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
     from rest_framework.exceptions import AuthenticationFailed
@@ -386,12 +386,13 @@ def test_drf_key_created_after_the_import_waits_for_the_next_import(user):
 
     from sesstok.contrib.rest_framework.authentication import TokenAuthentication
 
-    key = Token.objects.create(user=user).key
-    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {key}")
+    call_command("sesstok_import_drf_tokens", stdout=io.StringIO())
+    token = Token.objects.create(user=user)
+    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert TokenAuthentication().authenticate(request)[0] == user
+    token.delete()
     with pytest.raises(AuthenticationFailed, match="Invalid token."):
         TokenAuthentication().authenticate(request)
-    call_command("sesstok_import_drf_tokens", stdout=io.StringIO())
-    assert TokenAuthentication().authenticate(request)[0] == user
 
 
 def test_rollback_to_drf_refuses_sesstok_tokens(user):

@@ -69,13 +69,18 @@ def test_digest_does_not_depend_on_secret_key():
         ("sst_" + "-_" * 20 + "abc", tokens.OPAQUE),
         ("0123456789abcdef0123456789abcdef01234567", tokens.DRF),
         ("eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2ln", tokens.JWT),
-        ("0123456789ABCDEF0123456789abcdef01234567", None),  # DRF keys are lowercase
-        ("0123456789abcdef0123456789abcdef0123456", None),  # 39
-        ("sst_short", None),
+        # DRF accepts any key its Token.key (max_length=40) holds, not only 40 hex
+        ("0123456789ABCDEF0123456789abcdef01234567", tokens.DRF),
+        ("0123456789abcdef0123456789abcdef0123456", tokens.DRF),  # 39
+        ("abcd1234", tokens.DRF),
+        ("sst_short", tokens.DRF),
+        ("a.b", tokens.DRF),
+        ("a..c", tokens.DRF),
+        ("a.b.c", tokens.JWT),  # two dots: a JWT's shape, whatever its length
+        ("a" * 41, None),
+        ("a b", None),
         ("sst_" + "A" * 43 + "=", None),
-        ("a.b", None),
-        ("a.b.c.d", None),
-        ("a..c", None),
+        ("a.b.c.d" * 6, None),
         ("", None),
         ("sst_" + "A" * 43 + " ", None),
         ("x" * 9000, None),
@@ -272,8 +277,10 @@ def test_import_drf_tokens(client, user, make_user):
     from rest_framework.authtoken.models import Token
 
     bob = make_user("bob")
-    drf_alice = Token.objects.create(user=user)
-    drf_bob = Token.objects.create(user=bob)
+    # rows written around the ORM (Token.objects.create is mirrored at once: test_drf_authtoken.py)
+    drf_alice, drf_bob = Token.objects.bulk_create(
+        [Token(user=user, key=Token.generate_key()), Token(user=bob, key=Token.generate_key())]
+    )
     out = io.StringIO()
     call_command("sesstok_import_drf_tokens", stdout=out)
     assert "Imported 2" in out.getvalue()
@@ -297,7 +304,7 @@ def test_import_keeps_names_unique(user):
     from rest_framework.authtoken.models import Token
 
     tokens.create_token(user, "drf")
-    Token.objects.create(user=user)
+    Token.objects.bulk_create([Token(user=user, key=Token.generate_key())])
     call_command("sesstok_import_drf_tokens", stdout=io.StringIO())
     names = sorted(AuthToken.objects.values_list("name", flat=True))
     assert names[0] == "drf" and names[1].startswith("drf-")

@@ -6,6 +6,8 @@
 - :mod:`.claims`: SimpleJWT's claim rules (exp required, jti, token type),
   with SimpleJWT's messages, checked in one place.
 - :mod:`.jwks`: verifying keys from a JWK Set URL.
+- :mod:`.keyset`: the verifying key, and with ``SESSTOK["JWKS_ENDPOINT"]``
+  the ``kid`` and previous keys (the JWK Set :mod:`sesstok.jwks_endpoint` serves).
 
 Token pairs, refresh and the blacklist are :mod:`sesstok.refresh_tokens`;
 the settings reader is :mod:`sesstok.jwt_settings`.

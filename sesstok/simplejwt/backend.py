@@ -7,10 +7,12 @@ here: :mod:`sesstok.access_tokens` (the middleware, ``JWTBackend``),
 from ``SIMPLE_JWT`` (with ``SESSTOK["JWT_*"]`` overrides, see
 :mod:`sesstok.jwt_settings`) once, rebuilt when a setting changes:
 
-- :func:`encoder`: ``SIGNING_KEY``/``ALGORITHM`` and ``JSON_ENCODER``.
+- :func:`encoder`: ``SIGNING_KEY``/``ALGORITHM`` and ``JSON_ENCODER``
+  (and ``kid`` with ``SESSTOK["JWKS_ENDPOINT"]``, :mod:`.keyset`).
 - :func:`decoder`: one algorithm, ``AUDIENCE`` checked only when set,
   ``ISSUER``, ``LEEWAY``; with ``JWK_URL`` (an asymmetric algorithm) the keys
-  of that JWK Set, else :func:`verifying_key`.
+  of that JWK Set, else :func:`.keyset.verifying_keys` (the verifying key,
+  and the previous keys by ``kid`` with ``JWKS_ENDPOINT``).
 - :func:`decode`: the verified payload or :class:`~sesstok.exceptions.TokenError`.
   ``exp`` is not required here: :mod:`.claims` checks it, with SimpleJWT's
   message.
@@ -29,6 +31,7 @@ from ..exceptions import (
 )
 from ..jwt_settings import jwt_settings, seconds
 from .jwks import JWKSDecoder
+from .keyset import encoder_options, verifying_key, verifying_keys
 
 __all__ = ["encoder", "decoder", "verifying_key", "leeway", "encode", "decode"]
 
@@ -53,17 +56,12 @@ def encoder() -> jwt.Encoder:
     enc = _prepared.get("encoder")
     if enc is None:
         enc = _prepared["encoder"] = jwt.Encoder(
-            jwt_settings.SIGNING_KEY, jwt_settings.ALGORITHM, json_encoder=jwt_settings.JSON_ENCODER
+            jwt_settings.SIGNING_KEY,
+            jwt_settings.ALGORITHM,
+            json_encoder=jwt_settings.JSON_ENCODER,
+            **encoder_options(),
         )
     return enc
-
-
-def verifying_key() -> Any:
-    """SimpleJWT's rule: HMAC verifies with SIGNING_KEY; an asymmetric
-    algorithm with VERIFYING_KEY (SIGNING_KEY when it is empty)."""
-    if jwt_settings.ALGORITHM.startswith("HS"):
-        return jwt_settings.SIGNING_KEY
-    return jwt_settings.VERIFYING_KEY or jwt_settings.SIGNING_KEY
 
 
 def decoder() -> Any:
@@ -82,7 +80,7 @@ def decoder() -> Any:
         if jwt_settings.JWK_URL and not algorithm.startswith("HS"):
             dec = JWKSDecoder(jwt_settings.JWK_URL, [algorithm], **options)
         else:
-            dec = jwt.Decoder(verifying_key(), [algorithm], **options)
+            dec = jwt.Decoder(verifying_keys(), [algorithm], **options)
         _prepared["decoder"] = dec
     return dec
 

@@ -42,7 +42,9 @@ from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 
 from ... import pipeline, tokens
 from ...conf import sesstok_settings
+from ...drf_authtoken import check_token_class  # hook: DRF's `model` attribute
 from ...exceptions import AuthenticationError, StoreUnavailable, TokenError, TokenRevoked
+from ...installed import require_app  # hook: start-up error without the sesstok app
 from ...jwt_settings import jwt_settings
 from ...refresh_tokens import default_user_authentication_rule
 from .exceptions import AuthenticationFailed, InvalidToken, ServiceUnavailable
@@ -156,7 +158,13 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     keyword = "Token"
     keywords = None
-    model = None  # DRF's hook for a custom token model; sesstok's AuthToken is used
+    model = None  # DRF's hook; only DRF's own Token model is accepted (sesstok.drf_authtoken)
+
+    def __init__(self):
+        # hooks: ImproperlyConfigured without "sesstok" in INSTALLED_APPS (sesstok.installed),
+        # and for a custom `model` rather than ignoring it (sesstok.drf_authtoken)
+        require_app(self)
+        check_token_class(type(self))
 
     def _keywords(self):
         keywords = self.keywords or (self.keyword,)
@@ -214,6 +222,9 @@ class JWTAuthentication(authentication.BaseAuthentication):
 
     www_authenticate_realm = "api"
     media_type = "application/json"
+
+    def __init__(self):
+        require_app(self)  # hook: ImproperlyConfigured without "sesstok" in INSTALLED_APPS
 
     @property
     def user_model(self):

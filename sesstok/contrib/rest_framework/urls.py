@@ -13,6 +13,7 @@ gives ``api/token/`` (``token_obtain_pair``), ``api/token/refresh/``,
 
 from django.urls import path
 
+from ... import jwks_endpoint
 from . import views
 
 urlpatterns = [
@@ -23,4 +24,5 @@ urlpatterns = [
     path("token/sliding/", views.TokenObtainSlidingView.as_view(), name="token_obtain_sliding"),
     path("token/sliding/refresh/", views.TokenRefreshSlidingView.as_view(), name="token_refresh_sliding"),
     path("auth-token/", views.obtain_auth_token, name="obtain_auth_token"),
+    path(".well-known/jwks.json", jwks_endpoint.jwks, name="jwks"),  # 404 unless SESSTOK["JWKS_ENDPOINT"]
 ]

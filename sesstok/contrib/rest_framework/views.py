@@ -41,7 +41,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ... import _core, tokens
+from ... import _core, drf_authtoken, tokens
 from ...access_tokens import revoke_access_token
 from ...conf import sesstok_settings
 from ...exceptions import TokenError
@@ -277,6 +277,8 @@ class ObtainAuthToken(APIView):
         serializer = self.get_serializer(data=request.data)
         guard_login(request, request.data, lambda: serializer.is_valid(raise_exception=True), Throttled)
         user = serializer.validated_data["user"]
+        if drf_authtoken.keeps_keys():  # hook: DRF_AUTHTOKEN_KEEP_KEYS, DRF's single plain-text token
+            return Response({"token": drf_authtoken.single_token(user)})
         name = request.data.get("name")
         if name is not None:
             name = _token_name(name)
