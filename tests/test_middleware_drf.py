@@ -44,17 +44,17 @@ def _urls(db):
         yield
 
 
-def call(header, setup, middleware, client_class=Client):
+def call(header, setup, middleware):
     kwargs = {} if header is None else {"HTTP_AUTHORIZATION": header}
     with override_settings(MIDDLEWARE=middleware):
-        response = client_class().get(f"/api/{setup}/items/", **kwargs)
+        response = Client().get(f"/api/{setup}/items/", **kwargs)
     return response.status_code, response.content, response.headers.get("WWW-Authenticate")
 
 
 async def acall(header, setup, middleware):
-    kwargs = {} if header is None else {"HTTP_AUTHORIZATION": header}
+    headers = {} if header is None else {"Authorization": header}
     with override_settings(MIDDLEWARE=middleware):
-        response = await AsyncClient().get(f"/api/{setup}/items/", **kwargs)
+        response = await AsyncClient().get(f"/api/{setup}/items/", headers=headers)
     return response.status_code, response.content, response.headers.get("WWW-Authenticate")
 
 
