@@ -40,6 +40,11 @@ Codes: ``malformed_token``, ``invalid_token`` (unknown, revoked, tampered,
 user inactive or password changed), ``token_expired``, ``csrf_failed``
 (403) and ``revocation_unavailable`` (503). Elsewhere a bad credential makes
 the request anonymous.
+
+On a view DRF serves, the 401 is deferred (``process_view``): the request
+goes on anonymous and the view's authentication classes answer as DRF or
+SimpleJWT would. A 503 stays the middleware's everywhere, and so does a
+revocation only sesstok knows of when the view lists a class not sesstok's.
 """
 
 from functools import partial
