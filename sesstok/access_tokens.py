@@ -35,7 +35,7 @@ from asgiref.sync import sync_to_async
 
 from . import pipeline, revocation
 from .conf import sesstok_settings
-from .exceptions import AuthenticationError, ExpiredTokenError, StoreUnavailable, TokenError
+from .exceptions import AuthenticationError, ExpiredTokenError, StoreUnavailable, TokenError, TokenRevoked
 from .simplejwt import backend, claims
 from .tokens import expired, invalid
 from .validity import EPOCH_CLAIM, auth_hash
@@ -97,15 +97,21 @@ def issue_access_token(user, *, lifetime=None, claims=None):
 
 
 def _translate(error):
-    """The middleware's AuthenticationError for a pipeline error."""
+    """The middleware's AuthenticationError for a pipeline error. ``revoked``
+    marks a refusal SimpleJWT would not make (denylisted, logged out
+    everywhere, password changed): the middleware answers it itself even
+    on DRF views whose classes are not sesstok's."""
     if isinstance(error, StoreUnavailable):
         return error
     if isinstance(error, ExpiredTokenError):
         return expired()
     if isinstance(error, TokenError):
         # SimpleJWT's words for a claim problem; a bad signature stays "Invalid token."
-        return invalid() if error.message == "Token is invalid" else invalid(error.message)
-    return invalid()  # user gone, inactive, password changed
+        translated = invalid() if error.message == "Token is invalid" else invalid(error.message)
+    else:
+        translated = invalid()  # user gone, inactive, password changed
+    translated.revoked = isinstance(error, TokenRevoked) or error.code == "password_changed"
+    return translated
 
 
 def decode_access_token(raw):

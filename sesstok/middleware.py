@@ -40,6 +40,11 @@ Codes: ``malformed_token``, ``invalid_token`` (unknown, revoked, tampered,
 user inactive or password changed), ``token_expired``, ``csrf_failed``
 (403) and ``revocation_unavailable`` (503). Elsewhere a bad credential makes
 the request anonymous.
+
+On a view DRF serves, the 401 is deferred (``process_view``): the request
+goes on anonymous and the view's authentication classes answer as DRF or
+SimpleJWT would. A 503 stays the middleware's everywhere, and so does a
+revocation only sesstok knows of when the view lists a class not sesstok's.
 """
 
 from functools import partial
@@ -60,7 +65,15 @@ from .conf import sesstok_settings
 from .exceptions import AuthenticationError, StoreUnavailable
 from .installed import require_app
 
-__all__ = ["TokenAuthenticationMiddleware", "AuthenticationMiddleware", "Credential", "get_session_user", "aget_session_user"]
+__all__ = [
+    "TokenAuthenticationMiddleware",
+    "AuthenticationMiddleware",
+    "Credential",
+    "get_session_user",
+    "aget_session_user",
+    "defers_to_drf",
+    "verified",
+]
 
 HEADER = "header"
 COOKIE = "cookie"
@@ -241,6 +254,15 @@ class TokenAuthenticationMiddleware:
         response["Retry-After"] = str(error.retry_after)
         return response
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Answer a refusal recorded on an API path, unless DRF serves the
+        view: then DRF's authentication classes answer it in their own words
+        (the request is anonymous meanwhile)."""
+        refusal = getattr(request, "_sesstok_refusal", None)
+        if refusal is None or defers_to_drf(view_func, refusal[0]):
+            return None
+        return self.error_response(*refusal)
+
     def process_exception(self, request, exception):
         if isinstance(exception, StoreUnavailable):
             return self.unavailable_response(request, exception)
@@ -259,9 +281,9 @@ class TokenAuthenticationMiddleware:
             credential = read_credential(request)
         except AuthenticationError as e:
             if self.is_api(request):
-                return None, self.error_response(e, getattr(e, "keyword", "Bearer"))
-            request.user = AnonymousUser()
-            request.auser = _anonymous
+                _refused(request, e, getattr(e, "keyword", "Bearer"))
+            else:
+                _anonymize(request)
             return None, None
         if credential is None:
             return None, None
@@ -287,8 +309,11 @@ class TokenAuthenticationMiddleware:
             if self.is_api(request):
                 try:
                     request._sesstok_user = self.authenticate(credential)
+                except StoreUnavailable as e:
+                    return self.error_response(e)  # a 503 on every view, DRF's too
                 except AuthenticationError as e:
-                    return self.error_response(e, credential.keyword)
+                    _refused(request, e, credential.keyword)
+                    return self.get_response(request)
             request.user = SimpleLazyObject(partial(self._user_or_anonymous, request, credential))
             request.auser = partial(self._auser_or_anonymous, request, credential)
         elif not hasattr(request, "user"):  # used without AuthenticationMiddleware
@@ -304,8 +329,11 @@ class TokenAuthenticationMiddleware:
             if self.is_api(request):
                 try:
                     request._sesstok_user = await self.aauthenticate(credential)
+                except StoreUnavailable as e:
+                    return self.error_response(e)  # a 503 on every view, DRF's too
                 except AuthenticationError as e:
-                    return self.error_response(e, credential.keyword)
+                    _refused(request, e, credential.keyword)
+                    return await self.get_response(request)
             request.user = SimpleLazyObject(partial(self._user_or_anonymous, request, credential))
             request.auser = partial(self._auser_or_anonymous, request, credential)
         elif not hasattr(request, "user"):
@@ -316,6 +344,63 @@ class TokenAuthenticationMiddleware:
 
 async def _anonymous():
     return AnonymousUser()
+
+
+def _anonymize(request):
+    request.user = AnonymousUser()
+    request.auser = _anonymous
+
+
+def _refused(request, error, keyword):
+    """Record a refusal on an API path for process_view; the request is anonymous."""
+    request._sesstok_refusal = (error, keyword)
+    request.__dict__.pop("sesstok_credential", None)  # nothing to log out or reuse
+    _anonymize(request)
+
+
+def _drf_view_class(view_func):
+    """The APIView subclass serving view_func, or None (DRF not installed or
+    not imported means no DRF view)."""
+    import sys
+
+    views = sys.modules.get("rest_framework.views")
+    cls = getattr(view_func, "cls", None)
+    if views is None or not isinstance(cls, type) or not issubclass(cls, views.APIView):
+        return None
+    return cls
+
+
+def defers_to_drf(view_func, error):
+    """Whether a refusal is left to the DRF view's authentication classes.
+    A revocation only sesstok knows of (a denylisted jti, a logout
+    everywhere, a password change) is left only to sesstok's own classes:
+    SimpleJWT's would accept the token."""
+    cls = _drf_view_class(view_func)
+    if cls is None:
+        return False
+    if not getattr(error, "revoked", False):
+        return True
+    classes = getattr(view_func, "initkwargs", {}).get("authentication_classes", cls.authentication_classes)
+    return all(c.__module__.startswith("sesstok.") for c in classes)
+
+
+def verified(request, raw, *, jwt):
+    """``(user, token)`` if this middleware already authenticated the
+    credential ``raw`` (str or bytes; a JWT or, with ``jwt=False``, an
+    opaque token) on this request, else None: sesstok's DRF classes reuse
+    it instead of checking the same token again."""
+    request = getattr(request, "_request", request)  # a DRF Request
+    credential = getattr(request, "sesstok_credential", None)
+    user = request.__dict__.get("_sesstok_user")
+    if credential is None or credential.token is None or user is None or not user.is_authenticated:
+        return None
+    if (credential.kind == tokens.JWT) != jwt:
+        return None
+    if isinstance(raw, bytes):
+        raw = raw.decode("latin-1")
+    if not constant_time_compare(raw, credential.raw):
+        return None
+    return user, credential.token
 
 
 

@@ -40,7 +40,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 
-from ... import pipeline, tokens
+from ... import middleware, pipeline, tokens
 from ...conf import sesstok_settings
 from ...drf_authtoken import check_token_class  # hook: DRF's `model` attribute
 from ...exceptions import AuthenticationError, StoreUnavailable, TokenError, TokenRevoked
@@ -193,6 +193,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
             ) from None
         if keyword.lower() != self.keyword.lower() and not _is_opaque(token):
             return None  # e.g. a JWT under Bearer: the JWT class's
+        if type(self).authenticate_credentials is TokenAuthentication.authenticate_credentials:
+            reused = middleware.verified(request, token, jwt=False)
+            if reused is not None:
+                return reused
         return self.authenticate_credentials(token)
 
     def authenticate_credentials(self, key):
@@ -239,8 +243,27 @@ class JWTAuthentication(authentication.BaseAuthentication):
             return None
         if _is_opaque(raw_token):
             return None  # TokenAuthentication's
+        reused = self._reuse(request, raw_token)
+        if reused is not None:
+            return reused
         validated_token = self.get_validated_token(raw_token)
         return self.get_user(validated_token), validated_token
+
+    def _reuse(self, request, raw_token):
+        """The middleware's result for this token, when it ran these very
+        steps (AccessToken only, get_validated_token/get_user not overridden)."""
+        cls = type(self)
+        if not (
+            _access_settings()[0]
+            and cls.get_validated_token is JWTAuthentication.get_validated_token
+            and cls.get_user is JWTAuthentication.get_user
+        ):
+            return None
+        reused = middleware.verified(request, raw_token, jwt=True)
+        if reused is None:
+            return None
+        user, payload = reused
+        return user, AccessToken.from_verified(raw_token, payload)
 
     def authenticate_cookie(self, request):
         """The access token from the SESSTOK["JWT_AUTH_COOKIE"] cookie; unsafe
