@@ -1214,7 +1214,11 @@ typedef struct {
     int verify_exp, verify_nbf, verify_iat, verify_aud, verify_iss, verify_sub, verify_jti;
     int strict_aud;
     int enforce_min; /* enforce_minimum_key_length: sesstok's default is on */
-    PyObject *require; /* borrowed: an iterable of claim names */
+    /* an iterable of claim names, or NULL: a strong reference owned by
+     * whoever holds the jwt_opts (released with opts_release). Decoding
+     * reads it after Python code has run and with the GIL released in
+     * between, so it is never borrowed from a dict someone can change. */
+    PyObject *require;
     Py_ssize_t max_length;
     int max_depth;
 } jwt_opts;
@@ -1231,6 +1235,21 @@ opts_default(sesstok_state *st, jwt_opts *o)
     o->require = NULL;
     o->max_length = SESSTOK_JWS_DEFAULT_MAX_LENGTH;
     o->max_depth = DEFAULT_JWT_MAX_DEPTH;
+}
+
+/* Release what o owns (its require reference). */
+static void
+opts_release(jwt_opts *o)
+{
+    Py_CLEAR(o->require);
+}
+
+/* *dst = *src, with dst owning its own reference to require. */
+static void
+opts_copy(jwt_opts *dst, const jwt_opts *src)
+{
+    *dst = *src;
+    Py_XINCREF(dst->require);
 }
 
 /* d[name] if present: *present = 1 and a borrowed value. */
@@ -1297,7 +1316,8 @@ opt_limits(sesstok_state *st, PyObject *d, jwt_opts *o)
 }
 
 /* Read a complete options dict (PyJWT's FullOptions, already merged with the
- * defaults by sesstok.jwt) into o. o->require is borrowed from d. */
+ * defaults by sesstok.jwt) into o, which then owns a reference to
+ * d["require"]; on error o owns nothing. */
 static int
 opts_from_full(sesstok_state *st, PyObject *d, jwt_opts *o)
 {
@@ -1322,22 +1342,40 @@ opts_from_full(sesstok_state *st, PyObject *d, jwt_opts *o)
     if (req == NULL && PyErr_Occurred()) {
         return -1;
     }
-    o->require = req;
-    return opt_limits(st, d, o);
+    o->require = Py_XNewRef(req); /* before opt_limits runs any Python code */
+    if (opt_limits(st, d, o) < 0) {
+        opts_release(o);
+        return -1;
+    }
+    return 0;
 }
 
 /* Per-call options of PyJWT.decode_complete: mirrors PyJWT.decode_complete
  * and PyJWT._merge_options. verify_signature comes from `options` alone
  * (True when absent: PyJWT ignores the instance's value for the signature),
  * and when it is false the verify_* claims default to false. */
+static int opts_merge_jwt_dict(sesstok_state *st, PyObject *options, jwt_opts *o);
+
+/* On success o owns a reference to its require (the call's, else base's);
+ * on error o owns nothing. */
 static int
 opts_merge_jwt(sesstok_state *st, const jwt_opts *base, PyObject *options, jwt_opts *o)
 {
-    *o = *base;
+    opts_copy(o, base);
     o->verify_signature = 1;
     if (options == NULL || options == Py_None) {
         return 0;
     }
+    if (opts_merge_jwt_dict(st, options, o) < 0) {
+        opts_release(o);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+opts_merge_jwt_dict(sesstok_state *st, PyObject *options, jwt_opts *o)
+{
     if (!PyDict_Check(options)) {
         PyErr_SetString(PyExc_TypeError, "options must be a dict");
         return -1;
@@ -1364,7 +1402,7 @@ opts_merge_jwt(sesstok_state *st, const jwt_opts *base, PyObject *options, jwt_o
     }
     PyObject *req = opt_get(st, options, N_REQUIRE, &present);
     if (req != NULL) {
-        o->require = req;
+        Py_SETREF(o->require, Py_NewRef(req));
     }
     else if (PyErr_Occurred()) {
         return -1;
@@ -1376,20 +1414,21 @@ opts_merge_jwt(sesstok_state *st, const jwt_opts *base, PyObject *options, jwt_o
 static int
 opts_merge_jws(sesstok_state *st, const jwt_opts *base, PyObject *options, jwt_opts *o)
 {
-    *o = *base;
+    opts_copy(o, base);
     if (options == NULL || options == Py_None) {
         return 0;
     }
+    int present;
     if (!PyDict_Check(options)) {
         PyErr_SetString(PyExc_TypeError, "options must be a dict");
-        return -1;
     }
-    int present;
-    if (opt_flag(st, options, N_VERIFY_SIGNATURE, &o->verify_signature, &present) < 0
-        || opt_flag(st, options, N_ENFORCE_MIN, &o->enforce_min, &present) < 0) {
-        return -1;
+    else if (opt_flag(st, options, N_VERIFY_SIGNATURE, &o->verify_signature, &present) == 0
+             && opt_flag(st, options, N_ENFORCE_MIN, &o->enforce_min, &present) == 0
+             && opt_limits(st, options, o) == 0) {
+        return 0;
     }
-    return opt_limits(st, options, o);
+    opts_release(o);
+    return -1;
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -1602,8 +1641,7 @@ enum { HOOK_ENCODE_PAYLOAD = 1, HOOK_DECODE_PAYLOAD = 2, HOOK_VALIDATE_CLAIMS = 
 
 typedef struct {
     PyObject_HEAD
-    jwt_opts base;        /* the instance's options, parsed */
-    PyObject *options;    /* the dict base was read from (owns base.require) */
+    jwt_opts base;        /* the instance's options, parsed (owns base.require) */
     unsigned registered;  /* algorithms the instance offers (PyJWS(algorithms=...)) */
     PyObject *header_typ; /* PyJWS.header_typ */
     int typ_default;      /* header_typ is "JWT": default headers can be cached */
@@ -1619,7 +1657,7 @@ api_traverse(PyObject *op, visitproc visit, void *arg)
 {
     ApiObject *a = Api_CAST(op);
     Py_VISIT(Py_TYPE(op));
-    Py_VISIT(a->options);
+    Py_VISIT(a->base.require);
     Py_VISIT(a->header_typ);
     return 0;
 }
@@ -1628,9 +1666,8 @@ static int
 api_clear(PyObject *op)
 {
     ApiObject *a = Api_CAST(op);
-    Py_CLEAR(a->options);
+    opts_release(&a->base);
     Py_CLEAR(a->header_typ);
-    a->base.require = NULL;
     a->configured = 0;
     for (int i = 0; i < ALG_COUNT; i++) {
         Py_CLEAR(a->hdr_cache[i][0]);
@@ -1730,20 +1767,20 @@ api_configure(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssiz
         || opts_from_full(st, argv[0], &o) < 0) {
         return NULL;
     }
+    long hooks = -1;
     if (argv[1] != Py_None && algorithms_mask(st, argv[1], &mask) < 0) {
-        return NULL;
+        goto error;
     }
-    long hooks = PyLong_AsLong(argv[3]);
+    hooks = PyLong_AsLong(argv[3]);
     if (hooks == -1 && PyErr_Occurred()) {
-        return NULL;
+        goto error;
     }
     if (argv[2] != Py_None && !PyUnicode_Check(argv[2])) {
         PyErr_SetString(PyExc_TypeError, "header_typ must be a str or None");
-        return NULL;
+        goto error;
     }
     api_clear(op);
-    a->base = o;
-    a->options = Py_NewRef(argv[0]); /* owns o.require */
+    a->base = o; /* owns o.require */
     a->registered = mask;
     a->header_typ = Py_NewRef(argv[2]);
     a->typ_default = PyUnicode_Check(argv[2])
@@ -1751,6 +1788,9 @@ api_configure(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssiz
     a->hooks = (int)hooks;
     a->configured = 1;
     Py_RETURN_NONE;
+error:
+    opts_release(&o);
+    return NULL;
 }
 
 /* The base64url of the default header {"typ": "JWT", "alg": alg} (sorted or
@@ -3098,9 +3138,6 @@ api_decode(PyObject *op, sesstok_state *st, int jwt_mode, int complete, PyObject
     if (api_ready(a) < 0) {
         return NULL;
     }
-    /* the instance's options dict owns r.opt.require; another thread may
-     * reconfigure the instance while this one runs without the GIL */
-    PyObject *held_options = Py_NewRef(a->options);
     if (extra != NULL && warn_extra_kwargs(st, fname, extra) < 0) {
         goto done;
     }
@@ -3182,7 +3219,8 @@ api_decode(PyObject *op, sesstok_state *st, int jwt_mode, int complete, PyObject
     result = decode_run(st, argv[0], &r);
 done:
     Py_XDECREF(k);
-    Py_DECREF(held_options);
+    opts_release(&r.opt); /* r.opt owned its require: another thread may have
+                           * changed the options while this one ran without the GIL */
     return result;
 }
 
@@ -3385,8 +3423,8 @@ typedef struct DecoderObject {
     Py_ssize_t n;
     unsigned allowed;
     int kid_less;         /* some key has no kid */
-    jwt_opts opt;
-    PyObject *options;    /* owns opt.require */
+    jwt_opts opt;         /* owns opt.require: a tuple, taken at init */
+    PyObject *options;    /* a private copy of the options given, with that tuple */
     PyObject *algorithms; /* tuple of names */
     PyObject *audience, *issuer, *subject;
     double leeway;
@@ -3414,6 +3452,7 @@ decoder_traverse(PyObject *op, visitproc visit, void *arg)
     for (Py_ssize_t i = 0; i < d->n; i++) {
         Py_VISIT(d->entries[i].key);
     }
+    Py_VISIT(d->opt.require);
     Py_VISIT(d->options);
     Py_VISIT(d->algorithms);
     Py_VISIT(d->audience);
@@ -3432,7 +3471,7 @@ decoder_clear(PyObject *op)
     Py_CLEAR(d->audience);
     Py_CLEAR(d->issuer);
     Py_CLEAR(d->subject);
-    d->opt.require = NULL;
+    opts_release(&d->opt);
     return 0;
 }
 
@@ -3498,6 +3537,30 @@ decoder_verify(sesstok_state *st, DecoderObject *d, int alg, PyObject *kid,
     return 0;
 }
 
+/* The Decoder's own copy of its options dict: o->require becomes a tuple
+ * (a snapshot nobody can change) and the copy holds that tuple, so what
+ * Decoder.options shows is what decode uses. Return the copy, or NULL with
+ * an exception set (o then owns nothing). */
+static PyObject *
+decoder_own_options(sesstok_state *st, PyObject *options, jwt_opts *o)
+{
+    PyObject *copy = NULL;
+    if (o->require != NULL) {
+        Py_SETREF(o->require, PySequence_Tuple(o->require));
+        if (o->require == NULL) {
+            return NULL;
+        }
+    }
+    copy = PyDict_Copy(options);
+    if (copy == NULL
+        || (o->require != NULL && PyDict_SetItem(copy, NAME(st, N_REQUIRE), o->require) < 0)) {
+        Py_XDECREF(copy);
+        opts_release(o);
+        return NULL;
+    }
+    return copy;
+}
+
 /* JwtDecoder(entries, algorithms, options, audience, issuer, subject, leeway):
  * entries is a list of (JwtKey, kid or None); sesstok.jwt.Decoder builds it
  * and checks the key set (no mixed symmetric/asymmetric keys, no duplicate
@@ -3524,27 +3587,33 @@ decoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
     jwt_opts o;
     unsigned allowed;
     double lw;
-    if (opts_from_full(st, options, &o) < 0 || algorithms_mask(st, algorithms, &allowed) < 0
-        || leeway_arg(st, leeway, &lw) < 0) {
+    if (opts_from_full(st, options, &o) < 0) {
         return -1;
+    }
+    PyObject *own_options = decoder_own_options(st, options, &o);
+    if (own_options == NULL) {
+        return -1;
+    }
+    if (algorithms_mask(st, algorithms, &allowed) < 0 || leeway_arg(st, leeway, &lw) < 0) {
+        goto error;
     }
     if (allowed == 0) {
         PyErr_SetString(PyExc_ValueError, "a Decoder needs at least one supported algorithm");
-        return -1;
+        goto error;
     }
     if (!o.verify_signature) {
         PyErr_SetString(PyExc_ValueError, "a Decoder always verifies signatures");
-        return -1;
+        goto error;
     }
     Py_ssize_t n = PyList_GET_SIZE(entries);
     if (n == 0) {
         PyErr_SetString(PyExc_ValueError, "a Decoder needs at least one key");
-        return -1;
+        goto error;
     }
     dec_entry *es = PyMem_Calloc((size_t)n, sizeof(dec_entry));
     if (es == NULL) {
         PyErr_NoMemory();
-        return -1;
+        goto error;
     }
     int kid_less = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -3558,7 +3627,7 @@ decoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
                 Py_XDECREF(es[j].kid);
             }
             PyMem_Free(es);
-            return -1;
+            goto error;
         }
         es[i].key = (JwtKeyObject *)Py_NewRef(PyTuple_GET_ITEM(item, 0));
         PyObject *kid = PyTuple_GET_ITEM(item, 1);
@@ -3573,21 +3642,25 @@ decoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
             Py_XDECREF(es[j].kid);
         }
         PyMem_Free(es);
-        return -1;
+        goto error;
     }
     decoder_clear(op);
     d->entries = es;
     d->n = n;
     d->allowed = allowed;
     d->kid_less = kid_less;
-    d->opt = o;
-    d->options = Py_NewRef(options);
+    d->opt = o;               /* owns o.require */
+    d->options = own_options; /* owned */
     d->algorithms = names;
     d->audience = audience == Py_None ? NULL : Py_NewRef(audience);
     d->issuer = issuer == Py_None ? NULL : Py_NewRef(issuer);
     d->subject = subject == Py_None ? NULL : Py_NewRef(subject);
     d->leeway = lw;
     return 0;
+error:
+    opts_release(&o);
+    Py_DECREF(own_options);
+    return -1;
 }
 
 static PyObject *
@@ -3610,7 +3683,7 @@ decoder_run(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssize_
     memset(&r, 0, sizeof(r));
     r.jwt_mode = jwt_mode;
     r.complete = complete;
-    r.opt = d->opt;
+    opts_copy(&r.opt, &d->opt);
     r.ks.decoder = d;
     r.pol.allowed = d->allowed;
     r.pol.registered = ALL_ALGS;
@@ -3620,7 +3693,9 @@ decoder_run(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssize_
     r.claims.issuer = d->issuer;
     r.claims.subject = d->subject;
     r.claims.leeway = d->leeway;
-    return decode_run(st, argv[0], &r);
+    PyObject *result = decode_run(st, argv[0], &r);
+    opts_release(&r.opt);
+    return result;
 }
 
 static PyObject *
@@ -3649,6 +3724,17 @@ decoder_get_algorithms(PyObject *op, void *c)
 {
     DecoderObject *d = Decoder_CAST(op);
     return Py_NewRef(d->algorithms ? d->algorithms : Py_None);
+}
+
+/* A read-only view of the Decoder's own copy of its options. */
+static PyObject *
+decoder_get_options(PyObject *op, void *c)
+{
+    DecoderObject *d = Decoder_CAST(op);
+    if (d->options == NULL) {
+        Py_RETURN_NONE;
+    }
+    return PyDictProxy_New(d->options);
 }
 
 static PyObject *
@@ -3682,6 +3768,8 @@ static PyMethodDef decoder_methods[] = {
 static PyGetSetDef decoder_getset[] = {
     {"algorithms", decoder_get_algorithms, NULL, "The accepted algorithms.", NULL},
     {"keys", decoder_get_keys, NULL, "The configured (key, kid) pairs.", NULL},
+    {"options", decoder_get_options, NULL,
+     "The options, read-only: a Decoder copies them (\"require\" as a tuple) when made.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -4008,6 +4096,7 @@ jwt_validate_claims_fn(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     }
     if (!PyDict_Check(argv[0])) {
         PyErr_SetString(PyExc_TypeError, "payload must be a dict");
+        opts_release(&o);
         return NULL;
     }
 #define OPT(i) (argv[i] == NULL || argv[i] == Py_None ? NULL : argv[i])
@@ -4015,7 +4104,9 @@ jwt_validate_claims_fn(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     c.issuer = OPT(3);
     c.subject = OPT(4);
 #undef OPT
-    if (leeway_arg(st, argv[5], &c.leeway) < 0 || validate_claims(st, argv[0], &o, &c) < 0) {
+    int rc = leeway_arg(st, argv[5], &c.leeway) < 0 || validate_claims(st, argv[0], &o, &c) < 0;
+    opts_release(&o);
+    if (rc) {
         return NULL;
     }
     Py_RETURN_NONE;

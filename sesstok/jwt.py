@@ -45,6 +45,7 @@ import urllib.request
 import weakref
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from math import gcd
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -914,7 +915,13 @@ class Encoder(_core.JwtEncoder):
         prepared = _load_key(key, alg in _HMAC_ALGORITHMS)
         prepared.check_length(alg, enforce_minimum_key_length)
         super().__init__(prepared, alg, header_b64, json_encoder)
-        self.headers = header
+        # the header every token carries, parsed back: nothing shared with
+        # the caller's headers, read-only
+        self._headers = MappingProxyType(json.loads(_core.b64url_decode(header_b64)))
+
+    @property
+    def headers(self) -> Mapping[str, Any]:
+        return self._headers
 
 
 def _jwk_set_entries(keys: Any) -> list[tuple[JwtKey, str | None]]:
@@ -935,6 +942,10 @@ class Decoder(_core.JwtDecoder):
     (``{"keys": [...]}`` or :class:`PyJWKSet`). A token's ``kid`` selects the
     key with that kid; keys given without a kid are tried when none matches.
     Keys must be all symmetric or all asymmetric, and kids unique.
+    What the Decoder is given is copied when it is made: ``options`` is a
+    read-only view of its own copy (``require`` as a tuple), and list
+    ``audience``/``issuer`` values become tuples, so changing the caller's
+    objects later changes nothing.
 
     ::
 
@@ -965,8 +976,9 @@ class Decoder(_core.JwtDecoder):
             raise ValueError("a Decoder always verifies signatures (verify_signature=False)")
         entries = self._entries(keys, algs)
         self._check_entries(entries, algs, bool(opts.get("enforce_minimum_key_length", True)))
+        audience = tuple(audience) if isinstance(audience, list) else audience
+        issuer = tuple(issuer) if isinstance(issuer, list) else issuer
         super().__init__(entries, algs, opts, audience, issuer, subject, leeway)
-        self.options = opts
 
     @staticmethod
     def _load(key: Any, algs: list[str]) -> JwtKey:
