@@ -1,7 +1,7 @@
 """Type stubs for sesstok._core, the C core."""
 
 from datetime import timedelta
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 _Bytes = Union[bytes, bytearray, memoryview]
 _StrOrBytes = Union[str, bytes]
@@ -148,6 +148,8 @@ class JwtEncoder:
 class JwtDecoder:
     algorithms: tuple[str, ...]
     keys: tuple[tuple[JwtKey, Optional[str]], ...]
+    @property
+    def options(self) -> Optional[Mapping[str, Any]]: ...  # read-only view of its own copy
     def __init__(self, entries: list, algorithms: Iterable[str], options: dict, audience: Any, issuer: Any,
                  subject: Optional[str], leeway: Any) -> None: ...
     def decode(self, jwt: Union[str, bytes]) -> dict: ...
