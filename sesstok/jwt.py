@@ -194,13 +194,19 @@ def _contains_jwk(obj: Any) -> bool:
 
 
 def _looks_like_jwk(data: bytes) -> bool:
-    """Is data JSON holding a JWK (an object with "kty") anywhere?"""
-    stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped[:1] in (b"{", b"["):
-        return False
+    """Is data JSON holding a JWK (an object with "kty") anywhere? In any
+    encoding json.loads reads bytes in (UTF-8/16/32 in either byte order,
+    with or without a BOM), as PyJWT's HMACAlgorithm.prepare_key checks."""
+    try:
+        # what json.loads(data) decodes first (a BOM is removed with it)
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+    except UnicodeDecodeError:
+        return False  # not JSON in any encoding
+    if text.lstrip(" \t\r\n")[:1] not in ("{", "["):
+        return False  # only an object or an array can hold a JWK
     try:
         obj = json.loads(
-            data,
+            text,
             parse_int=lambda _: 0,
             parse_float=lambda _: 0.0,
             parse_constant=lambda _: 0.0,
