@@ -130,105 +130,130 @@ rsa_pairwise_test(EVP_PKEY *pkey)
     return ok ? 0 : -1;
 }
 
-/* Classify a freshly loaded key and check it. On success k->pkey is set. */
+/* An RSA key: modulus size and public exponent. */
 static int
-finish(sesstok_pkey *k, EVP_PKEY *pkey, int is_private, const char **why)
+classify_rsa(sesstok_pkey *k, EVP_PKEY *pkey, const char **why)
 {
-    EVP_PKEY_CTX *ctx = NULL;
     BIGNUM *e = NULL;
-    int base = EVP_PKEY_get_base_id(pkey);
     int rc = -1;
-
-    sesstok_pkey_init(k);
-    if (base == EVP_PKEY_RSA) {
-        k->kind = SESSTOK_PKEY_RSA;
-        k->bits = EVP_PKEY_get_bits(pkey);
-        if (k->bits < 2 || k->bits > SESSTOK_RSA_MAX_BITS) {
-            *why = "RSA modulus size out of range";
-            goto done;
-        }
-        if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e)) {
-            *why = "RSA key without a public exponent";
-            goto done;
-        }
-        if (!BN_is_odd(e) || BN_is_one(e)) {
-            *why = "RSA public exponent must be odd and at least 3";
-            goto done;
-        }
+    k->kind = SESSTOK_PKEY_RSA;
+    k->bits = EVP_PKEY_get_bits(pkey);
+    if (k->bits < 2 || k->bits > SESSTOK_RSA_MAX_BITS) {
+        *why = "RSA modulus size out of range";
     }
-    else if (base == EVP_PKEY_EC) {
-        char group[64];
-        size_t glen = 0;
-        k->kind = SESSTOK_PKEY_EC;
-        if (!EVP_PKEY_get_group_name(pkey, group, sizeof(group), &glen)) {
-            *why = "EC key without a named curve";
-            goto done;
-        }
-        k->curve = sesstok_curve_from_name(group, glen);
-        int ci = curve_index(k->curve);
-        if (ci < 0) {
-            *why = "unsupported EC curve (P-256, P-384 and P-521 are supported)";
-            goto done;
-        }
-        k->coord_len = curves[ci].coord_len;
-        k->bits = curves[ci].bits;
-        EC_GROUP *g = EC_GROUP_new_by_curve_name(curves[ci].nid);
-        if (g == NULL) {
-            *why = "EC group setup failed";
-            goto done;
-        }
-        int ok = BN_bn2binpad(EC_GROUP_get0_order(g), k->order, (int)k->coord_len) == (int)k->coord_len;
-        EC_GROUP_free(g);
-        if (!ok) {
-            *why = "EC group order";
-            goto done;
-        }
+    else if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e)) {
+        *why = "RSA key without a public exponent";
     }
-    else if (base == EVP_PKEY_ED25519) {
-        k->kind = SESSTOK_PKEY_ED25519;
-        k->bits = 256;
+    else if (!BN_is_odd(e) || BN_is_one(e)) {
+        *why = "RSA public exponent must be odd and at least 3";
     }
     else {
-        *why = "unsupported key type (RSA, EC and Ed25519 keys are supported)";
-        goto done;
+        rc = 0;
     }
+    BN_free(e);
+    return rc;
+}
 
-    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+/* An EC key: one of the supported curves; k->order is its group order. */
+static int
+classify_ec(sesstok_pkey *k, EVP_PKEY *pkey, const char **why)
+{
+    char group[64];
+    size_t glen = 0;
+    k->kind = SESSTOK_PKEY_EC;
+    if (!EVP_PKEY_get_group_name(pkey, group, sizeof(group), &glen)) {
+        *why = "EC key without a named curve";
+        return -1;
+    }
+    k->curve = sesstok_curve_from_name(group, glen);
+    int ci = curve_index(k->curve);
+    if (ci < 0) {
+        *why = "unsupported EC curve (P-256, P-384 and P-521 are supported)";
+        return -1;
+    }
+    k->coord_len = curves[ci].coord_len;
+    k->bits = curves[ci].bits;
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(curves[ci].nid);
+    if (g == NULL) {
+        *why = "EC group setup failed";
+        return -1;
+    }
+    int ok = BN_bn2binpad(EC_GROUP_get0_order(g), k->order, (int)k->coord_len)
+             == (int)k->coord_len;
+    EC_GROUP_free(g);
+    if (!ok) {
+        *why = "EC group order";
+        return -1;
+    }
+    return 0;
+}
+
+/* Set k's kind, size and curve from pkey. */
+static int
+classify(sesstok_pkey *k, EVP_PKEY *pkey, const char **why)
+{
+    switch (EVP_PKEY_get_base_id(pkey)) {
+    case EVP_PKEY_RSA:
+        return classify_rsa(k, pkey, why);
+    case EVP_PKEY_EC:
+        return classify_ec(k, pkey, why);
+    case EVP_PKEY_ED25519:
+        k->kind = SESSTOK_PKEY_ED25519;
+        k->bits = 256;
+        return 0;
+    default:
+        *why = "unsupported key type (RSA, EC and Ed25519 keys are supported)";
+        return -1;
+    }
+}
+
+/* A private key must match its public half; an EC public key must be a
+ * point on its curve. */
+static int
+check_key(const sesstok_pkey *k, EVP_PKEY *pkey, int is_private, const char **why)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    int rc = -1;
     if (ctx == NULL) {
         *why = "key check setup failed";
-        goto done;
     }
-    if (is_private && k->kind == SESSTOK_PKEY_RSA) {
+    else if (is_private && k->kind == SESSTOK_PKEY_RSA) {
         /* OpenSSL 3.0's RSA keypair check tests p and q for primality (tens
          * of milliseconds, the cost PyJWT pays on every call); a pairwise
          * consistency test (sign, then verify with the public half) catches
          * a mismatched key for the cost of one signature. */
-        if (rsa_pairwise_test(pkey) < 0) {
-            *why = "private key does not match its public key";
-            goto done;
-        }
+        rc = rsa_pairwise_test(pkey);
     }
     else if (is_private) {
-        if (EVP_PKEY_pairwise_check(ctx) != 1) {
-            *why = "private key does not match its public key";
-            goto done;
-        }
+        rc = EVP_PKEY_pairwise_check(ctx) == 1 ? 0 : -1;
     }
     else if (k->kind == SESSTOK_PKEY_EC && EVP_PKEY_public_check(ctx) != 1) {
         *why = "invalid EC public key (point not on the curve)";
-        goto done;
+    }
+    else {
+        rc = 0;
+    }
+    if (rc < 0 && ctx != NULL && is_private) {
+        *why = "private key does not match its public key";
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return rc;
+}
+
+/* Classify a freshly loaded key and check it. On success k->pkey is set
+ * (pkey is owned by k); on failure pkey is freed. */
+static int
+finish(sesstok_pkey *k, EVP_PKEY *pkey, int is_private, const char **why)
+{
+    sesstok_pkey_init(k);
+    if (classify(k, pkey, why) < 0 || check_key(k, pkey, is_private, why) < 0) {
+        EVP_PKEY_free(pkey);
+        k->kind = SESSTOK_PKEY_NONE;
+        return -1;
     }
     k->is_private = is_private;
     k->pkey = pkey;
-    rc = 0;
-done:
-    EVP_PKEY_CTX_free(ctx);
-    BN_free(e);
-    if (rc < 0) {
-        EVP_PKEY_free(pkey);
-        k->kind = SESSTOK_PKEY_NONE;
-    }
-    return rc;
+    return 0;
 }
 
 /* ---- PEM and DER ------------------------------------------------------------- */
@@ -387,6 +412,76 @@ ssh_mpint(ssh_reader *r, const unsigned char **s, size_t *len)
     return *len > 0 ? 0 : -1;
 }
 
+/* The body of an "ssh-rsa" key: e, n. */
+static int
+ssh_rsa(sesstok_pkey *k, ssh_reader *r, const char **why)
+{
+    const unsigned char *e, *n;
+    size_t elen, nlen;
+    if (ssh_mpint(r, &e, &elen) < 0 || ssh_mpint(r, &n, &nlen) < 0 || r->n != 0) {
+        return -1;
+    }
+    return sesstok_pkey_from_rsa(k, n, nlen, e, elen, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+                                 NULL, 0, NULL, 0, why);
+}
+
+/* The body of an "ssh-ed25519" key: the 32-byte public key. */
+static int
+ssh_ed25519(sesstok_pkey *k, ssh_reader *r, const char **why)
+{
+    const unsigned char *x;
+    size_t xlen;
+    if (ssh_string(r, &x, &xlen) < 0 || xlen != 32 || r->n != 0) {
+        return -1;
+    }
+    return sesstok_pkey_from_ed25519(k, x, xlen, NULL, 0, why);
+}
+
+/* The body of an "ecdsa-sha2-<alias>" key: the curve name, which must match
+ * the alias, and the uncompressed point. */
+static int
+ssh_ecdsa(sesstok_pkey *k, ssh_reader *r, const char *alias, size_t alias_len,
+          const char **why)
+{
+    const unsigned char *name, *q;
+    size_t name_len, qlen;
+    if (ssh_string(r, &name, &name_len) < 0 || ssh_string(r, &q, &qlen) < 0 || r->n != 0) {
+        return -1;
+    }
+    sesstok_curve curve = sesstok_curve_from_name((const char *)name, name_len);
+    size_t cl = sesstok_curve_coord_len(curve);
+    if (curve == SESSTOK_CURVE_NONE
+        || !name_eq(alias, alias_len, curves[curve_index(curve)].alias)
+        || qlen != 1 + 2 * cl || q[0] != 0x04) {
+        return -1;
+    }
+    return sesstok_pkey_from_ec(k, curve, q + 1, q + 1 + cl, cl, NULL, 0, why);
+}
+
+/* The key in an OpenSSH blob whose type name (data[0:t], checked to be the
+ * blob's first string) says how to read the rest. */
+static int
+ssh_blob(sesstok_pkey *k, const unsigned char *type, size_t t, ssh_reader *r,
+         const char **why)
+{
+    const unsigned char *name;
+    size_t name_len;
+    if (ssh_string(r, &name, &name_len) < 0 || name_len != t || memcmp(name, type, t) != 0) {
+        return -1;
+    }
+    if (name_eq((const char *)type, t, "ssh-rsa")) {
+        return ssh_rsa(k, r, why);
+    }
+    if (name_eq((const char *)type, t, "ssh-ed25519")) {
+        return ssh_ed25519(k, r, why);
+    }
+    if (t > 11 && memcmp(type, "ecdsa-sha2-", 11) == 0) {
+        return ssh_ecdsa(k, r, (const char *)type + 11, t - 11, why);
+    }
+    *why = "unsupported OpenSSH key type";
+    return -1;
+}
+
 static int
 load_ssh(sesstok_pkey *k, const unsigned char *data, size_t n, const char **why)
 {
@@ -395,8 +490,8 @@ load_ssh(sesstok_pkey *k, const unsigned char *data, size_t n, const char **why)
         t++;
     }
     size_t b = t + 1, e;
+    *why = "Could not parse the provided OpenSSH public key";
     if (b >= n) {
-        *why = "Could not parse the provided OpenSSH public key";
         return -1;
     }
     e = b;
@@ -409,44 +504,8 @@ load_ssh(sesstok_pkey *k, const unsigned char *data, size_t n, const char **why)
         return -1;
     }
     long blen = b64_std_decode(data + b, e - b, blob);
-    int rc = -1;
     ssh_reader r = {blob, blen > 0 ? (size_t)blen : 0};
-    const unsigned char *name, *a, *c;
-    size_t name_len, alen, clen;
-    *why = "Could not parse the provided OpenSSH public key";
-    if (blen <= 0 || ssh_string(&r, &name, &name_len) < 0 || name_len != t
-        || memcmp(name, data, t) != 0) {
-        goto done;
-    }
-    if (name_eq((const char *)data, t, "ssh-rsa")) {
-        if (ssh_mpint(&r, &a, &alen) < 0 || ssh_mpint(&r, &c, &clen) < 0 || r.n != 0) {
-            goto done;
-        }
-        rc = sesstok_pkey_from_rsa(k, c, clen, a, alen, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
-                                   NULL, 0, why);
-    }
-    else if (name_eq((const char *)data, t, "ssh-ed25519")) {
-        if (ssh_string(&r, &a, &alen) < 0 || alen != 32 || r.n != 0) {
-            goto done;
-        }
-        rc = sesstok_pkey_from_ed25519(k, a, alen, NULL, 0, why);
-    }
-    else if (t > 11 && memcmp(data, "ecdsa-sha2-", 11) == 0) {
-        if (ssh_string(&r, &a, &alen) < 0 || ssh_string(&r, &c, &clen) < 0 || r.n != 0) {
-            goto done;
-        }
-        sesstok_curve curve = sesstok_curve_from_name((const char *)a, alen);
-        size_t cl = sesstok_curve_coord_len(curve);
-        if (curve == SESSTOK_CURVE_NONE || !name_eq((const char *)data + 11, t - 11, curves[curve_index(curve)].alias)
-            || clen != 1 + 2 * cl || c[0] != 0x04) {
-            goto done;
-        }
-        rc = sesstok_pkey_from_ec(k, curve, c + 1, c + 1 + cl, cl, NULL, 0, why);
-    }
-    else {
-        *why = "unsupported OpenSSH key type";
-    }
-done:
+    int rc = blen > 0 ? ssh_blob(k, data, t, &r, why) : -1;
     OPENSSL_free(blob);
     return rc;
 }

@@ -1,0 +1,467 @@
+/* jwt_common.c - what every part of the JWT concern shares: the algorithm
+ * table and algorithm names, the interned names, the exception classes of
+ * sesstok.exceptions and PyJWT's warnings, the Python objects imported on
+ * first use; and sesstok_jwt_exec, which sets the concern up. */
+#include "jwt.h"
+
+#include <string.h>
+
+/* ---- algorithms ---------------------------------------------------------- */
+
+const jwt_alg_info sesstok_jwt_algs[ALG_COUNT] = {
+    {"HS256", FAM_HMAC, SESSTOK_MD_SHA256, SESSTOK_CURVE_NONE},
+    {"HS384", FAM_HMAC, SESSTOK_MD_SHA384, SESSTOK_CURVE_NONE},
+    {"HS512", FAM_HMAC, SESSTOK_MD_SHA512, SESSTOK_CURVE_NONE},
+    {"RS256", FAM_RSA, SESSTOK_MD_SHA256, SESSTOK_CURVE_NONE},
+    {"RS384", FAM_RSA, SESSTOK_MD_SHA384, SESSTOK_CURVE_NONE},
+    {"RS512", FAM_RSA, SESSTOK_MD_SHA512, SESSTOK_CURVE_NONE},
+    {"PS256", FAM_PSS, SESSTOK_MD_SHA256, SESSTOK_CURVE_NONE},
+    {"PS384", FAM_PSS, SESSTOK_MD_SHA384, SESSTOK_CURVE_NONE},
+    {"PS512", FAM_PSS, SESSTOK_MD_SHA512, SESSTOK_CURVE_NONE},
+    {"ES256", FAM_EC, SESSTOK_MD_SHA256, SESSTOK_CURVE_P256},
+    {"ES384", FAM_EC, SESSTOK_MD_SHA384, SESSTOK_CURVE_P384},
+    {"ES512", FAM_EC, SESSTOK_MD_SHA512, SESSTOK_CURVE_P521},
+    {"EdDSA", FAM_ED, SESSTOK_MD_SHA512, SESSTOK_CURVE_NONE},
+};
+
+int
+sesstok_jwt_alg_from_utf8(const char *s, Py_ssize_t n)
+{
+    if (n != 5) {
+        return -1;
+    }
+    for (int i = 0; i < ALG_COUNT; i++) {
+        if (memcmp(s, sesstok_jwt_algs[i].name, 5) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int
+sesstok_jwt_is_none_utf8(const char *s, Py_ssize_t n)
+{
+    return n == 4 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'o'
+           && (s[2] | 0x20) == 'n' && (s[3] | 0x20) == 'e';
+}
+
+int
+sesstok_jwt_alg_from_obj(sesstok_state *st, PyObject *name)
+{
+    if (!PyUnicode_Check(name)) {
+        return -1;
+    }
+    for (int i = 0; i < ALG_COUNT; i++) {
+        if (PyTuple_GET_ITEM(st->jwt_alg_names, i) == name) {
+            return i;
+        }
+    }
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(name, &n);
+    if (s == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    return sesstok_jwt_alg_from_utf8(s, n);
+}
+
+int
+sesstok_jwt_obj_is_none_alg(PyObject *name)
+{
+    if (!PyUnicode_Check(name)) {
+        return 0;
+    }
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(name, &n);
+    if (s == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return sesstok_jwt_is_none_utf8(s, n);
+}
+
+int
+sesstok_jwt_alg_arg(sesstok_state *st, PyObject *name)
+{
+    int alg = sesstok_jwt_alg_from_obj(st, name);
+    if (alg < 0) {
+        PyErr_Format(PyExc_NotImplementedError, "Algorithm not supported: %R",
+                     name);
+    }
+    return alg;
+}
+
+int
+sesstok_jwt_algorithms_mask(sesstok_state *st, PyObject *algorithms,
+                            unsigned *mask)
+{
+    *mask = 0;
+    if (algorithms == NULL || algorithms == Py_None) {
+        return 0;
+    }
+    if (PyUnicode_Check(algorithms)) {
+        /* PyJWT tests `alg in algorithms`: a str matches substrings, which is
+         * never what was meant. */
+        PyErr_SetString(PyExc_TypeError,
+                        "algorithms must be a list of algorithm names, not a str");
+        return -1;
+    }
+    PyObject *seq = PySequence_Fast(
+        algorithms, "algorithms must be a list of algorithm names");
+    if (seq == NULL) {
+        return -1;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int a = sesstok_jwt_alg_from_obj(st, items[i]);
+        if (a >= 0) {
+            *mask |= 1u << a;
+        }
+        else if (sesstok_jwt_obj_is_none_alg(items[i])) {
+            Py_DECREF(seq);
+            return RAISE_INT(st, EXC_INVALID_ALG,
+                             "The 'none' algorithm is not supported: sesstok "
+                             "never accepts unsecured tokens");
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+int
+sesstok_jwt_algorithms_lists(PyObject *algorithms, PyObject *alg)
+{
+    if (algorithms == NULL || algorithms == Py_None) {
+        return 0;
+    }
+    int r = PySequence_Contains(algorithms, alg);
+    if (r < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return r;
+}
+
+PyObject *
+sesstok_jwt_mask_to_names(unsigned mask)
+{
+    PyObject *t = PyList_New(0);
+    for (int a = 0; t != NULL && a < ALG_COUNT; a++) {
+        if (mask & (1u << a)) {
+            PyObject *s = PyUnicode_FromString(sesstok_jwt_algs[a].name);
+            if (s == NULL || PyList_Append(t, s) < 0) {
+                Py_XDECREF(s);
+                Py_CLEAR(t);
+                break;
+            }
+            Py_DECREF(s);
+        }
+    }
+    if (t != NULL) {
+        Py_SETREF(t, PyList_AsTuple(t));
+    }
+    return t;
+}
+
+/* ---- interned names -------------------------------------------------------- */
+
+const char *const sesstok_jwt_name_strings[N_COUNT] = {
+    "alg", "typ", "kid", "crit", "b64", "exp", "nbf", "iat", "iss", "aud",
+    "sub", "jti", "payload", "header", "signature", "utctimetuple", "JWT",
+    "separators", "cls", "sort_keys", "_encode_payload", "_decode_payload",
+    "_validate_claims", "headers", "json_encoder", "audience", "issuer",
+    "subject", "leeway", "total_seconds", "verify_signature", "verify_exp",
+    "verify_nbf", "verify_iat", "verify_aud", "verify_iss", "verify_sub",
+    "verify_jti", "require", "strict_aud", "enforce_minimum_key_length",
+    "max_token_length", "max_json_depth", "encode", ",", ":", "",
+};
+
+/* ---- exceptions and warnings -------------------------------------------------- */
+
+static const char *const exc_names[EXC_COUNT] = {
+    "PyJWTError", "InvalidTokenError", "DecodeError", "InvalidSignatureError",
+    "ExpiredSignatureError", "InvalidAudienceError", "InvalidIssuerError",
+    "InvalidIssuedAtError", "ImmatureSignatureError", "InvalidKeyError",
+    "InvalidAlgorithmError", "MissingRequiredClaimError",
+    "InvalidSubjectError", "InvalidJTIError", "InsecureKeyLengthWarning",
+    "RemovedInPyjwt3Warning",
+};
+
+PyObject *
+sesstok_jwt_exc(sesstok_state *st, jwt_exc_id id)
+{
+    if (st->jwt_exc == NULL) {
+        PyObject *mod = PyImport_ImportModule("sesstok.exceptions");
+        if (mod == NULL) {
+            return NULL;
+        }
+        PyObject *t = PyTuple_New(EXC_COUNT);
+        for (int i = 0; t != NULL && i < EXC_COUNT; i++) {
+            PyObject *cls = PyObject_GetAttrString(mod, exc_names[i]);
+            if (cls == NULL) {
+                Py_CLEAR(t);
+                break;
+            }
+            PyTuple_SET_ITEM(t, i, cls);
+        }
+        Py_DECREF(mod);
+        if (t == NULL) {
+            return NULL;
+        }
+        st->jwt_exc = t;
+    }
+    return PyTuple_GET_ITEM(st->jwt_exc, id);
+}
+
+PyObject *
+sesstok_jwt_raise(sesstok_state *st, jwt_exc_id id, const char *fmt, ...)
+{
+    PyObject *cls = sesstok_jwt_exc(st, id);
+    if (cls == NULL) {
+        return NULL;
+    }
+    va_list va;
+    va_start(va, fmt);
+    PyObject *msg = PyUnicode_FromFormatV(fmt, va);
+    va_end(va);
+    if (msg != NULL) {
+        PyErr_SetObject(cls, msg);
+        Py_DECREF(msg);
+    }
+    return NULL;
+}
+
+int
+sesstok_jwt_raise_missing_claim(sesstok_state *st, PyObject *claim)
+{
+    PyObject *cls = sesstok_jwt_exc(st, EXC_MISSING_CLAIM);
+    if (cls == NULL) {
+        return -1;
+    }
+    PyObject *e = PyObject_CallOneArg(cls, claim);
+    if (e != NULL) {
+        PyErr_SetObject(cls, e);
+        Py_DECREF(e);
+    }
+    return -1;
+}
+
+int
+sesstok_jwt_warn(sesstok_state *st, jwt_exc_id id, PyObject *message,
+                 int stacklevel)
+{
+    PyObject *cls = sesstok_jwt_exc(st, id);
+    const char *s = cls ? PyUnicode_AsUTF8(message) : NULL;
+    if (s == NULL) {
+        return -1;
+    }
+    return PyErr_WarnEx(cls, s, stacklevel);
+}
+
+int
+sesstok_jwt_warn_extra_kwargs(sesstok_state *st, const char *fname,
+                              PyObject *extra)
+{
+    PyObject *msg = PyUnicode_FromFormat(
+        "passing additional kwargs to %s() is deprecated and will be removed "
+        "in pyjwt version 3. Unsupported kwargs: %R",
+        fname, extra);
+    if (msg == NULL) {
+        return -1;
+    }
+    int rc = sesstok_jwt_warn(st, EXC_REMOVED_WARNING, msg, 1);
+    Py_DECREF(msg);
+    return rc;
+}
+
+PyObject *
+sesstok_jwt_take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && tb != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+#endif
+}
+
+/* ---- Python objects used on slow paths ------------------------------------------ */
+
+PyObject *
+sesstok_jwt_py(sesstok_state *st)
+{
+    if (st->jwt_py == NULL) {
+        st->jwt_py = PyImport_ImportModule("sesstok.jwt");
+    }
+    return st->jwt_py;
+}
+
+int
+sesstok_jwt_load_datetime(sesstok_state *st)
+{
+    if (st->py_datetime_type != NULL) {
+        return 0;
+    }
+    PyObject *mod = PyImport_ImportModule("datetime");
+    if (mod == NULL) {
+        return -1;
+    }
+    PyObject *dt = PyObject_GetAttrString(mod, "datetime");
+    PyObject *td = dt ? PyObject_GetAttrString(mod, "timedelta") : NULL;
+    Py_DECREF(mod);
+    if (td == NULL) {
+        Py_XDECREF(dt);
+        return -1;
+    }
+    st->py_datetime_type = dt;
+    st->py_timedelta_type = td;
+    return 0;
+}
+
+/* ---- module functions: the Python-free files, for tests ---------------------------- */
+
+/* is_der_certificate(data) -> bool */
+static PyObject *
+is_der_certificate(PyObject *module, PyObject *arg)
+{
+    Py_buffer v;
+    if (PyObject_GetBuffer(arg, &v, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int r = sesstok_pkey_is_der_certificate(v.buf, (size_t)v.len);
+    PyBuffer_Release(&v);
+    return PyBool_FromLong(r);
+}
+
+/* ecdsa_der_to_raw(der, coord_len) / ecdsa_raw_to_der(raw): the conversions
+ * of jws.c. */
+static PyObject *
+ecdsa_der_to_raw(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer v;
+    unsigned char out[2 * SESSTOK_ECDSA_MAX_COORD];
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "ecdsa_der_to_raw(der, coord_len)");
+        return NULL;
+    }
+    Py_ssize_t cl = PyNumber_AsSsize_t(args[1], PyExc_OverflowError);
+    if (cl == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (cl < 1 || cl > SESSTOK_ECDSA_MAX_COORD) {
+        PyErr_SetString(PyExc_ValueError, "coord_len out of range");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[0], &v, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int rc = sesstok_ecdsa_der_to_raw(v.buf, (size_t)v.len, (size_t)cl, out);
+    PyBuffer_Release(&v);
+    if (rc < 0) {
+        PyErr_SetString(PyExc_ValueError, "not a strict DER ECDSA signature");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)out, 2 * cl);
+}
+
+static PyObject *
+ecdsa_raw_to_der(PyObject *module, PyObject *arg)
+{
+    Py_buffer v;
+    unsigned char out[SESSTOK_ECDSA_MAX_DER];
+    if (PyObject_GetBuffer(arg, &v, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    size_t n = v.len % 2 == 0
+                   ? sesstok_ecdsa_raw_to_der(v.buf, (size_t)v.len / 2, out)
+                   : 0;
+    PyBuffer_Release(&v);
+    if (n == 0) {
+        PyErr_SetString(PyExc_ValueError, "raw signature length out of range");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)n);
+}
+
+PyMethodDef sesstok_jwt_common_functions[] = {
+    {"is_der_certificate", is_der_certificate, METH_O,
+     "is_der_certificate(data, /)\n--\n\n"
+     "Whether data is a DER X.509 certificate."},
+    {"ecdsa_der_to_raw", (PyCFunction)(void (*)(void))ecdsa_der_to_raw,
+     METH_FASTCALL,
+     "ecdsa_der_to_raw(der, coord_len, /)\n--\n\n"
+     "Strict DER ECDSA signature to raw R||S."},
+    {"ecdsa_raw_to_der", ecdsa_raw_to_der, METH_O,
+     "ecdsa_raw_to_der(raw, /)\n--\n\nRaw R||S to DER."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ---- exec -------------------------------------------------------------------------- */
+
+/* A tuple of interned str for strings[0:n]. */
+static PyObject *
+intern_all(const char *const *strings, int n)
+{
+    PyObject *t = PyTuple_New(n);
+    for (int i = 0; t != NULL && i < n; i++) {
+        PyObject *s = PyUnicode_InternFromString(strings[i]);
+        if (s == NULL) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, i, s);
+    }
+    return t;
+}
+
+int
+sesstok_jwt_exec(PyObject *m)
+{
+    sesstok_state *st = sesstok_get_state(m);
+    const char *alg_strings[ALG_COUNT];
+    for (int i = 0; i < ALG_COUNT; i++) {
+        alg_strings[i] = sesstok_jwt_algs[i].name;
+    }
+    if ((st->jwt_names = intern_all(sesstok_jwt_name_strings, N_COUNT)) == NULL
+        || (st->jwt_alg_names = intern_all(alg_strings, ALG_COUNT)) == NULL) {
+        return -1;
+    }
+    if ((st->jwt_key_cache = PyDict_New()) == NULL
+        || (st->jwt_id_cache = PyDict_New()) == NULL
+        || (st->jwt_header_cache = PyDict_New()) == NULL) {
+        return -1;
+    }
+#define ADD_TYPE(field, spec)                                                 \
+    st->field = (PyTypeObject *)PyType_FromModuleAndSpec(m, &spec, NULL);     \
+    if (st->field == NULL || PyModule_AddType(m, st->field) < 0) {            \
+        return -1;                                                            \
+    }
+    ADD_TYPE(JwtKeyType, sesstok_jwt_key_spec)
+    ADD_TYPE(JwtApiType, sesstok_jwt_api_spec)
+    ADD_TYPE(JwsApiType, sesstok_jws_api_spec)
+    ADD_TYPE(JwtEncoderType, sesstok_jwt_encoder_spec)
+    ADD_TYPE(JwtDecoderType, sesstok_jwt_decoder_spec)
+#undef ADD_TYPE
+    if (PyModule_AddObjectRef(m, "JWT_ALGORITHMS", st->jwt_alg_names) < 0
+        || PyModule_AddIntConstant(m, "JWT_DEFAULT_MAX_TOKEN_LENGTH",
+                                   SESSTOK_JWS_DEFAULT_MAX_LENGTH) < 0
+        || PyModule_AddIntConstant(m, "JWT_DEFAULT_MAX_JSON_DEPTH",
+                                   DEFAULT_JWT_MAX_DEPTH) < 0) {
+        return -1;
+    }
+    if (PyModule_AddFunctions(m, sesstok_jwt_common_functions) < 0
+        || PyModule_AddFunctions(m, sesstok_jwt_key_functions) < 0
+        || PyModule_AddFunctions(m, sesstok_jwt_claims_functions) < 0
+        || PyModule_AddFunctions(m, sesstok_jwt_encode_functions) < 0) {
+        return -1;
+    }
+    return 0;
+}
