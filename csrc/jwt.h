@@ -102,14 +102,16 @@ enum {
     N_SUBJECT, N_LEEWAY, N_TOTAL_SECONDS, N_VERIFY_SIGNATURE, N_VERIFY_EXP,
     N_VERIFY_NBF, N_VERIFY_IAT, N_VERIFY_AUD, N_VERIFY_ISS, N_VERIFY_SUB,
     N_VERIFY_JTI, N_REQUIRE, N_STRICT_AUD, N_ENFORCE_MIN, N_MAX_TOKEN_LENGTH,
-    N_MAX_JSON_DEPTH, N_ENCODE, N_COMMA, N_COLON, N_EMPTY,
+    N_MAX_JSON_DEPTH, N_ENCODE, N_COMMA, N_COLON, N_EMPTY, N_TIME, N_COPY,
+    N_MERGE_OPTIONS, N_LOAD_KEY, N_FROM_BYTES, N_BIG,
     N_COUNT
 };
 
 extern const char *const sesstok_jwt_name_strings[N_COUNT];
 
-/* The interned str for name id i (borrowed). */
-#define NAME(st, i) PyTuple_GET_ITEM((st)->jwt_names, (i))
+/* The interned str for name id i (borrowed): every name the JWT code
+ * looks up, sets or calls at run time comes from this one table. */
+#define NAME(st, i) PyTuple_GET_ITEM((st)->jwt.names, (i))
 
 /* ---- exceptions and warnings (jwt_common.c) ------------------------------ */
 
@@ -144,8 +146,10 @@ PyObject *sesstok_jwt_take_exception(void);
 
 /* sesstok.jwt, imported on first use (borrowed). */
 PyObject *sesstok_jwt_py(sesstok_state *st);
-/* st->py_datetime_type and st->py_timedelta_type, loaded on first use. */
+/* st->jwt.datetime_type and st->jwt.timedelta_type, loaded on first use. */
 int sesstok_jwt_load_datetime(sesstok_state *st);
+/* json.dumps (borrowed), looked up on first use. */
+PyObject *sesstok_jwt_json_dumps_fn(sesstok_state *st);
 
 /* ---- keys (jwt_key.c, jwt_key_type.c) ------------------------------------ */
 

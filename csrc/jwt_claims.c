@@ -290,7 +290,8 @@ static int
 clock_now(sesstok_state *st, claim_clock *clock, double *now)
 {
     if (!clock->have) {
-        PyObject *t = PyObject_CallMethodNoArgs(st->time_module, st->str_time);
+        PyObject *t = PyObject_CallMethodNoArgs(st->time_module,
+                                                NAME(st, N_TIME));
         if (t == NULL) {
             return -1;
         }
@@ -334,7 +335,7 @@ leeway_seconds(sesstok_state *st, PyObject *leeway, double *out)
     if (sesstok_jwt_load_datetime(st) < 0) {
         return -1;
     }
-    int is_td = PyObject_IsInstance(leeway, st->py_timedelta_type);
+    int is_td = PyObject_IsInstance(leeway, st->jwt.timedelta_type);
     if (is_td < 0) {
         return -1;
     }

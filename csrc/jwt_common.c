@@ -52,7 +52,7 @@ sesstok_jwt_alg_from_obj(sesstok_state *st, PyObject *name)
         return -1;
     }
     for (int i = 0; i < ALG_COUNT; i++) {
-        if (PyTuple_GET_ITEM(st->jwt_alg_names, i) == name) {
+        if (PyTuple_GET_ITEM(st->jwt.alg_names, i) == name) {
             return i;
         }
     }
@@ -174,7 +174,8 @@ const char *const sesstok_jwt_name_strings[N_COUNT] = {
     "subject", "leeway", "total_seconds", "verify_signature", "verify_exp",
     "verify_nbf", "verify_iat", "verify_aud", "verify_iss", "verify_sub",
     "verify_jti", "require", "strict_aud", "enforce_minimum_key_length",
-    "max_token_length", "max_json_depth", "encode", ",", ":", "",
+    "max_token_length", "max_json_depth", "encode", ",", ":", "", "time",
+    "copy", "_merge_options", "_load_key", "from_bytes", "big",
 };
 
 /* ---- exceptions and warnings -------------------------------------------------- */
@@ -191,7 +192,7 @@ static const char *const exc_names[EXC_COUNT] = {
 PyObject *
 sesstok_jwt_exc(sesstok_state *st, jwt_exc_id id)
 {
-    if (st->jwt_exc == NULL) {
+    if (st->jwt.exc == NULL) {
         PyObject *mod = PyImport_ImportModule("sesstok.exceptions");
         if (mod == NULL) {
             return NULL;
@@ -209,9 +210,9 @@ sesstok_jwt_exc(sesstok_state *st, jwt_exc_id id)
         if (t == NULL) {
             return NULL;
         }
-        st->jwt_exc = t;
+        st->jwt.exc = t;
     }
-    return PyTuple_GET_ITEM(st->jwt_exc, id);
+    return PyTuple_GET_ITEM(st->jwt.exc, id);
 }
 
 PyObject *
@@ -298,16 +299,16 @@ sesstok_jwt_take_exception(void)
 PyObject *
 sesstok_jwt_py(sesstok_state *st)
 {
-    if (st->jwt_py == NULL) {
-        st->jwt_py = PyImport_ImportModule("sesstok.jwt");
+    if (st->jwt.py_jwt == NULL) {
+        st->jwt.py_jwt = PyImport_ImportModule("sesstok.jwt");
     }
-    return st->jwt_py;
+    return st->jwt.py_jwt;
 }
 
 int
 sesstok_jwt_load_datetime(sesstok_state *st)
 {
-    if (st->py_datetime_type != NULL) {
+    if (st->jwt.datetime_type != NULL) {
         return 0;
     }
     PyObject *mod = PyImport_ImportModule("datetime");
@@ -321,9 +322,20 @@ sesstok_jwt_load_datetime(sesstok_state *st)
         Py_XDECREF(dt);
         return -1;
     }
-    st->py_datetime_type = dt;
-    st->py_timedelta_type = td;
+    st->jwt.datetime_type = dt;
+    st->jwt.timedelta_type = td;
     return 0;
+}
+
+PyObject *
+sesstok_jwt_json_dumps_fn(sesstok_state *st)
+{
+    if (st->jwt.json_dumps == NULL) {
+        PyObject *json = PyImport_ImportModule("json");
+        st->jwt.json_dumps = json ? PyObject_GetAttrString(json, "dumps") : NULL;
+        Py_XDECREF(json);
+    }
+    return st->jwt.json_dumps;
 }
 
 /* ---- module functions: the Python-free files, for tests ---------------------------- */
@@ -422,35 +434,37 @@ intern_all(const char *const *strings, int n)
     return t;
 }
 
+/* A heap type from spec, added to the module as st->jwt.<field>. */
+static int
+add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **field)
+{
+    *field = (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, NULL);
+    return *field == NULL || PyModule_AddType(m, *field) < 0 ? -1 : 0;
+}
+
 int
 sesstok_jwt_exec(PyObject *m)
 {
-    sesstok_state *st = sesstok_get_state(m);
+    JwtState *js = &sesstok_get_state(m)->jwt;
     const char *alg_strings[ALG_COUNT];
     for (int i = 0; i < ALG_COUNT; i++) {
         alg_strings[i] = sesstok_jwt_algs[i].name;
     }
-    if ((st->jwt_names = intern_all(sesstok_jwt_name_strings, N_COUNT)) == NULL
-        || (st->jwt_alg_names = intern_all(alg_strings, ALG_COUNT)) == NULL) {
+    if ((js->names = intern_all(sesstok_jwt_name_strings, N_COUNT)) == NULL
+        || (js->alg_names = intern_all(alg_strings, ALG_COUNT)) == NULL
+        || (js->key_cache = PyDict_New()) == NULL
+        || (js->id_cache = PyDict_New()) == NULL
+        || (js->header_cache = PyDict_New()) == NULL) {
         return -1;
     }
-    if ((st->jwt_key_cache = PyDict_New()) == NULL
-        || (st->jwt_id_cache = PyDict_New()) == NULL
-        || (st->jwt_header_cache = PyDict_New()) == NULL) {
+    if (add_type(m, &sesstok_jwt_key_spec, &js->KeyType) < 0
+        || add_type(m, &sesstok_jwt_api_spec, &js->ApiType) < 0
+        || add_type(m, &sesstok_jws_api_spec, &js->JwsApiType) < 0
+        || add_type(m, &sesstok_jwt_encoder_spec, &js->EncoderType) < 0
+        || add_type(m, &sesstok_jwt_decoder_spec, &js->DecoderType) < 0) {
         return -1;
     }
-#define ADD_TYPE(field, spec)                                                 \
-    st->field = (PyTypeObject *)PyType_FromModuleAndSpec(m, &spec, NULL);     \
-    if (st->field == NULL || PyModule_AddType(m, st->field) < 0) {            \
-        return -1;                                                            \
-    }
-    ADD_TYPE(JwtKeyType, sesstok_jwt_key_spec)
-    ADD_TYPE(JwtApiType, sesstok_jwt_api_spec)
-    ADD_TYPE(JwsApiType, sesstok_jws_api_spec)
-    ADD_TYPE(JwtEncoderType, sesstok_jwt_encoder_spec)
-    ADD_TYPE(JwtDecoderType, sesstok_jwt_decoder_spec)
-#undef ADD_TYPE
-    if (PyModule_AddObjectRef(m, "JWT_ALGORITHMS", st->jwt_alg_names) < 0
+    if (PyModule_AddObjectRef(m, "JWT_ALGORITHMS", js->alg_names) < 0
         || PyModule_AddIntConstant(m, "JWT_DEFAULT_MAX_TOKEN_LENGTH",
                                    SESSTOK_JWS_DEFAULT_MAX_LENGTH) < 0
         || PyModule_AddIntConstant(m, "JWT_DEFAULT_MAX_JSON_DEPTH",
@@ -464,4 +478,27 @@ sesstok_jwt_exec(PyObject *m)
         return -1;
     }
     return 0;
+}
+
+/* Every object of JwtState, for traverse and clear. */
+#define JWT_STATE_OBJECTS(X)                                                  \
+    X(KeyType) X(ApiType) X(JwsApiType) X(EncoderType) X(DecoderType)         \
+    X(key_cache) X(id_cache) X(header_cache) X(names) X(alg_names) X(exc)     \
+    X(py_jwt) X(datetime_type) X(timedelta_type) X(json_dumps)
+
+int
+sesstok_jwt_state_traverse(JwtState *js, visitproc visit, void *arg)
+{
+#define VISIT(name) Py_VISIT(js->name);
+    JWT_STATE_OBJECTS(VISIT)
+#undef VISIT
+    return 0;
+}
+
+void
+sesstok_jwt_state_clear(JwtState *js)
+{
+#define CLEAR(name) Py_CLEAR(js->name);
+    JWT_STATE_OBJECTS(CLEAR)
+#undef CLEAR
 }

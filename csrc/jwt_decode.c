@@ -215,7 +215,7 @@ header_from_cache(sesstok_state *st, jws_token *t, PyObject **seg)
     if (*seg == NULL) {
         return -1;
     }
-    PyObject *hit = PyDict_GetItemWithError(st->jwt_header_cache, *seg);
+    PyObject *hit = PyDict_GetItemWithError(st->jwt.header_cache, *seg);
     if (hit != NULL) {
         t->header = Py_NewRef(hit);
         t->header_shared = 1;
@@ -232,11 +232,11 @@ header_to_cache(sesstok_state *st, jws_token *t, PyObject *seg)
     if (seg == NULL || !header_cacheable(t->header)) {
         return 0;
     }
-    if (PyDict_GET_SIZE(st->jwt_header_cache) >= HEADER_CACHE_MAX) {
-        PyDict_Clear(st->jwt_header_cache);
+    if (PyDict_GET_SIZE(st->jwt.header_cache) >= HEADER_CACHE_MAX) {
+        PyDict_Clear(st->jwt.header_cache);
     }
     t->header_shared = 1;
-    return PyDict_SetItem(st->jwt_header_cache, seg, t->header);
+    return PyDict_SetItem(st->jwt.header_cache, seg, t->header);
 }
 
 /* ---- the token ------------------------------------------------------------------ */
@@ -685,9 +685,9 @@ decode_payload(sesstok_state *st, decode_req *r, jws_token *t, PyObject *sig)
 static int
 call_validate_hook(sesstok_state *st, decode_req *r, PyObject *payload)
 {
-    PyObject *merged = PyObject_CallMethod(r->self, "_merge_options", "O",
-                                           r->options_arg ? r->options_arg
-                                                          : Py_None);
+    PyObject *merged = PyObject_CallMethodOneArg(
+        r->self, NAME(st, N_MERGE_OPTIONS),
+        r->options_arg ? r->options_arg : Py_None);
     if (merged == NULL) {
         return -1;
     }

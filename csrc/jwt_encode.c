@@ -14,13 +14,9 @@ static PyObject *
 python_json_dumps(sesstok_state *st, PyObject *obj, PyObject *json_encoder,
                   int sort_keys)
 {
-    if (st->py_json_dumps == NULL) {
-        PyObject *json = PyImport_ImportModule("json");
-        st->py_json_dumps = json ? PyObject_GetAttrString(json, "dumps") : NULL;
-        Py_XDECREF(json);
-        if (st->py_json_dumps == NULL) {
-            return NULL;
-        }
+    PyObject *dumps = sesstok_jwt_json_dumps_fn(st);
+    if (dumps == NULL) {
+        return NULL;
     }
     PyObject *seps = PyTuple_Pack(2, NAME(st, N_COMMA), NAME(st, N_COLON));
     if (seps == NULL) {
@@ -35,7 +31,7 @@ python_json_dumps(sesstok_state *st, PyObject *obj, PyObject *json_encoder,
         return NULL;
     }
     PyObject *args = PyTuple_Pack(1, obj);
-    PyObject *s = args ? PyObject_Call(st->py_json_dumps, args, kwargs) : NULL;
+    PyObject *s = args ? PyObject_Call(dumps, args, kwargs) : NULL;
     Py_XDECREF(args);
     Py_DECREF(kwargs);
     return s;
@@ -151,7 +147,7 @@ convert_time_claim(sesstok_state *st, PyObject *payload, PyObject **out,
     if (sesstok_jwt_load_datetime(st) < 0) {
         return -1;
     }
-    int is_dt = PyObject_IsInstance(v, st->py_datetime_type);
+    int is_dt = PyObject_IsInstance(v, st->jwt.datetime_type);
     if (is_dt <= 0) {
         return is_dt;
     }
@@ -183,8 +179,9 @@ sesstok_jwt_prepare_payload(sesstok_state *st, PyObject *payload)
         return NULL;
     }
     int copied = !PyDict_CheckExact(payload);
-    PyObject *out = copied ? PyObject_CallMethod(payload, "copy", NULL)
-                           : Py_NewRef(payload); /* payload.copy(), as PyJWT */
+    PyObject *out = copied /* payload.copy(), as PyJWT */
+                        ? PyObject_CallMethodNoArgs(payload, NAME(st, N_COPY))
+                        : Py_NewRef(payload);
     if (out == NULL) {
         return NULL;
     }
@@ -442,10 +439,10 @@ encoding_algorithm(sesstok_state *st, const jws_encode_args *e,
         en->alg_obj = algorithm;
     }
     else if (bound) {
-        en->alg_obj = PyTuple_GET_ITEM(st->jwt_alg_names, en->k->bound_alg);
+        en->alg_obj = PyTuple_GET_ITEM(st->jwt.alg_names, en->k->bound_alg);
     }
     else if (algorithm == NULL) { /* PyJWT's _ALGORITHM_UNSET */
-        en->alg_obj = PyTuple_GET_ITEM(st->jwt_alg_names, ALG_HS256);
+        en->alg_obj = PyTuple_GET_ITEM(st->jwt.alg_names, ALG_HS256);
     }
     if (encoding_headers(st, e->headers, en) < 0) {
         return -1;

@@ -9,7 +9,7 @@
 JwtKeyObject *
 sesstok_jwt_key_alloc(sesstok_state *st, key_kind kind)
 {
-    PyTypeObject *tp = st->JwtKeyType;
+    PyTypeObject *tp = st->jwt.KeyType;
     JwtKeyObject *k = (JwtKeyObject *)tp->tp_alloc(tp, 0);
     if (k == NULL) {
         return NULL;
@@ -293,10 +293,10 @@ static int
 key_cache_lookup(sesstok_state *st, PyObject *obj, JwtKeyObject **found,
                  key_slot *slot)
 {
-    slot->cache = st->jwt_key_cache;
+    slot->cache = st->jwt.key_cache;
     slot->cache_key = obj;
     slot->id = NULL;
-    PyObject *k = PyDict_GetItemWithError(st->jwt_key_cache, obj);
+    PyObject *k = PyDict_GetItemWithError(st->jwt.key_cache, obj);
     if (k != NULL) {
         *found = (JwtKeyObject *)Py_NewRef(k);
         return 1;
@@ -315,7 +315,7 @@ key_cache_lookup(sesstok_state *st, PyObject *obj, JwtKeyObject **found,
     if ((slot->id = PyLong_FromVoidPtr(obj)) == NULL) {
         return -1;
     }
-    PyObject *entry = PyDict_GetItemWithError(st->jwt_id_cache, slot->id);
+    PyObject *entry = PyDict_GetItemWithError(st->jwt.id_cache, slot->id);
     if (entry != NULL && PyTuple_GET_ITEM(entry, 0) == obj) {
         *found = (JwtKeyObject *)Py_NewRef(PyTuple_GET_ITEM(entry, 1));
         return 1;
@@ -323,7 +323,7 @@ key_cache_lookup(sesstok_state *st, PyObject *obj, JwtKeyObject **found,
     if (PyErr_Occurred()) {
         return -1;
     }
-    slot->cache = st->jwt_id_cache;
+    slot->cache = st->jwt.id_cache;
     slot->cache_key = slot->id;
     return 0;
 }
@@ -336,7 +336,7 @@ key_cache_store(sesstok_state *st, key_slot *slot, PyObject *obj,
     if (slot->cache == NULL) {
         return 0;
     }
-    PyObject *value = slot->cache == st->jwt_id_cache ? PyTuple_Pack(2, obj, k)
+    PyObject *value = slot->cache == st->jwt.id_cache ? PyTuple_Pack(2, obj, k)
                                                       : Py_NewRef(k);
     if (PyDict_GET_SIZE(slot->cache) >= KEY_CACHE_MAX) {
         PyDict_Clear(slot->cache);
@@ -352,13 +352,14 @@ static PyObject *
 key_load(sesstok_state *st, PyObject *obj, int for_hmac)
 {
     PyObject *py = sesstok_jwt_py(st);
-    PyObject *fn = py ? PyObject_GetAttrString(py, "_load_key") : NULL;
+    PyObject *args[2] = {obj, for_hmac ? Py_True : Py_False};
+    PyObject *fn = py ? PyObject_GetAttr(py, NAME(st, N_LOAD_KEY)) : NULL;
     if (fn == NULL) {
         return NULL;
     }
-    PyObject *k = PyObject_CallFunction(fn, "Oi", obj, for_hmac);
+    PyObject *k = PyObject_Vectorcall(fn, args, 2, NULL);
     Py_DECREF(fn);
-    if (k != NULL && !Py_IS_TYPE(k, st->JwtKeyType)) {
+    if (k != NULL && !Py_IS_TYPE(k, st->jwt.KeyType)) {
         Py_CLEAR(k);
         PyErr_SetString(PyExc_TypeError, "_load_key must return a JwtKey");
     }
@@ -368,7 +369,7 @@ key_load(sesstok_state *st, PyObject *obj, int for_hmac)
 JwtKeyObject *
 sesstok_jwt_key_resolve(sesstok_state *st, PyObject *obj, int for_hmac)
 {
-    if (Py_IS_TYPE(obj, st->JwtKeyType)) {
+    if (Py_IS_TYPE(obj, st->jwt.KeyType)) {
         return (JwtKeyObject *)Py_NewRef(obj);
     }
     JwtKeyObject *found = NULL;
@@ -390,8 +391,8 @@ static PyObject *
 jwt_key_cache_clear(PyObject *module, PyObject *unused)
 {
     sesstok_state *st = sesstok_get_state(module);
-    PyDict_Clear(st->jwt_key_cache);
-    PyDict_Clear(st->jwt_id_cache);
+    PyDict_Clear(st->jwt.key_cache);
+    PyDict_Clear(st->jwt.id_cache);
     Py_RETURN_NONE;
 }
 
@@ -399,8 +400,8 @@ static PyObject *
 jwt_key_cache_size(PyObject *module, PyObject *unused)
 {
     sesstok_state *st = sesstok_get_state(module);
-    return PyLong_FromSsize_t(PyDict_GET_SIZE(st->jwt_key_cache)
-                              + PyDict_GET_SIZE(st->jwt_id_cache));
+    return PyLong_FromSsize_t(PyDict_GET_SIZE(st->jwt.key_cache)
+                              + PyDict_GET_SIZE(st->jwt.id_cache));
 }
 
 PyMethodDef sesstok_jwt_key_functions[] = {

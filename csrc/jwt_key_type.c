@@ -375,11 +375,17 @@ key_meth_check_length(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     Py_RETURN_NONE;
 }
 
+/* int.from_bytes(b[0:n], "big") */
 static PyObject *
-bytes_to_int(const unsigned char *b, size_t n)
+bytes_to_int(sesstok_state *st, const unsigned char *b, size_t n)
 {
-    return PyObject_CallMethod((PyObject *)&PyLong_Type, "from_bytes", "y#s", (const char *)b,
-                               (Py_ssize_t)n, "big");
+    PyObject *bytes = PyBytes_FromStringAndSize((const char *)b, (Py_ssize_t)n);
+    PyObject *r = bytes ? PyObject_CallMethodObjArgs((PyObject *)&PyLong_Type,
+                                                     NAME(st, N_FROM_BYTES), bytes,
+                                                     NAME(st, N_BIG), NULL)
+                        : NULL;
+    Py_XDECREF(bytes);
+    return r;
 }
 
 /* JwtKey.rsa_public_numbers() -> (n, e) */
@@ -387,8 +393,12 @@ static PyObject *
 key_meth_rsa_public_numbers(PyObject *op, PyObject *unused)
 {
     JwtKeyObject *k = JwtKey_CAST(op);
+    sesstok_state *st = sesstok_state_from_type(Py_TYPE(op));
     unsigned char *n = NULL, *e = NULL;
     size_t nlen, elen;
+    if (st == NULL) {
+        return NULL;
+    }
     if (k->kind != KEY_ASYM || k->pk.kind != SESSTOK_PKEY_RSA) {
         PyErr_SetString(PyExc_TypeError, "not an RSA key");
         return NULL;
@@ -396,8 +406,8 @@ key_meth_rsa_public_numbers(PyObject *op, PyObject *unused)
     if (sesstok_pkey_rsa_public(&k->pk, &n, &nlen, &e, &elen) < 0) {
         return sesstok_raise_openssl_error(PyExc_ValueError, "RSA parameters");
     }
-    PyObject *nn = bytes_to_int(n, nlen);
-    PyObject *ee = nn ? bytes_to_int(e, elen) : NULL;
+    PyObject *nn = bytes_to_int(st, n, nlen);
+    PyObject *ee = nn ? bytes_to_int(st, e, elen) : NULL;
     OPENSSL_free(n);
     OPENSSL_free(e);
     PyObject *r = ee ? PyTuple_Pack(2, nn, ee) : NULL;

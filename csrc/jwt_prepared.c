@@ -117,7 +117,7 @@ decoder_keys(sesstok_state *st, PyObject *entries, unsigned allowed,
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyList_GET_ITEM(entries, i);
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2
-            || !Py_IS_TYPE(PyTuple_GET_ITEM(item, 0), st->JwtKeyType)
+            || !Py_IS_TYPE(PyTuple_GET_ITEM(item, 0), st->jwt.KeyType)
             || (PyTuple_GET_ITEM(item, 1) != Py_None
                 && !PyUnicode_Check(PyTuple_GET_ITEM(item, 1)))) {
             PyErr_SetString(PyExc_TypeError,
@@ -410,7 +410,7 @@ encoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
     sesstok_state *st = sesstok_state_from_type(Py_TYPE(op));
     if (st == NULL
         || !PyArg_ParseTupleAndKeywords(args, kwargs, "O!OO!O:JwtEncoder",
-                                        kwlist, st->JwtKeyType, &key,
+                                        kwlist, st->jwt.KeyType, &key,
                                         &algorithm, &PyBytes_Type, &header,
                                         &json_encoder)) {
         return -1;
