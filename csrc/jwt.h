@@ -59,9 +59,14 @@ extern const jwt_alg_info sesstok_jwt_algs[ALG_COUNT];
 
 #define ALL_ALGS ((1u << ALG_COUNT) - 1)
 
-/* Largest JWS signature in bytes: RSA at the modulus limit (ECDSA's raw
- * R || S, Ed25519 and HMAC are shorter). */
-#define SIG_MAX (SESSTOK_RSA_MAX_BITS / 8 + SESSTOK_ECDSA_MAX_DER)
+/* Bytes of the largest JWS signature, the size of a signature buffer: RSA
+ * at the modulus limit (raw ECDSA R || S, Ed25519 and HMAC are shorter;
+ * pkey.c converts OpenSSL's DER ECDSA signatures in its own buffer). Not
+ * the base64url length: that is sesstok_b64url_encoded_len(JWT_SIG_MAX). */
+#define JWT_SIG_MAX (SESSTOK_RSA_MAX_BITS / 8)
+_Static_assert(JWT_SIG_MAX >= 2 * SESSTOK_ECDSA_MAX_COORD
+                   && JWT_SIG_MAX >= 64 && JWT_SIG_MAX >= SESSTOK_MAX_DIGEST,
+               "JWT_SIG_MAX holds every signature");
 
 /* Algorithm id of a name given as UTF-8; -1 if unknown (case-sensitive, as
  * JWS algorithm names are). */
@@ -94,24 +99,84 @@ sesstok_jwt_alg_md(sesstok_state *st, int alg)
 
 /* ---- interned names (jwt_common.c) --------------------------------------- */
 
-enum {
-    N_ALG, N_TYP, N_KID, N_CRIT, N_B64, N_EXP, N_NBF, N_IAT, N_ISS, N_AUD,
-    N_SUB, N_JTI, N_PAYLOAD, N_HEADER, N_SIGNATURE, N_UTCTIMETUPLE, N_JWT,
-    N_SEPARATORS, N_CLS, N_SORT_KEYS, N_ENCODE_PAYLOAD, N_DECODE_PAYLOAD,
-    N_VALIDATE_CLAIMS, N_HEADERS, N_JSON_ENCODER, N_AUDIENCE, N_ISSUER,
-    N_SUBJECT, N_LEEWAY, N_TOTAL_SECONDS, N_VERIFY_SIGNATURE, N_VERIFY_EXP,
-    N_VERIFY_NBF, N_VERIFY_IAT, N_VERIFY_AUD, N_VERIFY_ISS, N_VERIFY_SUB,
-    N_VERIFY_JTI, N_REQUIRE, N_STRICT_AUD, N_ENFORCE_MIN, N_MAX_TOKEN_LENGTH,
-    N_MAX_JSON_DEPTH, N_ENCODE, N_COMMA, N_COLON, N_EMPTY, N_TIME, N_COPY,
-    N_MERGE_OPTIONS, N_LOAD_KEY, N_FROM_BYTES, N_BIG,
-    N_COUNT
-};
+/* Every name the JWT code looks up, sets, calls or takes as a keyword at
+ * run time: (id, text), one table, interned once in exec. */
+// clang-format off
+#define JWT_NAMES(X)                                                          \
+    /* header and claim members */                                            \
+    X(N_ALG, "alg") X(N_TYP, "typ") X(N_KID, "kid") X(N_CRIT, "crit")          \
+    X(N_B64, "b64") X(N_EXP, "exp") X(N_NBF, "nbf") X(N_IAT, "iat")            \
+    X(N_ISS, "iss") X(N_AUD, "aud") X(N_SUB, "sub") X(N_JTI, "jti")            \
+    X(N_JWT, "JWT")                                                           \
+    /* decode_complete's result */                                            \
+    X(N_PAYLOAD, "payload") X(N_HEADER, "header")                             \
+    X(N_SIGNATURE, "signature")                                               \
+    /* options */                                                             \
+    X(N_VERIFY_SIGNATURE, "verify_signature") X(N_VERIFY_EXP, "verify_exp")   \
+    X(N_VERIFY_NBF, "verify_nbf") X(N_VERIFY_IAT, "verify_iat")               \
+    X(N_VERIFY_AUD, "verify_aud") X(N_VERIFY_ISS, "verify_iss")               \
+    X(N_VERIFY_SUB, "verify_sub") X(N_VERIFY_JTI, "verify_jti")               \
+    X(N_REQUIRE, "require") X(N_STRICT_AUD, "strict_aud")                     \
+    X(N_ENFORCE_MIN, "enforce_minimum_key_length")                            \
+    X(N_MAX_TOKEN_LENGTH, "max_token_length")                                 \
+    X(N_MAX_JSON_DEPTH, "max_json_depth")                                     \
+    /* methods and functions called, their keywords */                        \
+    X(N_UTCTIMETUPLE, "utctimetuple") X(N_TOTAL_SECONDS, "total_seconds")     \
+    X(N_TIME, "time") X(N_COPY, "copy") X(N_FROM_BYTES, "from_bytes")         \
+    X(N_BIG, "big") X(N_ENCODE_PAYLOAD, "_encode_payload")                    \
+    X(N_DECODE_PAYLOAD, "_decode_payload")                                    \
+    X(N_VALIDATE_CLAIMS, "_validate_claims")                                  \
+    X(N_MERGE_OPTIONS, "_merge_options") X(N_LOAD_KEY, "_load_key")           \
+    X(N_SEPARATORS, "separators") X(N_CLS, "cls") X(N_SORT_KEYS, "sort_keys") \
+    X(N_COMMA, ",") X(N_COLON, ":") X(N_EMPTY, "")                            \
+    /* parameters of the functions and methods here */                        \
+    X(N_JWT_ARG, "jwt") X(N_KEY, "key") X(N_ALGORITHMS, "algorithms")         \
+    X(N_ALGORITHM, "algorithm") X(N_OPTIONS, "options") X(N_VERIFY, "verify") \
+    X(N_DETACHED_PAYLOAD, "detached_payload") X(N_AUDIENCE, "audience")       \
+    X(N_ISSUER, "issuer") X(N_SUBJECT, "subject") X(N_LEEWAY, "leeway")       \
+    X(N_HEADERS, "headers") X(N_JSON_ENCODER, "json_encoder")                 \
+    X(N_SORT_HEADERS, "sort_headers")                                         \
+    X(N_IS_PAYLOAD_DETACHED, "is_payload_detached")                           \
+    X(N_HEADER_TYP, "header_typ") X(N_HOOKS, "hooks") X(N_OBJ, "obj")         \
+    X(N_SECRET, "secret") X(N_DATA, "data") X(N_MSG, "msg")                   \
+    X(N_ENFORCE, "enforce") X(N_CRV, "crv") X(N_X, "x") X(N_Y, "y")           \
+    X(N_N, "n") X(N_E, "e") X(N_D, "d") X(N_P, "p") X(N_Q, "q")               \
+    X(N_DP, "dp") X(N_DQ, "dq") X(N_QI, "qi")
+// clang-format on
+
+#define JWT_NAME_ID(id, text) id,
+enum { JWT_NAMES(JWT_NAME_ID) N_COUNT };
+#undef JWT_NAME_ID
 
 extern const char *const sesstok_jwt_name_strings[N_COUNT];
 
-/* The interned str for name id i (borrowed): every name the JWT code
- * looks up, sets or calls at run time comes from this one table. */
+/* The interned str for name id i (borrowed). */
 #define NAME(st, i) PyTuple_GET_ITEM((st)->jwt.names, (i))
+
+/* ---- argument parsing (jwt_common.c) -------------------------------------- */
+
+/* The parameters of a METH_FASTCALL | METH_KEYWORDS function: the N_* ids
+ * of their names in order; the first max_pos may come positionally, the
+ * first min_args are required. */
+typedef struct {
+    const char *fname;
+    const int *ids;
+    int n, max_pos, min_args;
+} jwt_params;
+
+#define JWT_MAX_PARAMS 12
+#define JWT_COUNT(array) ((int)(sizeof(array) / sizeof((array)[0])))
+
+/* sesstok_parse_args for a jwt_params (out[i]: borrowed, or NULL when not
+ * given). Keyword names are matched by pointer against the interned names
+ * first (msgspec's find_keyword); anything that does not match that way
+ * goes to the string-comparing sesstok_parse_args_extra, which also words
+ * the errors. extra NULL: unknown keywords are an error; otherwise *extra
+ * gets their names (a new tuple, or NULL when there were none). */
+int sesstok_jwt_parse_args(sesstok_state *st, const jwt_params *p,
+                           PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames, PyObject **out,
+                           PyObject **extra);
 
 /* ---- exceptions and warnings (jwt_common.c) ------------------------------ */
 
@@ -130,7 +195,8 @@ PyObject *sesstok_jwt_exc(sesstok_state *st, jwt_exc_id id);
 /* Raise exception `id` with a formatted message. Always returns NULL. */
 PyObject *sesstok_jwt_raise(sesstok_state *st, jwt_exc_id id, const char *fmt,
                             ...);
-#define RAISE_INT(...) (sesstok_jwt_raise(__VA_ARGS__), -1)
+/* The same, for functions returning int: always returns -1. */
+int sesstok_jwt_fail(sesstok_state *st, jwt_exc_id id, const char *fmt, ...);
 /* MissingRequiredClaimError(claim). Always returns -1. */
 int sesstok_jwt_raise_missing_claim(sesstok_state *st, PyObject *claim);
 /* Emit a warning of class `id`; return 0, or -1 if it became an error. */
@@ -182,7 +248,7 @@ int sesstok_jwt_key_check_alg(sesstok_state *st, JwtKeyObject *k, int alg);
 int sesstok_jwt_key_check_length(sesstok_state *st, JwtKeyObject *k, int alg,
                                  int enforce);
 /* Sign msg with k for alg (key and algorithm already checked) into out
- * (SIG_MAX bytes). The GIL is released around asymmetric operations. */
+ * (JWT_SIG_MAX bytes). The GIL is released around asymmetric operations. */
 int sesstok_jwt_key_sign(sesstok_state *st, JwtKeyObject *k, int alg,
                          const unsigned char *msg, size_t n,
                          unsigned char *out, size_t *outlen);

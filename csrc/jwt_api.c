@@ -56,15 +56,15 @@ static PyObject *
 api_configure(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
               Py_ssize_t nargs, PyObject *kwnames)
 {
-    static const char *const names[] = {"options", "algorithms", "header_typ",
-                                        "hooks"};
+    static const int ids[] = {N_OPTIONS, N_ALGORITHMS, N_HEADER_TYP, N_HOOKS};
+    static const jwt_params params = {"_configure", ids, JWT_COUNT(ids), 4, 4};
     PyObject *argv[4];
     ApiObject *a = Api_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
     jwt_opts o;
     unsigned mask = ALL_ALGS;
-    if (sesstok_parse_args("_configure", args, nargs, kwnames, names, 4, 4, 4,
-                           argv) < 0
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
+            < 0
         || sesstok_jwt_opts_from_full(st, argv[0], &o) < 0) {
         return NULL;
     }
@@ -102,12 +102,13 @@ static PyObject *
 jwtapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
               Py_ssize_t nargs, PyObject *kwnames)
 {
-    static const char *const names[] = {"payload", "key",          "algorithm",
-                                        "headers", "json_encoder", "sort_headers"};
+    static const int ids[] = {N_PAYLOAD, N_KEY,          N_ALGORITHM,
+                              N_HEADERS, N_JSON_ENCODER, N_SORT_HEADERS};
+    static const jwt_params params = {"encode", ids, JWT_COUNT(ids), 6, 2};
     PyObject *argv[6];
     ApiObject *a = Api_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args("encode", args, nargs, kwnames, names, 6, 6, 2, argv)
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
             < 0
         || api_ready(a) < 0) {
         return NULL;
@@ -140,13 +141,15 @@ static PyObject *
 jwsapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
               Py_ssize_t nargs, PyObject *kwnames)
 {
-    static const char *const names[] = {
-        "payload",      "key", "algorithm", "headers", "json_encoder",
-        "is_payload_detached", "sort_headers"};
+    static const int ids[] = {N_PAYLOAD,      N_KEY,
+                              N_ALGORITHM,    N_HEADERS,
+                              N_JSON_ENCODER, N_IS_PAYLOAD_DETACHED,
+                              N_SORT_HEADERS};
+    static const jwt_params params = {"encode", ids, JWT_COUNT(ids), 7, 2};
     PyObject *argv[7];
     ApiObject *a = Api_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args("encode", args, nargs, kwnames, names, 7, 7, 2, argv)
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
             < 0
         || api_ready(a) < 0) {
         return NULL;
@@ -237,7 +240,7 @@ decode_policy(sesstok_state *st, ApiObject *a, PyObject *key,
         return -1;
     }
     if (!given && bound < 0) {
-        return RAISE_INT(st, EXC_DECODE,
+        return sesstok_jwt_fail(st, EXC_DECODE,
                          "It is required that you pass in a value for the "
                          "\"algorithms\" argument when calling decode().");
     }
@@ -316,13 +319,15 @@ static PyObject *
 jwtapi_decode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
               Py_ssize_t nargs, PyObject *kwnames)
 {
-    static const char *const names[] = {
-        "jwt",      "key",     "algorithms", "options", "verify",
-        "detached_payload", "audience", "subject", "issuer", "leeway"};
+    static const int ids[] = {N_JWT_ARG,  N_KEY,   N_ALGORITHMS,
+                              N_OPTIONS,  N_VERIFY, N_DETACHED_PAYLOAD,
+                              N_AUDIENCE, N_SUBJECT, N_ISSUER,
+                              N_LEEWAY};
+    static const jwt_params params = {"decode", ids, JWT_COUNT(ids), D_COUNT, 1};
     PyObject *argv[D_COUNT], *extra;
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args_extra("decode", args, nargs, kwnames, names, D_COUNT,
-                                 D_COUNT, 1, argv, &extra) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, &extra)
+        < 0) {
         return NULL;
     }
     PyObject *r = api_decode(op, st, 1, 0, argv, extra, "decode");
@@ -338,13 +343,16 @@ jwtapi_decode_complete(PyObject *op, PyTypeObject *defcls,
                        PyObject *const *args, Py_ssize_t nargs,
                        PyObject *kwnames)
 {
-    static const char *const names[] = {
-        "jwt",      "key",     "algorithms", "options", "verify",
-        "detached_payload", "audience", "issuer", "subject", "leeway"};
+    static const int ids[] = {N_JWT_ARG,  N_KEY,    N_ALGORITHMS,
+                              N_OPTIONS,  N_VERIFY, N_DETACHED_PAYLOAD,
+                              N_AUDIENCE, N_ISSUER, N_SUBJECT,
+                              N_LEEWAY};
+    static const jwt_params params = {"decode_complete", ids, JWT_COUNT(ids), D_COUNT,
+                                      1};
     PyObject *argv[D_COUNT], *extra;
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args_extra("decode_complete", args, nargs, kwnames, names,
-                                 D_COUNT, D_COUNT, 1, argv, &extra) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, &extra)
+        < 0) {
         return NULL;
     }
     PyObject *swapped = argv[D_SUBJECT]; /* to decode's order */
@@ -361,13 +369,15 @@ static PyObject *
 jwsapi_decode_common(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
                      Py_ssize_t nargs, PyObject *kwnames, int complete)
 {
-    static const char *const names[] = {"jwt", "key", "algorithms", "options",
-                                        "detached_payload"};
-    const char *fname = complete ? "decode_complete" : "decode";
+    static const int ids[] = {N_JWT_ARG, N_KEY, N_ALGORITHMS, N_OPTIONS,
+                              N_DETACHED_PAYLOAD};
+    static const jwt_params decode = {"decode", ids, JWT_COUNT(ids), 5, 1};
+    static const jwt_params decode_complete = {"decode_complete", ids, JWT_COUNT(ids), 5, 1};
+    const jwt_params *params = complete ? &decode_complete : &decode;
     PyObject *in[5], *argv[D_COUNT] = {NULL}, *extra;
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args_extra(fname, args, nargs, kwnames, names, 5, 5, 1, in,
-                                 &extra) < 0) {
+    if (sesstok_jwt_parse_args(st, params, args, nargs, kwnames, in, &extra)
+        < 0) {
         return NULL;
     }
     argv[D_JWT] = in[0];
@@ -375,7 +385,7 @@ jwsapi_decode_common(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     argv[D_ALGORITHMS] = in[2];
     argv[D_OPTIONS] = in[3];
     argv[D_DETACHED] = in[4];
-    PyObject *r = api_decode(op, st, 0, complete, argv, extra, fname);
+    PyObject *r = api_decode(op, st, 0, complete, argv, extra, params->fname);
     Py_XDECREF(extra);
     return r;
 }
@@ -401,13 +411,13 @@ api_get_unverified_header(PyObject *op, PyTypeObject *defcls,
                           PyObject *const *args, Py_ssize_t nargs,
                           PyObject *kwnames)
 {
-    static const char *const names[] = {"jwt"};
+    static const int ids[] = {N_JWT_ARG};
+    static const jwt_params params = {"get_unverified_header", ids, JWT_COUNT(ids), 1, 1};
     PyObject *argv[1];
     ApiObject *a = Api_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
     jws_token t;
-    if (sesstok_parse_args("get_unverified_header", args, nargs, kwnames, names,
-                           1, 1, 1, argv) < 0
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0
         || api_ready(a) < 0) {
         return NULL;
     }

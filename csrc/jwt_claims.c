@@ -319,7 +319,7 @@ date_claim(sesstok_state *st, PyObject *payload, claim_clock *clock, int name,
     }
     int rc = numeric_date(val, v);
     if (rc == 0) {
-        return RAISE_INT(st, exc, "%s", type_msg);
+        return sesstok_jwt_fail(st, exc, "%s", type_msg);
     }
     return rc < 0 || clock_now(st, clock, now) < 0 ? -1 : 1;
 }
@@ -414,7 +414,7 @@ validate_iat(sesstok_state *st, PyObject *payload, claim_clock *clock,
     int rc = date_claim(st, payload, clock, N_IAT, EXC_INVALID_IAT,
                         "Issued At claim (iat) must be an integer.", &iat, &now);
     if (rc > 0 && iat > now + leeway) {
-        return RAISE_INT(st, EXC_IMMATURE, "The token is not yet valid (iat)");
+        return sesstok_jwt_fail(st, EXC_IMMATURE, "The token is not yet valid (iat)");
     }
     return rc < 0 ? -1 : 0;
 }
@@ -428,7 +428,7 @@ validate_nbf(sesstok_state *st, PyObject *payload, claim_clock *clock,
     int rc = date_claim(st, payload, clock, N_NBF, EXC_DECODE,
                         "Not Before claim (nbf) must be an integer.", &nbf, &now);
     if (rc > 0 && nbf > now + leeway) {
-        return RAISE_INT(st, EXC_IMMATURE, "The token is not yet valid (nbf)");
+        return sesstok_jwt_fail(st, EXC_IMMATURE, "The token is not yet valid (nbf)");
     }
     return rc < 0 ? -1 : 0;
 }
@@ -442,7 +442,7 @@ validate_exp(sesstok_state *st, PyObject *payload, claim_clock *clock,
     int rc = date_claim(st, payload, clock, N_EXP, EXC_DECODE,
                         "Expiration Time claim (exp) must be an integer.", &exp, &now);
     if (rc > 0 && exp <= now - leeway) {
-        return RAISE_INT(st, EXC_EXPIRED, "Signature has expired");
+        return sesstok_jwt_fail(st, EXC_EXPIRED, "Signature has expired");
     }
     return rc < 0 ? -1 : 0;
 }
@@ -460,7 +460,7 @@ validate_iss(sesstok_state *st, PyObject *payload, PyObject *issuer)
                                 : sesstok_jwt_raise_missing_claim(st, NAME(st, N_ISS));
     }
     if (!PyUnicode_Check(iss)) {
-        return RAISE_INT(st, EXC_INVALID_ISSUER,
+        return sesstok_jwt_fail(st, EXC_INVALID_ISSUER,
                          "Payload Issuer (iss) must be a string");
     }
     int in;
@@ -470,13 +470,13 @@ validate_iss(sesstok_state *st, PyObject *payload, PyObject *issuer)
     else if ((in = PySequence_Contains(issuer, iss)) < 0
              && PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyErr_Clear();
-        return RAISE_INT(st, EXC_INVALID_ISSUER,
+        return sesstok_jwt_fail(st, EXC_INVALID_ISSUER,
                          "Issuer param must be \"str\" or \"Container[str]\"");
     }
     if (in < 0) {
         return -1;
     }
-    return in ? 0 : RAISE_INT(st, EXC_INVALID_ISSUER, "Invalid issuer");
+    return in ? 0 : sesstok_jwt_fail(st, EXC_INVALID_ISSUER, "Invalid issuer");
 }
 
 /* The strict_aud branch of PyJWT._validate_aud. */
@@ -484,10 +484,10 @@ static int
 validate_aud_strict(sesstok_state *st, PyObject *claims, PyObject *audience)
 {
     if (!PyUnicode_Check(audience)) {
-        return RAISE_INT(st, EXC_INVALID_AUDIENCE, "Invalid audience (strict)");
+        return sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE, "Invalid audience (strict)");
     }
     if (!PyUnicode_Check(claims)) {
-        return RAISE_INT(st, EXC_INVALID_AUDIENCE,
+        return sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE,
                          "Invalid claim format in token (strict)");
     }
     int eq = PyObject_RichCompareBool(audience, claims, Py_EQ);
@@ -495,7 +495,7 @@ validate_aud_strict(sesstok_state *st, PyObject *claims, PyObject *audience)
         return -1;
     }
     return eq ? 0
-              : RAISE_INT(st, EXC_INVALID_AUDIENCE,
+              : sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE,
                           "Audience doesn't match (strict)");
 }
 
@@ -559,7 +559,7 @@ validate_aud(sesstok_state *st, PyObject *payload, PyObject *audience,
         return -1;
     }
     if (audience == NULL) {
-        return truthy ? RAISE_INT(st, EXC_INVALID_AUDIENCE, "Invalid audience")
+        return truthy ? sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE, "Invalid audience")
                       : 0;
     }
     if (!truthy) {
@@ -576,7 +576,7 @@ validate_aud(sesstok_state *st, PyObject *payload, PyObject *audience,
     Py_DECREF(list);
     if (found <= 0) {
         return found < 0 ? -1
-                         : RAISE_INT(st, EXC_INVALID_AUDIENCE,
+                         : sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE,
                                      "Audience doesn't match");
     }
     return 0;
@@ -597,7 +597,7 @@ validate_sub(sesstok_state *st, PyObject *payload, PyObject *subject)
                    : 0;
     }
     if (!PyUnicode_Check(sub)) {
-        return RAISE_INT(st, EXC_INVALID_SUBJECT, "Subject must be a string");
+        return sesstok_jwt_fail(st, EXC_INVALID_SUBJECT, "Subject must be a string");
     }
     if (subject == NULL) {
         return 0;
@@ -606,7 +606,7 @@ validate_sub(sesstok_state *st, PyObject *payload, PyObject *subject)
     if (eq < 0) {
         return -1;
     }
-    return eq ? 0 : RAISE_INT(st, EXC_INVALID_SUBJECT, "Invalid subject");
+    return eq ? 0 : sesstok_jwt_fail(st, EXC_INVALID_SUBJECT, "Invalid subject");
 }
 
 /* mirrors PyJWT._validate_jti */
@@ -618,7 +618,7 @@ validate_jti(sesstok_state *st, PyObject *payload)
         return PyErr_Occurred() ? -1 : 0;
     }
     if (!PyUnicode_Check(jti)) {
-        return RAISE_INT(st, EXC_INVALID_JTI, "JWT ID must be a string");
+        return sesstok_jwt_fail(st, EXC_INVALID_JTI, "JWT ID must be a string");
     }
     return 0;
 }
@@ -657,14 +657,15 @@ static PyObject *
 jwt_validate_claims(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                     PyObject *kwnames)
 {
-    static const char *const names[] = {"payload", "options", "audience",
-                                        "issuer",  "subject", "leeway"};
+    static const int ids[] = {N_PAYLOAD, N_OPTIONS, N_AUDIENCE,
+                              N_ISSUER,  N_SUBJECT, N_LEEWAY};
+    static const jwt_params params = {"jwt_validate_claims", ids, JWT_COUNT(ids), 6, 2};
     PyObject *argv[6];
     sesstok_state *st = sesstok_get_state(module);
     jwt_opts o;
     claim_args c;
-    if (sesstok_parse_args("jwt_validate_claims", args, nargs, kwnames, names, 6,
-                           6, 2, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
+        < 0) {
         return NULL;
     }
     if (sesstok_jwt_opts_from_full(st, argv[1], &o) < 0) {

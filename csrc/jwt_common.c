@@ -120,7 +120,7 @@ sesstok_jwt_algorithms_mask(sesstok_state *st, PyObject *algorithms,
         }
         else if (sesstok_jwt_obj_is_none_alg(items[i])) {
             Py_DECREF(seq);
-            return RAISE_INT(st, EXC_INVALID_ALG,
+            return sesstok_jwt_fail(st, EXC_INVALID_ALG,
                              "The 'none' algorithm is not supported: sesstok "
                              "never accepts unsecured tokens");
         }
@@ -166,17 +166,64 @@ sesstok_jwt_mask_to_names(unsigned mask)
 
 /* ---- interned names -------------------------------------------------------- */
 
-const char *const sesstok_jwt_name_strings[N_COUNT] = {
-    "alg", "typ", "kid", "crit", "b64", "exp", "nbf", "iat", "iss", "aud",
-    "sub", "jti", "payload", "header", "signature", "utctimetuple", "JWT",
-    "separators", "cls", "sort_keys", "_encode_payload", "_decode_payload",
-    "_validate_claims", "headers", "json_encoder", "audience", "issuer",
-    "subject", "leeway", "total_seconds", "verify_signature", "verify_exp",
-    "verify_nbf", "verify_iat", "verify_aud", "verify_iss", "verify_sub",
-    "verify_jti", "require", "strict_aud", "enforce_minimum_key_length",
-    "max_token_length", "max_json_depth", "encode", ",", ":", "", "time",
-    "copy", "_merge_options", "_load_key", "from_bytes", "big",
-};
+#define JWT_NAME_TEXT(id, text) text,
+const char *const sesstok_jwt_name_strings[N_COUNT] = {JWT_NAMES(JWT_NAME_TEXT)};
+#undef JWT_NAME_TEXT
+
+/* ---- argument parsing -------------------------------------------------------- */
+
+/* The fast path of sesstok_jwt_parse_args: every keyword name is one of the
+ * interned names (so it is whenever the caller wrote it in Python source).
+ * 1 when out is filled and complete; 0: let the general parser decide. */
+static int
+match_keywords(sesstok_state *st, const jwt_params *p, PyObject *const *args,
+               Py_ssize_t nargs, PyObject *kwnames, PyObject **out)
+{
+    for (int i = 0; i < p->n; i++) {
+        out[i] = i < nargs ? args[i] : NULL;
+    }
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        int i = 0;
+        while (i < p->n && NAME(st, p->ids[i]) != name) {
+            i++;
+        }
+        if (i == p->n || out[i] != NULL) {
+            return 0; /* not interned, unknown, or given twice */
+        }
+        out[i] = args[nargs + k];
+    }
+    for (int i = 0; i < p->min_args; i++) {
+        if (out[i] == NULL) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+sesstok_jwt_parse_args(sesstok_state *st, const jwt_params *p,
+                       PyObject *const *args, Py_ssize_t nargs,
+                       PyObject *kwnames, PyObject **out, PyObject **extra)
+{
+    if (nargs <= p->max_pos && match_keywords(st, p, args, nargs, kwnames, out)) {
+        if (extra != NULL) {
+            *extra = NULL;
+        }
+        return 0;
+    }
+    const char *names[JWT_MAX_PARAMS];
+    if (p->n > JWT_MAX_PARAMS) {
+        PyErr_Format(PyExc_SystemError, "%s: too many parameters", p->fname);
+        return -1;
+    }
+    for (int i = 0; i < p->n; i++) {
+        names[i] = sesstok_jwt_name_strings[p->ids[i]];
+    }
+    return sesstok_parse_args_extra(p->fname, args, nargs, kwnames, names,
+                                    p->n, p->max_pos, p->min_args, out, extra);
+}
 
 /* ---- exceptions and warnings -------------------------------------------------- */
 
@@ -215,22 +262,35 @@ sesstok_jwt_exc(sesstok_state *st, jwt_exc_id id)
     return PyTuple_GET_ITEM(st->jwt.exc, id);
 }
 
-PyObject *
-sesstok_jwt_raise(sesstok_state *st, jwt_exc_id id, const char *fmt, ...)
+static void
+raise_v(sesstok_state *st, jwt_exc_id id, const char *fmt, va_list va)
 {
     PyObject *cls = sesstok_jwt_exc(st, id);
-    if (cls == NULL) {
-        return NULL;
-    }
-    va_list va;
-    va_start(va, fmt);
-    PyObject *msg = PyUnicode_FromFormatV(fmt, va);
-    va_end(va);
+    PyObject *msg = cls ? PyUnicode_FromFormatV(fmt, va) : NULL;
     if (msg != NULL) {
         PyErr_SetObject(cls, msg);
         Py_DECREF(msg);
     }
+}
+
+PyObject *
+sesstok_jwt_raise(sesstok_state *st, jwt_exc_id id, const char *fmt, ...)
+{
+    va_list va;
+    va_start(va, fmt);
+    raise_v(st, id, fmt, va);
+    va_end(va);
     return NULL;
+}
+
+int
+sesstok_jwt_fail(sesstok_state *st, jwt_exc_id id, const char *fmt, ...)
+{
+    va_list va;
+    va_start(va, fmt);
+    raise_v(st, id, fmt, va);
+    va_end(va);
+    return -1;
 }
 
 int

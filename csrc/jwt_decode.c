@@ -79,23 +79,23 @@ validate_crit_entry(sesstok_state *st, PyObject *header, PyObject *crit,
 {
     PyObject *ext = PyList_GET_ITEM(crit, i);
     if (!PyUnicode_Check(ext)) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "Invalid 'crit' header: values must be strings");
     }
     if (is_registered_header(ext)) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "Invalid 'crit' header: '%U' is a registered header "
                          "parameter",
                          ext);
     }
     if (!is_supported_crit(ext)) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "Unsupported critical extension: %U", ext);
     }
     int has = PyDict_Contains(header, ext);
     if (has <= 0) {
         return has < 0 ? -1
-                       : RAISE_INT(st, EXC_INVALID_TOKEN,
+                       : sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                                    "Critical extension '%U' is missing from "
                                    "headers",
                                    ext);
@@ -103,7 +103,7 @@ validate_crit_entry(sesstok_state *st, PyObject *header, PyObject *crit,
     int twice = listed_before(crit, i);
     if (twice != 0) {
         return twice < 0 ? -1
-                         : RAISE_INT(st, EXC_INVALID_TOKEN,
+                         : sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                                      "Invalid 'crit' header: '%U' is listed "
                                      "twice",
                                      ext);
@@ -116,7 +116,7 @@ static int
 validate_crit(sesstok_state *st, PyObject *header, PyObject *crit)
 {
     if (!PyList_Check(crit) || PyList_GET_SIZE(crit) == 0) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "Invalid 'crit' header: must be a non-empty list");
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(crit); i++) {
@@ -250,11 +250,11 @@ token_bytes(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
         t->n = (size_t)PyBytes_GET_SIZE(jwt);
     }
     else if (!PyUnicode_Check(jwt)) {
-        return RAISE_INT(st, EXC_DECODE,
+        return sesstok_jwt_fail(st, EXC_DECODE,
                          "Invalid token type. Token must be a <class 'bytes'>");
     }
     else if (PyUnicode_GET_LENGTH(jwt) > o->max_length) {
-        return RAISE_INT(st, EXC_DECODE, "Token is longer than %zd bytes",
+        return sesstok_jwt_fail(st, EXC_DECODE, "Token is longer than %zd bytes",
                          o->max_length);
     }
     else if (PyUnicode_IS_ASCII(jwt)) {
@@ -265,7 +265,7 @@ token_bytes(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
         Py_ssize_t n;
         if ((t->data = PyUnicode_AsUTF8AndSize(jwt, &n)) == NULL) {
             PyErr_Clear();
-            return RAISE_INT(st, EXC_DECODE, "Invalid token: not valid UTF-8");
+            return sesstok_jwt_fail(st, EXC_DECODE, "Invalid token: not valid UTF-8");
         }
         t->n = (size_t)n;
     }
@@ -279,11 +279,11 @@ token_split(sesstok_state *st, const jwt_opts *o, jws_token *t)
 {
     int rc = sesstok_jws_split(t->data, t->n, (size_t)o->max_length, &t->parts);
     if (rc == SESSTOK_JWS_E_TOO_LONG) {
-        return RAISE_INT(st, EXC_DECODE, "Token is longer than %zd bytes",
+        return sesstok_jwt_fail(st, EXC_DECODE, "Token is longer than %zd bytes",
                          o->max_length);
     }
     if (rc != SESSTOK_JWS_OK) {
-        return RAISE_INT(st, EXC_DECODE, "%s", sesstok_jws_strerror(rc));
+        return sesstok_jwt_fail(st, EXC_DECODE, "%s", sesstok_jws_strerror(rc));
     }
     const sesstok_jws_parts *p = &t->parts;
     size_t need = sesstok_b64url_decoded_max(p->header_len)
@@ -309,7 +309,7 @@ token_segments(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
     if (!t->b64) {
         /* the detached form (RFC 7515 Appendix F): nothing to decode */
         if (p->payload_len != 0) {
-            return RAISE_INT(st, EXC_DECODE,
+            return sesstok_jwt_fail(st, EXC_DECODE,
                              "Payload segment must be empty when 'b64' is "
                              "false.");
         }
@@ -317,13 +317,13 @@ token_segments(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
     else if (sesstok_jws_decode_segment(t->data + p->payload_start,
                                         p->payload_len, t->payload,
                                         &t->payload_len) != 0) {
-        return RAISE_INT(st, EXC_DECODE, "Invalid payload padding");
+        return sesstok_jwt_fail(st, EXC_DECODE, "Invalid payload padding");
     }
     t->sig = t->payload + t->payload_len;
     if (sesstok_jws_decode_segment(t->data + p->signature_start,
                                    p->signature_len, t->sig, &t->sig_len)
         != 0) {
-        return RAISE_INT(st, EXC_DECODE, "Invalid crypto padding");
+        return sesstok_jwt_fail(st, EXC_DECODE, "Invalid crypto padding");
     }
     return 0;
 }
@@ -338,7 +338,7 @@ token_load_rest(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
         return -1;
     }
     if (b64 != NULL && b64 != Py_True && b64 != Py_False) {
-        return RAISE_INT(st, EXC_DECODE,
+        return sesstok_jwt_fail(st, EXC_DECODE,
                          "Invalid header string: 'b64' must be a boolean");
     }
     t->b64 = b64 != Py_False;
@@ -351,7 +351,7 @@ token_load_rest(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
         return -1;
     }
     if (t->kid != NULL && !PyUnicode_Check(t->kid)) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "Key ID header parameter must be a string");
     }
     PyObject *crit = PyDict_GetItemWithError(t->header, NAME(st, N_CRIT));
@@ -384,7 +384,7 @@ sesstok_jwt_token_load(sesstok_state *st, PyObject *jwt, const jwt_opts *o,
         if (sesstok_jws_decode_segment(t->data + p->header_start,
                                        p->header_len, hdr, &hlen) != 0) {
             Py_XDECREF(seg);
-            return RAISE_INT(st, EXC_DECODE, "Invalid header padding");
+            return sesstok_jwt_fail(st, EXC_DECODE, "Invalid header padding");
         }
         t->header = decode_json_object(st, hdr, hlen, o->max_depth, "header");
         if (t->header == NULL) {
@@ -414,10 +414,10 @@ static int
 token_alg(sesstok_state *st, jws_token *t, const alg_policy *pol, int bound_alg)
 {
     if (t->alg_obj == NULL) {
-        return RAISE_INT(st, EXC_INVALID_ALG, "Algorithm not specified");
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG, "Algorithm not specified");
     }
     if (!PyUnicode_Check(t->alg_obj)) {
-        return RAISE_INT(st, EXC_INVALID_ALG,
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG,
                          "The specified alg value is not allowed");
     }
     Py_ssize_t n;
@@ -429,24 +429,24 @@ token_alg(sesstok_state *st, jws_token *t, const alg_policy *pol, int bound_alg)
     if (alg < 0) {
         if (n > 0 && !sesstok_jwt_is_none_utf8(s, n)
             && sesstok_jwt_algorithms_lists(pol->algorithms, t->alg_obj)) {
-            return RAISE_INT(st, EXC_INVALID_ALG, "Algorithm not supported");
+            return sesstok_jwt_fail(st, EXC_INVALID_ALG, "Algorithm not supported");
         }
-        return RAISE_INT(st, EXC_INVALID_ALG,
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG,
                          "The specified alg value is not allowed");
     }
     if (!(pol->allowed & (1u << alg))) {
-        return RAISE_INT(st, EXC_INVALID_ALG,
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG,
                          "The specified alg value is not allowed");
     }
     if (bound_alg >= 0 && alg != bound_alg) {
-        return RAISE_INT(st, EXC_INVALID_ALG,
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG,
                          "Token algorithm '%s' does not match the key's "
                          "algorithm '%s'",
                          sesstok_jwt_algs[alg].name,
                          sesstok_jwt_algs[bound_alg].name);
     }
     if (!(pol->registered & (1u << alg))) {
-        return RAISE_INT(st, EXC_INVALID_ALG, "Algorithm not supported");
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG, "Algorithm not supported");
     }
     return alg;
 }
@@ -486,7 +486,7 @@ keys_verify(sesstok_state *st, const dec_keys *keys, int alg, PyObject *kid,
     const dec_entry *match = kid != NULL ? keys_by_kid(keys, kid) : NULL;
     if (match != NULL) {
         if (!(match->mask & bit)) {
-            return RAISE_INT(st, EXC_INVALID_ALG,
+            return sesstok_jwt_fail(st, EXC_INVALID_ALG,
                              "The specified alg value is not allowed");
         }
         return sesstok_jwt_key_verify(st, match->key, alg, msg, n, sig, siglen);
@@ -510,11 +510,11 @@ keys_verify(sesstok_state *st, const dec_keys *keys, int alg, PyObject *kid,
         }
     }
     if (!any_alg) {
-        return RAISE_INT(st, EXC_INVALID_ALG,
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG,
                          "The specified alg value is not allowed");
     }
     if (!tried) {
-        return RAISE_INT(st, EXC_INVALID_SIGNATURE,
+        return sesstok_jwt_fail(st, EXC_INVALID_SIGNATURE,
                          "No key matches the token's key ID (kid)");
     }
     return 0;
@@ -564,7 +564,7 @@ token_verify(sesstok_state *st, jws_token *t, const key_source *ks,
                  : key_verify_checked(st, ks, pol, alg, msg, msglen, t);
     if (ok <= 0) {
         return ok < 0 ? -1
-                      : RAISE_INT(st, EXC_INVALID_SIGNATURE,
+                      : sesstok_jwt_fail(st, EXC_INVALID_SIGNATURE,
                                   "Signature verification failed");
     }
     return 0;
@@ -584,7 +584,7 @@ signing_input(sesstok_state *st, jws_token *t, decode_req *r, sesstok_buf *buf,
         return 0;
     }
     if (r->jwt_mode) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "A JWT cannot have \"b64\": false (RFC 7797 payloads "
                          "are for JWS only)");
     }
@@ -594,12 +594,12 @@ signing_input(sesstok_state *st, jws_token *t, decode_req *r, sesstok_buf *buf,
         return -1;
     }
     if (!listed) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "The 'b64' header parameter requires 'b64' to be "
                          "listed in 'crit'.");
     }
     if (r->detached == NULL) {
-        return RAISE_INT(st, EXC_DECODE,
+        return sesstok_jwt_fail(st, EXC_DECODE,
                          "It is required that you pass in a value for the "
                          "\"detached_payload\" argument to decode a message "
                          "having the b64 header set to false.");

@@ -274,7 +274,7 @@ validate_kid(sesstok_state *st, PyObject *headers)
         return PyErr_Occurred() ? -1 : 0;
     }
     if (!PyUnicode_Check(kid)) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "Key ID header parameter must be a string");
     }
     return 0;
@@ -323,7 +323,7 @@ header_set_detached(sesstok_state *st, PyObject *h)
         return -1;
     }
     if (crit != NULL && !PyList_Check(crit)) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "Invalid 'crit' header: must be a list");
     }
     int has = crit ? PySequence_Contains(crit, b64) : 0;
@@ -454,7 +454,7 @@ encoding_algorithm(sesstok_state *st, const jws_encode_args *e,
         return -1;
     }
     if (e->jwt_mode && en->detached) {
-        return RAISE_INT(st, EXC_INVALID_TOKEN,
+        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
                          "A JWT cannot have \"b64\": false (RFC 7797 payloads "
                          "are for JWS only)");
     }
@@ -518,7 +518,7 @@ sesstok_jwt_sign_append(sesstok_state *st, JwtKeyObject *k, int alg,
                         const unsigned char *msg, size_t msglen,
                         sesstok_buf *out)
 {
-    unsigned char sig[SIG_MAX];
+    unsigned char sig[JWT_SIG_MAX];
     size_t siglen = 0;
     int rc = -1;
     if (sesstok_jwt_key_sign(st, k, alg, msg, msglen, sig, &siglen) < 0) {
@@ -604,11 +604,12 @@ static PyObject *
 jwt_json_dumps(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                PyObject *kwnames)
 {
-    static const char *const names[] = {"obj", "json_encoder", "sort_keys"};
+    static const int ids[] = {N_OBJ, N_JSON_ENCODER, N_SORT_KEYS};
+    static const jwt_params params = {"jwt_json_dumps", ids, JWT_COUNT(ids), 3, 1};
     PyObject *argv[3];
     sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_parse_args("jwt_json_dumps", args, nargs, kwnames, names, 3, 3,
-                           1, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
+        < 0) {
         return NULL;
     }
     int sort = argv[2] ? PyObject_IsTrue(argv[2]) : 0;

@@ -59,7 +59,7 @@ sesstok_jwt_key_check_alg(sesstok_state *st, JwtKeyObject *k, int alg)
     const jwt_alg_info *info = &sesstok_jwt_algs[alg];
     if (info->family == FAM_HMAC) {
         if (k->kind != KEY_HMAC) {
-            return RAISE_INT(st, EXC_INVALID_KEY,
+            return sesstok_jwt_fail(st, EXC_INVALID_KEY,
                              "The specified key is an asymmetric key or x509 "
                              "certificate and should not be used as an HMAC "
                              "secret.");
@@ -67,18 +67,18 @@ sesstok_jwt_key_check_alg(sesstok_state *st, JwtKeyObject *k, int alg)
         return 0;
     }
     if (k->kind != KEY_ASYM) {
-        return RAISE_INT(st, EXC_INVALID_KEY,
+        return sesstok_jwt_fail(st, EXC_INVALID_KEY,
                          "Could not parse the provided public key.");
     }
     sesstok_pkey_kind want = family_pkey_kind(info->family);
     if (k->pk.kind != want) {
-        return RAISE_INT(st, EXC_INVALID_KEY,
+        return sesstok_jwt_fail(st, EXC_INVALID_KEY,
                          "Expected %s key for %s, got %s key",
                          article_kind_name(want), info->name,
                          sesstok_jwt_pkey_kind_name(&k->pk));
     }
     if (info->family == FAM_EC && k->pk.curve != info->curve) {
-        return RAISE_INT(st, EXC_INVALID_KEY,
+        return sesstok_jwt_fail(st, EXC_INVALID_KEY,
                          "The key's curve '%s' does not match the expected "
                          "curve '%s' for this algorithm",
                          sesstok_curve_openssl_name(k->pk.curve),
@@ -229,7 +229,7 @@ sesstok_jwt_key_sign(sesstok_state *st, JwtKeyObject *k, int alg,
     }
     const char *why = "signing failed";
     if (!k->pk.is_private) {
-        return RAISE_INT(st, EXC_INVALID_KEY,
+        return sesstok_jwt_fail(st, EXC_INVALID_KEY,
                          "Signing with %s needs a private key",
                          sesstok_jwt_algs[alg].name);
     }

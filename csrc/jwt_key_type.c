@@ -108,10 +108,11 @@ static PyObject *
 key_new_hmac(PyObject *cls, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
              PyObject *kwnames)
 {
-    static const char *const names[] = {"secret", "algorithm", "kid"};
+    static const int ids[] = {N_SECRET, N_ALGORITHM, N_KID};
+    static const jwt_params params = {"hmac", ids, JWT_COUNT(ids), 1, 1};
     PyObject *argv[3];
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args("hmac", args, nargs, kwnames, names, 3, 1, 1, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     if (!PyBytes_Check(argv[0])) {
@@ -135,11 +136,12 @@ static PyObject *
 key_new_load(PyObject *cls, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
              PyObject *kwnames)
 {
-    static const char *const names[] = {"data", "algorithm", "kid"};
+    static const int ids[] = {N_DATA, N_ALGORITHM, N_KID};
+    static const jwt_params params = {"load", ids, JWT_COUNT(ids), 1, 1};
     PyObject *argv[3];
     Py_buffer v;
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args("load", args, nargs, kwnames, names, 3, 1, 1, argv) < 0
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0
         || bytes_arg(argv[0], "data", 0, &v) < 0) {
         return NULL;
     }
@@ -168,16 +170,18 @@ static PyObject *
 key_new_rsa(PyObject *cls, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
             PyObject *kwnames)
 {
-    static const char *const names[] = {"n", "e", "d", "p", "q", "dp", "dq", "qi", "algorithm", "kid"};
+    static const int ids[] = {N_N, N_E,  N_D,  N_P,         N_Q,
+                              N_DP, N_DQ, N_QI, N_ALGORITHM, N_KID};
+    static const jwt_params params = {"rsa", ids, JWT_COUNT(ids), 8, 2};
     PyObject *argv[10];
     Py_buffer v[8];
     sesstok_state *st = sesstok_jwt_state_of(defcls);
     memset(v, 0, sizeof(v));
-    if (sesstok_parse_args("rsa", args, nargs, kwnames, names, 10, 8, 2, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     for (int i = 0; i < 8; i++) {
-        if (bytes_arg(argv[i], names[i], i >= 2, &v[i]) < 0) {
+        if (bytes_arg(argv[i], sesstok_jwt_name_strings[ids[i]], i >= 2, &v[i]) < 0) {
             release_views(v, i);
             return NULL;
         }
@@ -196,11 +200,12 @@ key_new_rsa(PyObject *cls, PyTypeObject *defcls, PyObject *const *args, Py_ssize
         return NULL;
     }
     const char *why = "invalid RSA key";
-#define B(i) (const unsigned char *)v[i].buf, (size_t)v[i].len
-    int rc = sesstok_pkey_from_rsa(&k->pk, B(0), B(1), v[2].obj ? v[2].buf : NULL, (size_t)v[2].len,
-                                   crt ? v[3].buf : NULL, (size_t)v[3].len, B(4), B(5), B(6), B(7),
-                                   &why);
-#undef B
+    sesstok_bytes m[SESSTOK_RSA_MEMBERS];
+    for (int i = 0; i < SESSTOK_RSA_MEMBERS; i++) {
+        m[i].p = v[i].obj != NULL ? (const unsigned char *)v[i].buf : NULL;
+        m[i].n = (size_t)v[i].len;
+    }
+    int rc = sesstok_pkey_from_rsa(&k->pk, m, &why);
     release_views(v, 8);
     if (rc < 0) {
         Py_DECREF(k);
@@ -218,11 +223,12 @@ static PyObject *
 key_new_ec(PyObject *cls, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
            PyObject *kwnames)
 {
-    static const char *const names[] = {"crv", "x", "y", "d", "algorithm", "kid"};
+    static const int ids[] = {N_CRV, N_X, N_Y, N_D, N_ALGORITHM, N_KID};
+    static const jwt_params params = {"ec", ids, JWT_COUNT(ids), 4, 3};
     PyObject *argv[6];
     Py_buffer v[3] = {{0}};
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args("ec", args, nargs, kwnames, names, 6, 4, 3, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     Py_ssize_t clen;
@@ -273,11 +279,12 @@ static PyObject *
 key_new_ed25519(PyObject *cls, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
                 PyObject *kwnames)
 {
-    static const char *const names[] = {"x", "d", "algorithm", "kid"};
+    static const int ids[] = {N_X, N_D, N_ALGORITHM, N_KID};
+    static const jwt_params params = {"ed25519", ids, JWT_COUNT(ids), 2, 0};
     PyObject *argv[4];
     Py_buffer v[2] = {{0}};
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args("ed25519", args, nargs, kwnames, names, 4, 2, 0, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     if (bytes_arg(argv[0], "x", 1, &v[0]) < 0 || bytes_arg(argv[1], "d", 1, &v[1]) < 0) {
@@ -310,14 +317,15 @@ static PyObject *
 key_meth_sign(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
               PyObject *kwnames)
 {
-    static const char *const names[] = {"algorithm", "msg"};
+    static const int ids[] = {N_ALGORITHM, N_MSG};
+    static const jwt_params params = {"sign", ids, JWT_COUNT(ids), 2, 2};
     PyObject *argv[2];
     Py_buffer v;
-    unsigned char sig[SIG_MAX];
+    unsigned char sig[JWT_SIG_MAX];
     size_t siglen = 0;
     sesstok_state *st = sesstok_jwt_state_of(defcls);
     JwtKeyObject *k = JwtKey_CAST(op);
-    if (sesstok_parse_args("sign", args, nargs, kwnames, names, 2, 2, 2, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     int alg = sesstok_jwt_alg_arg(st, argv[0]);
@@ -334,12 +342,13 @@ static PyObject *
 key_meth_verify(PyObject *op, PyTypeObject *defcls, PyObject *const *args, Py_ssize_t nargs,
                 PyObject *kwnames)
 {
-    static const char *const names[] = {"algorithm", "msg", "signature"};
+    static const int ids[] = {N_ALGORITHM, N_MSG, N_SIGNATURE};
+    static const jwt_params params = {"verify", ids, JWT_COUNT(ids), 3, 3};
     PyObject *argv[3];
     Py_buffer v[2] = {{0}};
     sesstok_state *st = sesstok_jwt_state_of(defcls);
     JwtKeyObject *k = JwtKey_CAST(op);
-    if (sesstok_parse_args("verify", args, nargs, kwnames, names, 3, 3, 3, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     int alg = sesstok_jwt_alg_arg(st, argv[0]);
@@ -360,10 +369,11 @@ static PyObject *
 key_meth_check_length(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
                       Py_ssize_t nargs, PyObject *kwnames)
 {
-    static const char *const names[] = {"algorithm", "enforce"};
+    static const int ids[] = {N_ALGORITHM, N_ENFORCE};
+    static const jwt_params params = {"check_length", ids, JWT_COUNT(ids), 2, 2};
     PyObject *argv[2];
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args("check_length", args, nargs, kwnames, names, 2, 2, 2, argv) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     int alg = sesstok_jwt_alg_arg(st, argv[0]);

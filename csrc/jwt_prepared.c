@@ -217,14 +217,17 @@ static PyObject *
 decoder_run(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
             Py_ssize_t nargs, PyObject *kwnames, int complete, int jwt_mode)
 {
-    static const char *const names[] = {"jwt"};
+    static const int ids[] = {N_JWT_ARG};
+    static const jwt_params decode = {"decode", ids, JWT_COUNT(ids), 1, 1};
+    static const jwt_params decode_complete = {"decode_complete", ids, JWT_COUNT(ids), 1, 1};
+    static const jwt_params decode_jws = {"decode_jws", ids, JWT_COUNT(ids), 1, 1};
     PyObject *argv[1];
     DecoderObject *d = Decoder_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    const char *fname = !jwt_mode ? "decode_jws"
-                        : complete ? "decode_complete"
-                                   : "decode";
-    if (sesstok_parse_args(fname, args, nargs, kwnames, names, 1, 1, 1, argv)
+    const jwt_params *params = !jwt_mode ? &decode_jws
+                               : complete ? &decode_complete
+                                          : &decode;
+    if (sesstok_jwt_parse_args(st, params, args, nargs, kwnames, argv, NULL)
         < 0) {
         return NULL;
     }
@@ -463,11 +466,12 @@ static PyObject *
 encoder_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
                Py_ssize_t nargs, PyObject *kwnames)
 {
-    static const char *const names[] = {"payload"};
+    static const int ids[] = {N_PAYLOAD};
+    static const jwt_params params = {"encode", ids, JWT_COUNT(ids), 1, 1};
     PyObject *argv[1];
     EncoderObject *e = Encoder_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_parse_args("encode", args, nargs, kwnames, names, 1, 1, 1, argv)
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
         < 0) {
         return NULL;
     }

@@ -421,8 +421,8 @@ ssh_rsa(sesstok_pkey *k, ssh_reader *r, const char **why)
     if (ssh_mpint(r, &e, &elen) < 0 || ssh_mpint(r, &n, &nlen) < 0 || r->n != 0) {
         return -1;
     }
-    return sesstok_pkey_from_rsa(k, n, nlen, e, elen, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
-                                 NULL, 0, NULL, 0, why);
+    sesstok_bytes m[SESSTOK_RSA_MEMBERS] = {{n, nlen}, {e, elen}};
+    return sesstok_pkey_from_rsa(k, m, why);
 }
 
 /* The body of an "ssh-ed25519" key: the 32-byte public key. */
@@ -589,39 +589,41 @@ push_bn(OSSL_PARAM_BLD *bld, const char *name, const unsigned char *b, size_t le
     return *keep != NULL && OSSL_PARAM_BLD_push_BN(bld, name, *keep);
 }
 
+/* The OSSL_PARAM names of the SESSTOK_RSA_* members. */
+static const char *const rsa_params[SESSTOK_RSA_MEMBERS] = {
+    OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+    OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+    OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+};
+
 int
-sesstok_pkey_from_rsa(sesstok_pkey *k, const unsigned char *n, size_t nlen,
-                      const unsigned char *e, size_t elen, const unsigned char *d, size_t dlen,
-                      const unsigned char *p, size_t plen, const unsigned char *q, size_t qlen,
-                      const unsigned char *dp, size_t dplen, const unsigned char *dq, size_t dqlen,
-                      const unsigned char *qi, size_t qilen, const char **why)
+sesstok_pkey_from_rsa(sesstok_pkey *k, const sesstok_bytes m[SESSTOK_RSA_MEMBERS],
+                      const char **why)
 {
-    BIGNUM *bns[8] = {NULL};
-    int rc = -1;
+    BIGNUM *bns[SESSTOK_RSA_MEMBERS] = {NULL};
+    int rc = -1, ok = 1;
     sesstok_pkey_init(k);
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     if (bld == NULL) {
         *why = "out of memory";
         return -1;
     }
-    int crt = p != NULL;
-    int ok = push_bn(bld, OSSL_PKEY_PARAM_RSA_N, n, nlen, &bns[0])
-             && push_bn(bld, OSSL_PKEY_PARAM_RSA_E, e, elen, &bns[1])
-             && (d == NULL || push_bn(bld, OSSL_PKEY_PARAM_RSA_D, d, dlen, &bns[2]))
-             && (!crt
-                 || (push_bn(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, p, plen, &bns[3])
-                     && push_bn(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, q, qlen, &bns[4])
-                     && push_bn(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, dp, dplen, &bns[5])
-                     && push_bn(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, dq, dqlen, &bns[6])
-                     && push_bn(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qi, qilen, &bns[7])));
+    /* n and e always; d when given; the CRT members when p is given */
+    int last = m[SESSTOK_RSA_P].p != NULL ? SESSTOK_RSA_MEMBERS : SESSTOK_RSA_P;
+    for (int i = 0; ok && i < last; i++) {
+        if (i != SESSTOK_RSA_D || m[i].p != NULL) {
+            ok = push_bn(bld, rsa_params[i], m[i].p, m[i].n, &bns[i]);
+        }
+    }
     if (!ok) {
         *why = "invalid RSA key parameters";
     }
     else {
-        rc = from_params(k, "RSA", bld, d != NULL, why);
+        rc = from_params(k, "RSA", bld, m[SESSTOK_RSA_D].p != NULL, why);
     }
     OSSL_PARAM_BLD_free(bld);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < SESSTOK_RSA_MEMBERS; i++) {
         BN_clear_free(bns[i]);
     }
     return rc;

@@ -62,14 +62,24 @@ int sesstok_pkey_load(sesstok_pkey *k, const unsigned char *data, size_t n, cons
 /* Is data[0:n] a DER X.509 certificate? (for refusing it as an HMAC secret) */
 int sesstok_pkey_is_der_certificate(const unsigned char *data, size_t n);
 
+/* A byte string; p == NULL for an absent one. */
+typedef struct {
+    const unsigned char *p;
+    size_t n;
+} sesstok_bytes;
+
+/* The members of an RSA JWK, in this order. */
+enum {
+    SESSTOK_RSA_N, SESSTOK_RSA_E, SESSTOK_RSA_D, SESSTOK_RSA_P, SESSTOK_RSA_Q,
+    SESSTOK_RSA_DP, SESSTOK_RSA_DQ, SESSTOK_RSA_QI, SESSTOK_RSA_MEMBERS
+};
+
 /* Build keys from JWK components (big-endian unsigned integers and raw
  * octets, already base64url-decoded). NULL/0 for absent members. For RSA,
- * either only d or all of p, q, dp, dq, qi accompany d. */
-int sesstok_pkey_from_rsa(sesstok_pkey *k, const unsigned char *n, size_t nlen,
-                          const unsigned char *e, size_t elen, const unsigned char *d, size_t dlen,
-                          const unsigned char *p, size_t plen, const unsigned char *q, size_t qlen,
-                          const unsigned char *dp, size_t dplen, const unsigned char *dq,
-                          size_t dqlen, const unsigned char *qi, size_t qilen, const char **why);
+ * m[SESSTOK_RSA_*]: n and e, and either only d or all of p, q, dp, dq, qi
+ * with d. */
+int sesstok_pkey_from_rsa(sesstok_pkey *k, const sesstok_bytes m[SESSTOK_RSA_MEMBERS],
+                          const char **why);
 int sesstok_pkey_from_ec(sesstok_pkey *k, sesstok_curve curve, const unsigned char *x,
                          const unsigned char *y, size_t coord_len, const unsigned char *d,
                          size_t dlen, const char **why);

@@ -340,6 +340,36 @@ def test_options_changed_in_place_while_other_threads_decode(alg):
     assert min(decodes) >= 20, decodes
 
 
+def _runtime_name(name):
+    """The same text as a str that is not interned (built at run time)."""
+    return "".join(list(name))
+
+
+def test_keywords_match_by_pointer_and_by_value():
+    # keyword names from source are interned and match by pointer; names
+    # built at run time take the string-comparing path: same results
+    token = jwt.encode({"a": 1}, SECRET)
+    dynamic = {_runtime_name("key"): SECRET, _runtime_name("algorithms"): ["HS256"]}
+    assert jwt.decode(token, **dynamic) == jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert jwt.PyJWS().decode(token, **dynamic) == jwt.PyJWS().decode(token, SECRET, algorithms=["HS256"])
+    assert jwt.Decoder(SECRET, ["HS256"]).decode(**{_runtime_name("jwt"): token}) == {"a": 1}
+    key = jwt.JwtKey.hmac(**{_runtime_name("secret"): SECRET.encode(), "kid": "k"})
+    assert key.kid == "k" and jwt.JwtKey.hmac(SECRET.encode(), kid="k").kid == "k"
+    # errors are worded by the general parser whichever way the name came
+    for name in ("key", _runtime_name("key")):
+        with pytest.raises(TypeError, match="got multiple values for argument 'key'"):
+            jwt.decode(token, SECRET, algorithms=["HS256"], **{name: SECRET})
+    with pytest.raises(TypeError, match="missing required argument 'jwt'"):
+        jwt.decode(key=SECRET, algorithms=["HS256"])
+    with pytest.raises(TypeError, match="takes at most 1 positional argument"):
+        jwt.JwtKey.hmac(SECRET.encode(), "HS256")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
+        jwt.JwtKey.hmac(SECRET.encode(), nope=1)
+    for name in ("nope", _runtime_name("nope")):
+        with pytest.warns(jwt.RemovedInPyjwt3Warning, match=r"Unsupported kwargs: \('nope',\)"):
+            assert jwt.decode(token, SECRET, algorithms=["HS256"], **{name: 1}) == {"a": 1}
+
+
 def test_reimport_in_subprocess():
     code = (
         "import sys, importlib\n"
