@@ -108,9 +108,10 @@ sesstok_jwt_alg_md(sesstok_state *st, int alg)
     X(N_B64, "b64") X(N_EXP, "exp") X(N_NBF, "nbf") X(N_IAT, "iat")            \
     X(N_ISS, "iss") X(N_AUD, "aud") X(N_SUB, "sub") X(N_JTI, "jti")            \
     X(N_JWT, "JWT")                                                           \
-    /* decode_complete's result */                                            \
+    /* decode_complete's result; the names of decode and decode_complete */   \
     X(N_PAYLOAD, "payload") X(N_HEADER, "header")                             \
-    X(N_SIGNATURE, "signature")                                               \
+    X(N_SIGNATURE, "signature") X(N_DECODE, "decode")                         \
+    X(N_DECODE_COMPLETE, "decode_complete")                                   \
     /* options */                                                             \
     X(N_VERIFY_SIGNATURE, "verify_signature") X(N_VERIFY_EXP, "verify_exp")   \
     X(N_VERIFY_NBF, "verify_nbf") X(N_VERIFY_IAT, "verify_iat")               \
@@ -123,10 +124,10 @@ sesstok_jwt_alg_md(sesstok_state *st, int alg)
     /* methods and functions called, their keywords */                        \
     X(N_UTCTIMETUPLE, "utctimetuple") X(N_TOTAL_SECONDS, "total_seconds")     \
     X(N_TIME, "time") X(N_COPY, "copy") X(N_FROM_BYTES, "from_bytes")         \
-    X(N_BIG, "big") X(N_ENCODE_PAYLOAD, "_encode_payload")                    \
-    X(N_DECODE_PAYLOAD, "_decode_payload")                                    \
-    X(N_VALIDATE_CLAIMS, "_validate_claims")                                  \
-    X(N_MERGE_OPTIONS, "_merge_options") X(N_LOAD_KEY, "_load_key")           \
+    X(N_BIG, "big")                                                           \
+    X(N_LOAD_KEY, "_load_key") X(N_DECODE_WARNINGS, "_decode_warnings")       \
+    X(N_HOOKED_ENCODE, "_hooked_encode") X(N_HOOKED_DECODE, "_hooked_decode") \
+    X(N_HOOKED_DECODE_COMPLETE, "_hooked_decode_complete")                    \
     X(N_SEPARATORS, "separators") X(N_CLS, "cls") X(N_SORT_KEYS, "sort_keys") \
     X(N_COMMA, ",") X(N_COLON, ":") X(N_EMPTY, "")                            \
     /* parameters of the functions and methods here */                        \
@@ -137,7 +138,7 @@ sesstok_jwt_alg_md(sesstok_state *st, int alg)
     X(N_HEADERS, "headers") X(N_JSON_ENCODER, "json_encoder")                 \
     X(N_SORT_HEADERS, "sort_headers")                                         \
     X(N_IS_PAYLOAD_DETACHED, "is_payload_detached")                           \
-    X(N_HEADER_TYP, "header_typ") X(N_HOOKS, "hooks") X(N_OBJ, "obj")         \
+    X(N_HEADER_TYP, "header_typ") X(N_HOOKED, "hooked") X(N_OBJ, "obj")         \
     X(N_SECRET, "secret") X(N_DATA, "data") X(N_MSG, "msg")                   \
     X(N_ENFORCE, "enforce") X(N_CRV, "crv") X(N_X, "x") X(N_Y, "y")           \
     X(N_N, "n") X(N_E, "e") X(N_D, "d") X(N_P, "p") X(N_Q, "q")               \
@@ -202,9 +203,12 @@ int sesstok_jwt_raise_missing_claim(sesstok_state *st, PyObject *claim);
 /* Emit a warning of class `id`; return 0, or -1 if it became an error. */
 int sesstok_jwt_warn(sesstok_state *st, jwt_exc_id id, PyObject *message,
                      int stacklevel);
-/* Warn as PyJWT does about **kwargs given to decode()/decode_complete(). */
-int sesstok_jwt_warn_extra_kwargs(sesstok_state *st, const char *fname,
-                                  PyObject *extra);
+/* PyJWT's warnings about the legacy arguments of decode() and
+ * decode_complete(): **kwargs (extra, a tuple of their names, or NULL) and a
+ * `verify` (or NULL) that disagrees with options. The texts are in
+ * sesstok.jwt._decode_warnings; call this only when there is one of them. */
+int sesstok_jwt_decode_warnings(sesstok_state *st, int fname, PyObject *extra,
+                                PyObject *verify, PyObject *options);
 /* The raised exception as an instance (a new reference), clearing it. */
 PyObject *sesstok_jwt_take_exception(void);
 
@@ -319,16 +323,16 @@ int sesstok_jwt_validate_claims(sesstok_state *st, PyObject *payload,
 
 /* ---- PyJWT / PyJWS objects (jwt_api.c) ----------------------------------- */
 
-/* PyJWT methods a subclass overrides (sesstok.jwt._hooks) */
-enum { HOOK_ENCODE_PAYLOAD = 1, HOOK_DECODE_PAYLOAD = 2, HOOK_VALIDATE_CLAIMS = 4 };
-
 typedef struct {
     PyObject_HEAD
     jwt_opts base;       /* the instance's options, parsed; owns base.require */
     unsigned registered; /* algorithms the instance offers (PyJWS(algorithms=)) */
     PyObject *header_typ; /* PyJWS.header_typ */
     int typ_default;      /* header_typ is "JWT": default headers are cached */
-    int hooks;            /* HOOK_* */
+    /* a subclass overrides one of PyJWT's extension points
+     * (_encode_payload, _decode_payload, _validate_claims): encode and
+     * decode run in Python, as PyJWT's code (sesstok.jwt._hooked_*) */
+    int hooked;
     int configured;
     PyObject *hdr_cache[ALG_COUNT][2]; /* base64url default header, by sort */
 } ApiObject;
@@ -356,11 +360,6 @@ PyObject *sesstok_jwt_ascii_str(const unsigned char *p, size_t n);
  * a dict, exp/iat/nbf datetimes converted (on a copy), iss checked to be a
  * str. Mirrors the start of PyJWT.encode. */
 PyObject *sesstok_jwt_prepare_payload(sesstok_state *st, PyObject *payload);
-/* Serialize a prepared payload as PyJWT._encode_payload does, into buf
- * (through an overridden _encode_payload of self when hooks say so). */
-int sesstok_jwt_payload_json(sesstok_state *st, PyObject *self, int hooks,
-                             sesstok_buf *buf, PyObject *payload,
-                             PyObject *headers, PyObject *json_encoder);
 
 /* Sign msg with k for alg and append "." and the base64url signature to
  * out (msg may point into out: it is read before out grows). */
@@ -432,16 +431,14 @@ typedef struct {
 } alg_policy;
 
 typedef struct {
-    int jwt_mode; /* parse the payload as JSON claims */
+    int jwt_mode; /* a JWT: "b64": false refused */
+    int check_claims; /* parse the payload as JSON claims and check them */
     int complete; /* return {"payload", "header", "signature"} */
     jwt_opts opt; /* owns opt.require */
     key_source ks;
     alg_policy pol;
     claim_args claims;
     PyObject *detached; /* borrowed: detached_payload, or NULL */
-    PyObject *self;     /* borrowed: the PyJWT object, for overridden hooks */
-    int hooks;
-    PyObject *options_arg; /* borrowed: the call's options (for hooks) */
 } decode_req;
 
 /* Make t empty (before token_load, so token_clear is always safe). */

@@ -49,14 +49,15 @@ api_ready(ApiObject *a)
     return 0;
 }
 
-/* _configure(options, algorithms, header_typ, hooks): set up from a complete
- * options dict (sesstok.jwt merges the defaults), the registered algorithms
- * (None: all) and PyJWS.header_typ. */
+/* _configure(options, algorithms, header_typ, hooked): set up from a
+ * complete options dict (sesstok.jwt merges the defaults), the registered
+ * algorithms (None: all), PyJWS.header_typ, and whether encode and decode
+ * run in Python (a subclass overrides a PyJWT extension point). */
 static PyObject *
 api_configure(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
               Py_ssize_t nargs, PyObject *kwnames)
 {
-    static const int ids[] = {N_OPTIONS, N_ALGORITHMS, N_HEADER_TYP, N_HOOKS};
+    static const int ids[] = {N_OPTIONS, N_ALGORITHMS, N_HEADER_TYP, N_HOOKED};
     static const jwt_params params = {"_configure", ids, JWT_COUNT(ids), 4, 4};
     PyObject *argv[4];
     ApiObject *a = Api_CAST(op);
@@ -68,12 +69,11 @@ api_configure(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
         || sesstok_jwt_opts_from_full(st, argv[0], &o) < 0) {
         return NULL;
     }
-    long hooks = -1;
+    int hooked = -1;
     if (argv[1] != Py_None && sesstok_jwt_algorithms_mask(st, argv[1], &mask) < 0) {
         goto error;
     }
-    hooks = PyLong_AsLong(argv[3]);
-    if (hooks == -1 && PyErr_Occurred()) {
+    if ((hooked = PyObject_IsTrue(argv[3])) < 0) {
         goto error;
     }
     if (argv[2] != Py_None && !PyUnicode_Check(argv[2])) {
@@ -86,12 +86,38 @@ api_configure(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     a->header_typ = Py_NewRef(argv[2]);
     a->typ_default = PyUnicode_Check(argv[2])
                      && PyUnicode_Compare(argv[2], NAME(st, N_JWT)) == 0;
-    a->hooks = (int)hooks;
+    a->hooked = hooked;
     a->configured = 1;
     Py_RETURN_NONE;
 error:
     sesstok_jwt_opts_release(&o);
     return NULL;
+}
+
+/* The Python implementation sesstok.jwt.<name>(self, *args, **kwargs) of
+ * a method, for objects whose class overrides a PyJWT extension point. */
+static PyObject *
+hooked_call(sesstok_state *st, int name, PyObject *self, PyObject *const *args,
+            Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject *py = sesstok_jwt_py(st);
+    PyObject *fn = py ? PyObject_GetAttr(py, NAME(st, name)) : NULL;
+    PyObject **all = fn ? PyMem_New(PyObject *, n + 1) : NULL;
+    PyObject *r = NULL;
+    if (all != NULL) {
+        all[0] = self;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            all[i + 1] = args[i];
+        }
+        r = PyObject_Vectorcall(fn, all, (size_t)nargs + 1, kwnames);
+    }
+    else if (fn != NULL) {
+        PyErr_NoMemory();
+    }
+    PyMem_Free(all);
+    Py_XDECREF(fn);
+    return r;
 }
 
 /* ---- encode ------------------------------------------------------------------ */
@@ -108,9 +134,14 @@ jwtapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     PyObject *argv[6];
     ApiObject *a = Api_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
+    if (api_ready(a) < 0) {
+        return NULL;
+    }
+    if (a->hooked) {
+        return hooked_call(st, N_HOOKED_ENCODE, op, args, nargs, kwnames);
+    }
     if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
-            < 0
-        || api_ready(a) < 0) {
+        < 0) {
         return NULL;
     }
     int sort = argv[5] ? PyObject_IsTrue(argv[5]) : 1;
@@ -124,8 +155,7 @@ jwtapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     sesstok_buf json;
     sesstok_buf_init(&json);
     PyObject *r = NULL;
-    if (sesstok_jwt_payload_json(st, op, a->hooks, &json, payload, argv[3],
-                                 argv[4]) == 0) {
+    if (sesstok_jwt_json_dumps_into(st, &json, payload, argv[4], 0) == 0) {
         jws_encode_args e = {json.data, json.len, argv[1], argv[2], argv[3],
                              argv[4],   0,        sort,    1};
         r = sesstok_jwt_jws_encode(st, a, &e);
@@ -136,10 +166,11 @@ jwtapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
 }
 
 /* PyJWS.encode(payload, key, algorithm=<unset>, headers=None,
- * json_encoder=None, is_payload_detached=False, sort_headers=True) */
+ * json_encoder=None, is_payload_detached=False, sort_headers=True); with
+ * jwt_mode for PyJWT._encode_jws, the JWS step of PyJWT.encode. */
 static PyObject *
-jwsapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
-              Py_ssize_t nargs, PyObject *kwnames)
+jws_encode_method(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames, int jwt_mode)
 {
     static const int ids[] = {N_PAYLOAD,      N_KEY,
                               N_ALGORITHM,    N_HEADERS,
@@ -171,10 +202,24 @@ jwsapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
         return NULL;
     }
     jws_encode_args e = {v.buf,   (size_t)v.len, argv[1], argv[2], argv[3],
-                         argv[4], detached,      sort,    0};
+                         argv[4], detached,      sort,    jwt_mode};
     PyObject *r = sesstok_jwt_jws_encode(st, a, &e);
     PyBuffer_Release(&v);
     return r;
+}
+
+static PyObject *
+jwsapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames)
+{
+    return jws_encode_method(op, defcls, args, nargs, kwnames, 0);
+}
+
+static PyObject *
+jwtapi_encode_jws(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames)
+{
+    return jws_encode_method(op, defcls, args, nargs, kwnames, 1);
 }
 
 /* ---- decode ------------------------------------------------------------------ */
@@ -186,39 +231,19 @@ enum {
     D_SUBJECT, D_ISSUER, D_LEEWAY, D_COUNT
 };
 
+/* What a decode method does. */
+typedef struct {
+    int jwt_mode; /* a JWT: "b64": false refused, PyJWT's option merge */
+    int check_claims; /* parse and check the claims */
+    int complete; /* return {"payload", "header", "signature"} */
+    int fname;    /* its name, for warnings */
+} decode_kind;
+
 /* An optional argument: NULL when not given or None. */
 static PyObject *
 none_to_null(PyObject *v)
 {
     return v == Py_None ? NULL : v;
-}
-
-/* Warn as PyJWT.decode_complete does when the legacy `verify` argument
- * disagrees with options["verify_signature"]. */
-static int
-check_verify_arg(sesstok_state *st, PyObject *verify, PyObject *options)
-{
-    PyObject *vs = Py_True;
-    if (options != NULL) {
-        vs = PyDict_GetItemWithError(options, NAME(st, N_VERIFY_SIGNATURE));
-        if (vs == NULL) {
-            if (PyErr_Occurred()) {
-                return -1;
-            }
-            vs = Py_True;
-        }
-    }
-    int ne = PyObject_RichCompareBool(verify, vs, Py_NE);
-    if (ne <= 0) {
-        return ne;
-    }
-    return PyErr_WarnEx(PyExc_DeprecationWarning,
-                        "The `verify` argument to `decode` does nothing in "
-                        "PyJWT 2.0 and newer. The equivalent is setting "
-                        "`verify_signature` to False in the `options` "
-                        "dictionary. This invocation has a mismatch between "
-                        "the kwarg and the option entry.",
-                        1);
 }
 
 /* The key and the algorithm policy of a verifying call; *k gets the
@@ -258,34 +283,32 @@ decode_policy(sesstok_state *st, ApiObject *a, PyObject *key,
     return 0;
 }
 
-/* The shared part of PyJWT/PyJWS decode and decode_complete. */
+/* The shared part of the decode methods. */
 static PyObject *
-api_decode(PyObject *op, sesstok_state *st, int jwt_mode, int complete,
-           PyObject **argv, PyObject *extra, const char *fname)
+api_decode(PyObject *op, sesstok_state *st, const decode_kind *kind,
+           PyObject **argv, PyObject *extra)
 {
     ApiObject *a = Api_CAST(op);
     decode_req r;
     PyObject *result = NULL;
     JwtKeyObject *k = NULL;
     memset(&r, 0, sizeof(r));
+    PyObject *options = none_to_null(argv[D_OPTIONS]);
+    PyObject *verify = none_to_null(argv[D_VERIFY]);
     if (api_ready(a) < 0
-        || (extra != NULL && sesstok_jwt_warn_extra_kwargs(st, fname, extra) < 0)) {
+        || ((extra != NULL || verify != NULL)
+            && sesstok_jwt_decode_warnings(st, kind->fname, extra, verify,
+                                           options) < 0)) {
         return NULL;
     }
-    PyObject *options = none_to_null(argv[D_OPTIONS]);
-    r.jwt_mode = jwt_mode;
-    r.complete = complete;
-    r.self = op;
-    r.hooks = a->hooks;
-    r.options_arg = options;
-    if ((jwt_mode ? sesstok_jwt_opts_merge_jwt(st, &a->base, options, &r.opt)
-                  : sesstok_jwt_opts_merge_jws(st, &a->base, options, &r.opt))
+    r.jwt_mode = kind->jwt_mode;
+    r.check_claims = kind->check_claims;
+    r.complete = kind->complete;
+    if ((kind->jwt_mode
+             ? sesstok_jwt_opts_merge_jwt(st, &a->base, options, &r.opt)
+             : sesstok_jwt_opts_merge_jws(st, &a->base, options, &r.opt))
         < 0) {
         return NULL;
-    }
-    PyObject *verify = none_to_null(argv[D_VERIFY]);
-    if (jwt_mode && verify != NULL && check_verify_arg(st, verify, options) < 0) {
-        goto done;
     }
     /* PyJWT's default key "" */
     PyObject *key = argv[D_KEY] ? argv[D_KEY] : NAME(st, N_EMPTY);
@@ -295,7 +318,7 @@ api_decode(PyObject *op, sesstok_state *st, int jwt_mode, int complete,
         && decode_policy(st, a, key, algorithms, &r, &k) < 0) {
         goto done;
     }
-    if (jwt_mode) {
+    if (kind->check_claims) {
         r.claims.audience = none_to_null(argv[D_AUDIENCE]);
         r.claims.subject = none_to_null(argv[D_SUBJECT]);
         r.claims.issuer = none_to_null(argv[D_ISSUER]);
@@ -312,72 +335,76 @@ done:
     return result;
 }
 
-/* PyJWT.decode(jwt, key="", algorithms=None, options=None, verify=None,
- * detached_payload=None, audience=None, subject=None, issuer=None, leeway=0,
- * **kwargs) */
+/* PyJWT.decode and decode_complete. */
 static PyObject *
-jwtapi_decode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
-              Py_ssize_t nargs, PyObject *kwnames)
+jwtapi_decode_method(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
+                     Py_ssize_t nargs, PyObject *kwnames, int complete)
 {
-    static const int ids[] = {N_JWT_ARG,  N_KEY,   N_ALGORITHMS,
-                              N_OPTIONS,  N_VERIFY, N_DETACHED_PAYLOAD,
-                              N_AUDIENCE, N_SUBJECT, N_ISSUER,
-                              N_LEEWAY};
-    static const jwt_params params = {"decode", ids, JWT_COUNT(ids), D_COUNT, 1};
+    /* decode: audience, subject, issuer; decode_complete: audience, issuer,
+     * subject (PyJWT's orders) */
+    static const int decode_ids[] = {
+        N_JWT_ARG, N_KEY, N_ALGORITHMS, N_OPTIONS, N_VERIFY, N_DETACHED_PAYLOAD,
+        N_AUDIENCE, N_SUBJECT, N_ISSUER, N_LEEWAY};
+    static const int complete_ids[] = {
+        N_JWT_ARG, N_KEY, N_ALGORITHMS, N_OPTIONS, N_VERIFY, N_DETACHED_PAYLOAD,
+        N_AUDIENCE, N_ISSUER, N_SUBJECT, N_LEEWAY};
+    static const jwt_params params[2] = {
+        {"decode", decode_ids, JWT_COUNT(decode_ids), D_COUNT, 1},
+        {"decode_complete", complete_ids, JWT_COUNT(complete_ids), D_COUNT, 1}};
+    static const decode_kind kinds[2] = {{1, 1, 0, N_DECODE},
+                                         {1, 1, 1, N_DECODE_COMPLETE}};
+    static const int hooked[2] = {N_HOOKED_DECODE, N_HOOKED_DECODE_COMPLETE};
     PyObject *argv[D_COUNT], *extra;
+    ApiObject *a = Api_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, &extra)
-        < 0) {
+    if (a->hooked) {
+        return hooked_call(st, hooked[complete], op, args, nargs, kwnames);
+    }
+    if (sesstok_jwt_parse_args(st, &params[complete], args, nargs, kwnames,
+                               argv, &extra) < 0) {
         return NULL;
     }
-    PyObject *r = api_decode(op, st, 1, 0, argv, extra, "decode");
+    if (complete) { /* to decode's order */
+        PyObject *swapped = argv[D_SUBJECT];
+        argv[D_SUBJECT] = argv[D_ISSUER];
+        argv[D_ISSUER] = swapped;
+    }
+    PyObject *r = api_decode(op, st, &kinds[complete], argv, extra);
     Py_XDECREF(extra);
     return r;
 }
 
-/* PyJWT.decode_complete(jwt, key="", algorithms=None, options=None,
- * verify=None, detached_payload=None, audience=None, issuer=None,
- * subject=None, leeway=0, **kwargs) -- note issuer/subject order */
+static PyObject *
+jwtapi_decode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames)
+{
+    return jwtapi_decode_method(op, defcls, args, nargs, kwnames, 0);
+}
+
 static PyObject *
 jwtapi_decode_complete(PyObject *op, PyTypeObject *defcls,
                        PyObject *const *args, Py_ssize_t nargs,
                        PyObject *kwnames)
 {
-    static const int ids[] = {N_JWT_ARG,  N_KEY,    N_ALGORITHMS,
-                              N_OPTIONS,  N_VERIFY, N_DETACHED_PAYLOAD,
-                              N_AUDIENCE, N_ISSUER, N_SUBJECT,
-                              N_LEEWAY};
-    static const jwt_params params = {"decode_complete", ids, JWT_COUNT(ids), D_COUNT,
-                                      1};
-    PyObject *argv[D_COUNT], *extra;
-    sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, &extra)
-        < 0) {
-        return NULL;
-    }
-    PyObject *swapped = argv[D_SUBJECT]; /* to decode's order */
-    argv[D_SUBJECT] = argv[D_ISSUER];
-    argv[D_ISSUER] = swapped;
-    PyObject *r = api_decode(op, st, 1, 1, argv, extra, "decode_complete");
-    Py_XDECREF(extra);
-    return r;
+    return jwtapi_decode_method(op, defcls, args, nargs, kwnames, 1);
 }
 
-/* PyJWS.decode / decode_complete(jwt, key="", algorithms=None, options=None,
- * detached_payload=None, **kwargs) */
+/* decode(jwt, key="", algorithms=None, options=None, detached_payload=None,
+ * **kwargs) of PyJWS, and PyJWT._decode_jws (the signature step of
+ * PyJWT.decode_complete, which returns the payload bytes). */
 static PyObject *
-jwsapi_decode_common(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
-                     Py_ssize_t nargs, PyObject *kwnames, int complete)
+jws_decode_method(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames, const decode_kind *kind)
 {
     static const int ids[] = {N_JWT_ARG, N_KEY, N_ALGORITHMS, N_OPTIONS,
                               N_DETACHED_PAYLOAD};
     static const jwt_params decode = {"decode", ids, JWT_COUNT(ids), 5, 1};
-    static const jwt_params decode_complete = {"decode_complete", ids, JWT_COUNT(ids), 5, 1};
-    const jwt_params *params = complete ? &decode_complete : &decode;
+    static const jwt_params decode_complete = {"decode_complete", ids,
+                                               JWT_COUNT(ids), 5, 1};
     PyObject *in[5], *argv[D_COUNT] = {NULL}, *extra;
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_jwt_parse_args(st, params, args, nargs, kwnames, in, &extra)
-        < 0) {
+    if (sesstok_jwt_parse_args(st, kind->complete ? &decode_complete : &decode,
+                               args, nargs, kwnames, in, &extra) < 0) {
         return NULL;
     }
     argv[D_JWT] = in[0];
@@ -385,7 +412,7 @@ jwsapi_decode_common(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     argv[D_ALGORITHMS] = in[2];
     argv[D_OPTIONS] = in[3];
     argv[D_DETACHED] = in[4];
-    PyObject *r = api_decode(op, st, 0, complete, argv, extra, params->fname);
+    PyObject *r = api_decode(op, st, kind, argv, extra);
     Py_XDECREF(extra);
     return r;
 }
@@ -394,7 +421,8 @@ static PyObject *
 jwsapi_decode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
               Py_ssize_t nargs, PyObject *kwnames)
 {
-    return jwsapi_decode_common(op, defcls, args, nargs, kwnames, 0);
+    static const decode_kind kind = {0, 0, 0, N_DECODE};
+    return jws_decode_method(op, defcls, args, nargs, kwnames, &kind);
 }
 
 static PyObject *
@@ -402,7 +430,16 @@ jwsapi_decode_complete(PyObject *op, PyTypeObject *defcls,
                        PyObject *const *args, Py_ssize_t nargs,
                        PyObject *kwnames)
 {
-    return jwsapi_decode_common(op, defcls, args, nargs, kwnames, 1);
+    static const decode_kind kind = {0, 0, 1, N_DECODE_COMPLETE};
+    return jws_decode_method(op, defcls, args, nargs, kwnames, &kind);
+}
+
+static PyObject *
+jwtapi_decode_jws(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const decode_kind kind = {1, 0, 1, N_DECODE_COMPLETE};
+    return jws_decode_method(op, defcls, args, nargs, kwnames, &kind);
 }
 
 /* get_unverified_header(jwt): mirrors PyJWS.get_unverified_header. */
@@ -465,6 +502,13 @@ static PyMethodDef jwtapi_methods[] = {
      "verify=None, detached_payload=None, audience=None, issuer=None, "
      "subject=None, leeway=0, **kwargs)\n--\n\n"
      "As decode, returning {'payload', 'header', 'signature'}."},
+    {"_encode_jws", (PyCFunction)(void (*)(void))jwtapi_encode_jws, METH_MK,
+     "The JWS step of PyJWT.encode: sign the payload bytes, as self._jws.encode "
+     "(for the Python implementation of hooked subclasses)."},
+    {"_decode_jws", (PyCFunction)(void (*)(void))jwtapi_decode_jws, METH_MK,
+     "The JWS step of PyJWT.decode_complete: verify, return the payload "
+     "bytes, as self._jws.decode_complete (for the Python implementation of "
+     "hooked subclasses)."},
     {NULL, NULL, 0, NULL},
 };
 

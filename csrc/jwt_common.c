@@ -321,19 +321,20 @@ sesstok_jwt_warn(sesstok_state *st, jwt_exc_id id, PyObject *message,
 }
 
 int
-sesstok_jwt_warn_extra_kwargs(sesstok_state *st, const char *fname,
-                              PyObject *extra)
+sesstok_jwt_decode_warnings(sesstok_state *st, int fname, PyObject *extra,
+                            PyObject *verify, PyObject *options)
 {
-    PyObject *msg = PyUnicode_FromFormat(
-        "passing additional kwargs to %s() is deprecated and will be removed "
-        "in pyjwt version 3. Unsupported kwargs: %R",
-        fname, extra);
-    if (msg == NULL) {
+    PyObject *py = sesstok_jwt_py(st);
+    PyObject *fn = py ? PyObject_GetAttr(py, NAME(st, N_DECODE_WARNINGS)) : NULL;
+    if (fn == NULL) {
         return -1;
     }
-    int rc = sesstok_jwt_warn(st, EXC_REMOVED_WARNING, msg, 1);
-    Py_DECREF(msg);
-    return rc;
+    PyObject *args[4] = {NAME(st, fname), extra ? extra : Py_None,
+                         verify ? verify : Py_None, options ? options : Py_None};
+    PyObject *r = PyObject_Vectorcall(fn, args, 4, NULL);
+    Py_DECREF(fn);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
 }
 
 PyObject *

@@ -646,84 +646,21 @@ complete_of(sesstok_state *st, jws_token *t, PyObject *payload, PyObject *sig)
     return d;
 }
 
-/* The payload as bytes, passed through an overridden
- * PyJWT._decode_payload when the request is for a JWT. */
-static PyObject *
-payload_bytes(sesstok_state *st, decode_req *r, jws_token *t, PyObject *sig)
-{
-    PyObject *payload = PyBytes_FromStringAndSize((const char *)t->payload,
-                                                  (Py_ssize_t)t->payload_len);
-    if (payload == NULL || !r->jwt_mode) {
-        return payload;
-    }
-    PyObject *decoded = complete_of(st, t, payload, sig);
-    Py_SETREF(payload, decoded ? PyObject_CallMethodOneArg(
-                                     r->self, NAME(st, N_DECODE_PAYLOAD), decoded)
-                               : NULL);
-    Py_XDECREF(decoded);
-    return payload;
-}
-
 /* The payload the request returns (a new reference): the detached payload,
- * the bytes (JWS, or a JWT through an overridden _decode_payload), or the
- * claims parsed as strict JSON. */
+ * the bytes (a JWS, or PyJWT's _decode_jws), or the claims parsed as
+ * strict JSON. */
 static PyObject *
-decode_payload(sesstok_state *st, decode_req *r, jws_token *t, PyObject *sig)
+decode_payload(sesstok_state *st, decode_req *r, jws_token *t)
 {
     if (!t->b64) {
         return Py_NewRef(r->detached);
     }
-    if (!r->jwt_mode || (r->hooks & HOOK_DECODE_PAYLOAD)) {
-        return payload_bytes(st, r, t, sig);
+    if (!r->check_claims) {
+        return PyBytes_FromStringAndSize((const char *)t->payload,
+                                         (Py_ssize_t)t->payload_len);
     }
     return decode_json_object(st, t->payload, t->payload_len, r->opt.max_depth,
                               "payload");
-}
-
-/* Call an overridden PyJWT._validate_claims(payload, options, audience=,
- * issuer=, subject=, leeway=). */
-static int
-call_validate_hook(sesstok_state *st, decode_req *r, PyObject *payload)
-{
-    PyObject *merged = PyObject_CallMethodOneArg(
-        r->self, NAME(st, N_MERGE_OPTIONS),
-        r->options_arg ? r->options_arg : Py_None);
-    if (merged == NULL) {
-        return -1;
-    }
-    const claim_args *c = &r->claims;
-    PyObject *kw = Py_BuildValue(
-        "{O:O,O:O,O:O,O:d}", NAME(st, N_AUDIENCE),
-        c->audience ? c->audience : Py_None, NAME(st, N_ISSUER),
-        c->issuer ? c->issuer : Py_None, NAME(st, N_SUBJECT),
-        c->subject ? c->subject : Py_None, NAME(st, N_LEEWAY), c->leeway);
-    PyObject *fn = kw ? PyObject_GetAttr(r->self, NAME(st, N_VALIDATE_CLAIMS))
-                      : NULL;
-    PyObject *args = fn ? PyTuple_Pack(2, payload, merged) : NULL;
-    PyObject *res = args ? PyObject_Call(fn, args, kw) : NULL;
-    Py_DECREF(merged);
-    Py_XDECREF(kw);
-    Py_XDECREF(fn);
-    Py_XDECREF(args);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
-/* The claim checks of a JWT: ours, or an overridden _validate_claims. */
-static int
-decode_claims(sesstok_state *st, decode_req *r, PyObject *payload)
-{
-    if (r->hooks & HOOK_VALIDATE_CLAIMS) {
-        return call_validate_hook(st, r, payload);
-    }
-    if (!PyDict_Check(payload)) {
-        PyErr_SetString(PyExc_TypeError, "_decode_payload must return a dict");
-        return -1;
-    }
-    return sesstok_jwt_validate_claims(st, payload, &r->opt, &r->claims);
 }
 
 /* Everything after the token is loaded. */
@@ -747,8 +684,9 @@ decode_loaded(sesstok_state *st, decode_req *r, jws_token *t)
         goto done;
     }
     sig = PyBytes_FromStringAndSize((const char *)t->sig, (Py_ssize_t)t->sig_len);
-    if (sig == NULL || (payload = decode_payload(st, r, t, sig)) == NULL
-        || (r->jwt_mode && decode_claims(st, r, payload) < 0)) {
+    if (sig == NULL || (payload = decode_payload(st, r, t)) == NULL
+        || (r->check_claims
+            && sesstok_jwt_validate_claims(st, payload, &r->opt, &r->claims) < 0)) {
         goto done;
     }
     result = r->complete ? complete_of(st, t, payload, sig) : Py_NewRef(payload);

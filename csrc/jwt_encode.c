@@ -4,8 +4,6 @@
  * signature. The output is byte for byte PyJWT's. */
 #include "jwt.h"
 
-#include <openssl/crypto.h>
-
 /* ---- JSON and base64url ----------------------------------------------------- */
 
 /* json.dumps(obj, separators=(",", ":"), cls=json_encoder,
@@ -207,40 +205,6 @@ sesstok_jwt_prepare_payload(sesstok_state *st, PyObject *payload)
 error:
     Py_XDECREF(out);
     return NULL;
-}
-
-int
-sesstok_jwt_payload_json(sesstok_state *st, PyObject *self, int hooks,
-                         sesstok_buf *buf, PyObject *payload, PyObject *headers,
-                         PyObject *json_encoder)
-{
-    if (!(hooks & HOOK_ENCODE_PAYLOAD)) {
-        return sesstok_jwt_json_dumps_into(st, buf, payload, json_encoder, 0);
-    }
-    PyObject *kw = Py_BuildValue(
-        "{O:O,O:O}", NAME(st, N_HEADERS), headers ? headers : Py_None,
-        NAME(st, N_JSON_ENCODER), json_encoder ? json_encoder : Py_None);
-    PyObject *fn = kw ? PyObject_GetAttr(self, NAME(st, N_ENCODE_PAYLOAD)) : NULL;
-    PyObject *args = fn ? PyTuple_Pack(1, payload) : NULL;
-    PyObject *r = args ? PyObject_Call(fn, args, kw) : NULL;
-    Py_XDECREF(kw);
-    Py_XDECREF(fn);
-    Py_XDECREF(args);
-    if (r == NULL) {
-        return -1;
-    }
-    Py_buffer v;
-    if (PyObject_GetBuffer(r, &v, PyBUF_SIMPLE) < 0) {
-        Py_DECREF(r);
-        return -1;
-    }
-    int rc = sesstok_buf_append(buf, v.buf, (size_t)v.len);
-    PyBuffer_Release(&v);
-    Py_DECREF(r);
-    if (rc < 0) {
-        PyErr_NoMemory();
-    }
-    return rc;
 }
 
 /* ---- the header ------------------------------------------------------------------ */
@@ -518,20 +482,17 @@ sesstok_jwt_sign_append(sesstok_state *st, JwtKeyObject *k, int alg,
                         const unsigned char *msg, size_t msglen,
                         sesstok_buf *out)
 {
+    /* the signature goes into the token: nothing here to cleanse */
     unsigned char sig[JWT_SIG_MAX];
     size_t siglen = 0;
-    int rc = -1;
     if (sesstok_jwt_key_sign(st, k, alg, msg, msglen, sig, &siglen) < 0) {
-        goto done;
+        return -1;
     }
     if (sesstok_buf_putc(out, '.') < 0) {
         PyErr_NoMemory();
-        goto done;
+        return -1;
     }
-    rc = sesstok_jwt_buf_b64(out, sig, siglen);
-done:
-    OPENSSL_cleanse(sig, sizeof(sig));
-    return rc;
+    return sesstok_jwt_buf_b64(out, sig, siglen);
 }
 
 /* out holds the header segment and "."; append the payload segment and
@@ -626,7 +587,19 @@ jwt_json_dumps(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     return r;
 }
 
+/* jwt_prepare_payload(payload) -> dict: the start of PyJWT.encode (for the
+ * Python implementation of hooked subclasses). */
+static PyObject *
+jwt_prepare_payload(PyObject *module, PyObject *payload)
+{
+    return sesstok_jwt_prepare_payload(sesstok_get_state(module), payload);
+}
+
 PyMethodDef sesstok_jwt_encode_functions[] = {
+    {"jwt_prepare_payload", jwt_prepare_payload, METH_O,
+     "jwt_prepare_payload(payload, /)\n--\n\n"
+     "The dict PyJWT.encode serializes: payload checked to be a dict, "
+     "datetime exp/iat/nbf converted (on a copy), iss checked to be a str."},
     {"jwt_json_dumps", (PyCFunction)(void (*)(void))jwt_json_dumps,
      METH_FASTCALL | METH_KEYWORDS,
      "jwt_json_dumps(obj, json_encoder=None, sort_keys=False)\n--\n\n"

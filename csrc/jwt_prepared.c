@@ -238,6 +238,7 @@ decoder_run(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     decode_req r;
     memset(&r, 0, sizeof(r));
     r.jwt_mode = jwt_mode;
+    r.check_claims = jwt_mode;
     r.complete = complete;
     sesstok_jwt_opts_copy(&r.opt, &d->opt);
     r.ks.table = &d->keys;
