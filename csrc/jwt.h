@@ -38,10 +38,18 @@
 /* ---- algorithms (jwt_common.c) ------------------------------------------ */
 
 typedef enum {
-    ALG_HS256, ALG_HS384, ALG_HS512,
-    ALG_RS256, ALG_RS384, ALG_RS512,
-    ALG_PS256, ALG_PS384, ALG_PS512,
-    ALG_ES256, ALG_ES384, ALG_ES512,
+    ALG_HS256,
+    ALG_HS384,
+    ALG_HS512,
+    ALG_RS256,
+    ALG_RS384,
+    ALG_RS512,
+    ALG_PS256,
+    ALG_PS384,
+    ALG_PS512,
+    ALG_ES256,
+    ALG_ES384,
+    ALG_ES512,
     ALG_EDDSA,
     ALG_COUNT
 } jwt_alg;
@@ -64,8 +72,8 @@ extern const jwt_alg_info sesstok_jwt_algs[ALG_COUNT];
  * pkey.c converts OpenSSL's DER ECDSA signatures in its own buffer). Not
  * the base64url length: that is sesstok_b64url_encoded_len(JWT_SIG_MAX). */
 #define JWT_SIG_MAX (SESSTOK_RSA_MAX_BITS / 8)
-_Static_assert(JWT_SIG_MAX >= 2 * SESSTOK_ECDSA_MAX_COORD
-                   && JWT_SIG_MAX >= 64 && JWT_SIG_MAX >= SESSTOK_MAX_DIGEST,
+_Static_assert(JWT_SIG_MAX >= 2 * SESSTOK_ECDSA_MAX_COORD &&
+                   JWT_SIG_MAX >= 64 && JWT_SIG_MAX >= SESSTOK_MAX_DIGEST,
                "JWT_SIG_MAX holds every signature");
 
 /* Algorithm id of a name given as UTF-8; -1 if unknown (case-sensitive, as
@@ -97,16 +105,16 @@ sesstok_jwt_alg_md(sesstok_state *st, int alg)
     return st->md[sesstok_jwt_algs[alg].md];
 }
 
-/* ---- interned names (jwt_common.c) --------------------------------------- */
+/* ---- interned names (jwt_common.c) -------------------------------------- */
 
 /* Every name the JWT code looks up, sets, calls or takes as a keyword at
  * run time: (id, text), one table, interned once in exec. */
 // clang-format off
 #define JWT_NAMES(X)                                                          \
     /* header and claim members */                                            \
-    X(N_ALG, "alg") X(N_TYP, "typ") X(N_KID, "kid") X(N_CRIT, "crit")          \
-    X(N_B64, "b64") X(N_EXP, "exp") X(N_NBF, "nbf") X(N_IAT, "iat")            \
-    X(N_ISS, "iss") X(N_AUD, "aud") X(N_SUB, "sub") X(N_JTI, "jti")            \
+    X(N_ALG, "alg") X(N_TYP, "typ") X(N_KID, "kid") X(N_CRIT, "crit")         \
+    X(N_B64, "b64") X(N_EXP, "exp") X(N_NBF, "nbf") X(N_IAT, "iat")           \
+    X(N_ISS, "iss") X(N_AUD, "aud") X(N_SUB, "sub") X(N_JTI, "jti")           \
     X(N_JWT, "JWT")                                                           \
     /* decode_complete's result; the names of decode and decode_complete */   \
     X(N_PAYLOAD, "payload") X(N_HEADER, "header")                             \
@@ -124,21 +132,23 @@ sesstok_jwt_alg_md(sesstok_state *st, int alg)
     /* methods and functions called, their keywords */                        \
     X(N_UTCTIMETUPLE, "utctimetuple") X(N_TOTAL_SECONDS, "total_seconds")     \
     X(N_TIME, "time") X(N_COPY, "copy") X(N_FROM_BYTES, "from_bytes")         \
-    X(N_BIG, "big")                                                           \
-    X(N_LOAD_KEY, "_load_key") X(N_DECODE_WARNINGS, "_decode_warnings")       \
-    X(N_HOOKED_ENCODE, "_hooked_encode") X(N_HOOKED_DECODE, "_hooked_decode") \
+    X(N_BIG, "big") X(N_LOAD_KEY, "_load_key")                                \
+    X(N_DECODE_WARNINGS, "_decode_warnings")                                  \
+    X(N_HOOKED_ENCODE, "_hooked_encode")                                      \
+    X(N_HOOKED_DECODE, "_hooked_decode")                                      \
     X(N_HOOKED_DECODE_COMPLETE, "_hooked_decode_complete")                    \
-    X(N_SEPARATORS, "separators") X(N_CLS, "cls") X(N_SORT_KEYS, "sort_keys") \
-    X(N_COMMA, ",") X(N_COLON, ":") X(N_EMPTY, "")                            \
+    X(N_SEPARATORS, "separators") X(N_CLS, "cls")                             \
+    X(N_SORT_KEYS, "sort_keys") X(N_COMMA, ",") X(N_COLON, ":")               \
+    X(N_EMPTY, "")                                                            \
     /* parameters of the functions and methods here */                        \
     X(N_JWT_ARG, "jwt") X(N_KEY, "key") X(N_ALGORITHMS, "algorithms")         \
-    X(N_ALGORITHM, "algorithm") X(N_OPTIONS, "options") X(N_VERIFY, "verify") \
-    X(N_DETACHED_PAYLOAD, "detached_payload") X(N_AUDIENCE, "audience")       \
-    X(N_ISSUER, "issuer") X(N_SUBJECT, "subject") X(N_LEEWAY, "leeway")       \
-    X(N_HEADERS, "headers") X(N_JSON_ENCODER, "json_encoder")                 \
-    X(N_SORT_HEADERS, "sort_headers")                                         \
+    X(N_ALGORITHM, "algorithm") X(N_OPTIONS, "options")                       \
+    X(N_VERIFY, "verify") X(N_DETACHED_PAYLOAD, "detached_payload")           \
+    X(N_AUDIENCE, "audience") X(N_ISSUER, "issuer") X(N_SUBJECT, "subject")   \
+    X(N_LEEWAY, "leeway") X(N_HEADERS, "headers")                             \
+    X(N_JSON_ENCODER, "json_encoder") X(N_SORT_HEADERS, "sort_headers")       \
     X(N_IS_PAYLOAD_DETACHED, "is_payload_detached")                           \
-    X(N_HEADER_TYP, "header_typ") X(N_HOOKED, "hooked") X(N_OBJ, "obj")         \
+    X(N_HEADER_TYP, "header_typ") X(N_HOOKED, "hooked") X(N_OBJ, "obj")       \
     X(N_SECRET, "secret") X(N_DATA, "data") X(N_MSG, "msg")                   \
     X(N_ENFORCE, "enforce") X(N_CRV, "crv") X(N_X, "x") X(N_Y, "y")           \
     X(N_N, "n") X(N_E, "e") X(N_D, "d") X(N_P, "p") X(N_Q, "q")               \
@@ -154,7 +164,7 @@ extern const char *const sesstok_jwt_name_strings[N_COUNT];
 /* The interned str for name id i (borrowed). */
 #define NAME(st, i) PyTuple_GET_ITEM((st)->jwt.names, (i))
 
-/* ---- argument parsing (jwt_common.c) -------------------------------------- */
+/* ---- argument parsing (jwt_common.c) ------------------------------------ */
 
 /* The parameters of a METH_FASTCALL | METH_KEYWORDS function: the N_* ids
  * of their names in order; the first max_pos may come positionally, the
@@ -165,7 +175,7 @@ typedef struct {
     int n, max_pos, min_args;
 } jwt_params;
 
-#define JWT_MAX_PARAMS 12
+#define JWT_MAX_PARAMS   12
 #define JWT_COUNT(array) ((int)(sizeof(array) / sizeof((array)[0])))
 
 /* sesstok_parse_args for a jwt_params (out[i]: borrowed, or NULL when not
@@ -179,13 +189,24 @@ int sesstok_jwt_parse_args(sesstok_state *st, const jwt_params *p,
                            PyObject *kwnames, PyObject **out,
                            PyObject **extra);
 
-/* ---- exceptions and warnings (jwt_common.c) ------------------------------ */
+/* ---- exceptions and warnings (jwt_common.c) ----------------------------- */
 
 typedef enum {
-    EXC_PYJWT, EXC_INVALID_TOKEN, EXC_DECODE, EXC_INVALID_SIGNATURE,
-    EXC_EXPIRED, EXC_INVALID_AUDIENCE, EXC_INVALID_ISSUER, EXC_INVALID_IAT,
-    EXC_IMMATURE, EXC_INVALID_KEY, EXC_INVALID_ALG, EXC_MISSING_CLAIM,
-    EXC_INVALID_SUBJECT, EXC_INVALID_JTI, EXC_INSECURE_KEY_WARNING,
+    EXC_PYJWT,
+    EXC_INVALID_TOKEN,
+    EXC_DECODE,
+    EXC_INVALID_SIGNATURE,
+    EXC_EXPIRED,
+    EXC_INVALID_AUDIENCE,
+    EXC_INVALID_ISSUER,
+    EXC_INVALID_IAT,
+    EXC_IMMATURE,
+    EXC_INVALID_KEY,
+    EXC_INVALID_ALG,
+    EXC_MISSING_CLAIM,
+    EXC_INVALID_SUBJECT,
+    EXC_INVALID_JTI,
+    EXC_INSECURE_KEY_WARNING,
     EXC_REMOVED_WARNING,
     EXC_COUNT
 } jwt_exc_id;
@@ -212,7 +233,7 @@ int sesstok_jwt_decode_warnings(sesstok_state *st, int fname, PyObject *extra,
 /* The raised exception as an instance (a new reference), clearing it. */
 PyObject *sesstok_jwt_take_exception(void);
 
-/* ---- Python objects used on slow paths (jwt_common.c) -------------------- */
+/* ---- Python objects used on slow paths (jwt_common.c) ------------------- */
 
 /* sesstok.jwt, imported on first use (borrowed). */
 PyObject *sesstok_jwt_py(sesstok_state *st);
@@ -221,13 +242,12 @@ int sesstok_jwt_load_datetime(sesstok_state *st);
 /* json.dumps (borrowed), looked up on first use. */
 PyObject *sesstok_jwt_json_dumps_fn(sesstok_state *st);
 
-/* ---- keys (jwt_key.c, jwt_key_type.c) ------------------------------------ */
+/* ---- keys (jwt_key.c, jwt_key_type.c) ----------------------------------- */
 
 typedef enum { KEY_HMAC = 1, KEY_ASYM = 2 } key_kind;
 
 typedef struct {
-    PyObject_HEAD
-    key_kind kind;
+    PyObject_HEAD key_kind kind;
     PyObject *secret;  /* HMAC: the secret as bytes */
     PyObject *hmac[3]; /* HMAC: HmacKey for HS256/384/512, made on first use */
     sesstok_pkey pk;   /* asymmetric */
@@ -270,7 +290,7 @@ unsigned sesstok_jwt_key_alg_mask(JwtKeyObject *k);
 JwtKeyObject *sesstok_jwt_key_resolve(sesstok_state *st, PyObject *obj,
                                       int for_hmac);
 
-/* ---- options and claims (jwt_claims.c) ----------------------------------- */
+/* ---- options and claims (jwt_claims.c) ---------------------------------- */
 
 typedef struct {
     int verify_signature;
@@ -321,12 +341,13 @@ int sesstok_jwt_leeway_arg(sesstok_state *st, PyObject *leeway, double *out);
 int sesstok_jwt_validate_claims(sesstok_state *st, PyObject *payload,
                                 const jwt_opts *o, const claim_args *c);
 
-/* ---- PyJWT / PyJWS objects (jwt_api.c) ----------------------------------- */
+/* ---- PyJWT / PyJWS objects (jwt_api.c) ---------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    jwt_opts base;       /* the instance's options, parsed; owns base.require */
-    unsigned registered; /* algorithms the instance offers (PyJWS(algorithms=)) */
+    PyObject_HEAD jwt_opts
+        base; /* the instance's options, parsed; owns base.require */
+    unsigned
+        registered; /* algorithms the instance offers (PyJWS(algorithms=)) */
     PyObject *header_typ; /* PyJWS.header_typ */
     int typ_default;      /* header_typ is "JWT": default headers are cached */
     /* a subclass overrides one of PyJWT's extension points
@@ -342,7 +363,7 @@ typedef struct {
 extern PyType_Spec sesstok_jwt_api_spec;
 extern PyType_Spec sesstok_jws_api_spec;
 
-/* ---- encode (jwt_encode.c) ----------------------------------------------- */
+/* ---- encode (jwt_encode.c) ---------------------------------------------- */
 
 extern PyMethodDef sesstok_jwt_encode_functions[];
 
@@ -384,7 +405,7 @@ typedef struct {
 PyObject *sesstok_jwt_jws_encode(sesstok_state *st, ApiObject *a,
                                  const jws_encode_args *e);
 
-/* ---- decode (jwt_decode.c) ----------------------------------------------- */
+/* ---- decode (jwt_decode.c) ---------------------------------------------- */
 
 typedef struct {
     PyObject *owner; /* keeps the token bytes alive */
@@ -408,7 +429,8 @@ typedef struct {
 typedef struct {
     JwtKeyObject *key;
     PyObject *kid; /* str or NULL */
-    unsigned mask; /* algorithms this key verifies (key type & the Decoder's) */
+    unsigned
+        mask; /* algorithms this key verifies (key type & the Decoder's) */
 } dec_entry;
 
 typedef struct {
@@ -418,8 +440,8 @@ typedef struct {
 
 /* Where the keys come from: one key (PyJWT.decode's `key`), or a table. */
 typedef struct {
-    JwtKeyObject *key; /* borrowed; or NULL */
-    PyObject *key_obj; /* borrowed: the caller's key, resolved lazily */
+    JwtKeyObject *key;     /* borrowed; or NULL */
+    PyObject *key_obj;     /* borrowed: the caller's key, resolved lazily */
     const dec_keys *table; /* a Decoder's keys, or NULL */
 } key_source;
 
@@ -431,10 +453,10 @@ typedef struct {
 } alg_policy;
 
 typedef struct {
-    int jwt_mode; /* a JWT: "b64": false refused */
+    int jwt_mode;     /* a JWT: "b64": false refused */
     int check_claims; /* parse the payload as JSON claims and check them */
-    int complete; /* return {"payload", "header", "signature"} */
-    jwt_opts opt; /* owns opt.require */
+    int complete;     /* return {"payload", "header", "signature"} */
+    jwt_opts opt;     /* owns opt.require */
     key_source ks;
     alg_policy pol;
     claim_args claims;
@@ -455,7 +477,7 @@ PyObject *sesstok_jwt_token_header(jws_token *t);
 PyObject *sesstok_jwt_decode_run(sesstok_state *st, PyObject *jwt,
                                  decode_req *r);
 
-/* ---- prepared objects (jwt_prepared.c) ----------------------------------- */
+/* ---- prepared objects (jwt_prepared.c) ---------------------------------- */
 
 extern PyType_Spec sesstok_jwt_decoder_spec;
 extern PyType_Spec sesstok_jwt_encoder_spec;

@@ -64,13 +64,14 @@ api_configure(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     sesstok_state *st = sesstok_jwt_state_of(defcls);
     jwt_opts o;
     unsigned mask = ALL_ALGS;
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
-            < 0
-        || sesstok_jwt_opts_from_full(st, argv[0], &o) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) <
+            0 ||
+        sesstok_jwt_opts_from_full(st, argv[0], &o) < 0) {
         return NULL;
     }
     int hooked = -1;
-    if (argv[1] != Py_None && sesstok_jwt_algorithms_mask(st, argv[1], &mask) < 0) {
+    if (argv[1] != Py_None &&
+        sesstok_jwt_algorithms_mask(st, argv[1], &mask) < 0) {
         goto error;
     }
     if ((hooked = PyObject_IsTrue(argv[3])) < 0) {
@@ -84,8 +85,8 @@ api_configure(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     a->base = o; /* owns o.require */
     a->registered = mask;
     a->header_typ = Py_NewRef(argv[2]);
-    a->typ_default = PyUnicode_Check(argv[2])
-                     && PyUnicode_Compare(argv[2], NAME(st, N_JWT)) == 0;
+    a->typ_default = PyUnicode_Check(argv[2]) &&
+                     PyUnicode_Compare(argv[2], NAME(st, N_JWT)) == 0;
     a->hooked = hooked;
     a->configured = 1;
     Py_RETURN_NONE;
@@ -120,7 +121,7 @@ hooked_call(sesstok_state *st, int name, PyObject *self, PyObject *const *args,
     return r;
 }
 
-/* ---- encode ------------------------------------------------------------------ */
+/* ---- encode ------------------------------------------------------------- */
 
 /* PyJWT.encode(payload, key, algorithm=<unset>, headers=None,
  * json_encoder=None, sort_headers=True) */
@@ -140,8 +141,8 @@ jwtapi_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     if (a->hooked) {
         return hooked_call(st, N_HOOKED_ENCODE, op, args, nargs, kwnames);
     }
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
-        < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) <
+        0) {
         return NULL;
     }
     int sort = argv[5] ? PyObject_IsTrue(argv[5]) : 1;
@@ -180,9 +181,9 @@ jws_encode_method(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     PyObject *argv[7];
     ApiObject *a = Api_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
-            < 0
-        || api_ready(a) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) <
+            0 ||
+        api_ready(a) < 0) {
         return NULL;
     }
     int detached = argv[5] ? PyObject_IsTrue(argv[5]) : 0;
@@ -191,8 +192,8 @@ jws_encode_method(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
         return NULL;
     }
     Py_buffer v;
-    if (PyUnicode_Check(argv[0])
-        || PyObject_GetBuffer(argv[0], &v, PyBUF_SIMPLE) < 0) {
+    if (PyUnicode_Check(argv[0]) ||
+        PyObject_GetBuffer(argv[0], &v, PyBUF_SIMPLE) < 0) {
         if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
             PyErr_Clear();
             PyErr_Format(PyExc_TypeError,
@@ -222,21 +223,30 @@ jwtapi_encode_jws(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     return jws_encode_method(op, defcls, args, nargs, kwnames, 1);
 }
 
-/* ---- decode ------------------------------------------------------------------ */
+/* ---- decode ------------------------------------------------------------- */
 
 /* The arguments of the decode methods, in PyJWT.decode's order (NULL when
  * not given). */
 enum {
-    D_JWT, D_KEY, D_ALGORITHMS, D_OPTIONS, D_VERIFY, D_DETACHED, D_AUDIENCE,
-    D_SUBJECT, D_ISSUER, D_LEEWAY, D_COUNT
+    D_JWT,
+    D_KEY,
+    D_ALGORITHMS,
+    D_OPTIONS,
+    D_VERIFY,
+    D_DETACHED,
+    D_AUDIENCE,
+    D_SUBJECT,
+    D_ISSUER,
+    D_LEEWAY,
+    D_COUNT
 };
 
 /* What a decode method does. */
 typedef struct {
-    int jwt_mode; /* a JWT: "b64": false refused, PyJWT's option merge */
+    int jwt_mode;     /* a JWT: "b64": false refused, PyJWT's option merge */
     int check_claims; /* parse and check the claims */
-    int complete; /* return {"payload", "header", "signature"} */
-    int fname;    /* its name, for warnings */
+    int complete;     /* return {"payload", "header", "signature"} */
+    int fname;        /* its name, for warnings */
 } decode_kind;
 
 /* An optional argument: NULL when not given or None. */
@@ -265,14 +275,16 @@ decode_policy(sesstok_state *st, ApiObject *a, PyObject *key,
         return -1;
     }
     if (!given && bound < 0) {
-        return sesstok_jwt_fail(st, EXC_DECODE,
-                         "It is required that you pass in a value for the "
-                         "\"algorithms\" argument when calling decode().");
+        return sesstok_jwt_fail(
+            st, EXC_DECODE,
+            "It is required that you pass in a value for the "
+            "\"algorithms\" argument when calling decode().");
     }
     if (algorithms == Py_None) {
         r->pol.allowed = 1u << bound;
     }
-    else if (sesstok_jwt_algorithms_mask(st, algorithms, &r->pol.allowed) < 0) {
+    else if (sesstok_jwt_algorithms_mask(st, algorithms, &r->pol.allowed) <
+             0) {
         return -1;
     }
     r->pol.registered = a->registered;
@@ -295,10 +307,10 @@ api_decode(PyObject *op, sesstok_state *st, const decode_kind *kind,
     memset(&r, 0, sizeof(r));
     PyObject *options = none_to_null(argv[D_OPTIONS]);
     PyObject *verify = none_to_null(argv[D_VERIFY]);
-    if (api_ready(a) < 0
-        || ((extra != NULL || verify != NULL)
-            && sesstok_jwt_decode_warnings(st, kind->fname, extra, verify,
-                                           options) < 0)) {
+    if (api_ready(a) < 0 ||
+        ((extra != NULL || verify != NULL) &&
+         sesstok_jwt_decode_warnings(st, kind->fname, extra, verify, options) <
+             0)) {
         return NULL;
     }
     r.jwt_mode = kind->jwt_mode;
@@ -306,16 +318,16 @@ api_decode(PyObject *op, sesstok_state *st, const decode_kind *kind,
     r.complete = kind->complete;
     if ((kind->jwt_mode
              ? sesstok_jwt_opts_merge_jwt(st, &a->base, options, &r.opt)
-             : sesstok_jwt_opts_merge_jws(st, &a->base, options, &r.opt))
-        < 0) {
+             : sesstok_jwt_opts_merge_jws(st, &a->base, options, &r.opt)) <
+        0) {
         return NULL;
     }
     /* PyJWT's default key "" */
     PyObject *key = argv[D_KEY] ? argv[D_KEY] : NAME(st, N_EMPTY);
     PyObject *algorithms = argv[D_ALGORITHMS] ? argv[D_ALGORITHMS] : Py_None;
     r.detached = none_to_null(argv[D_DETACHED]);
-    if (r.opt.verify_signature
-        && decode_policy(st, a, key, algorithms, &r, &k) < 0) {
+    if (r.opt.verify_signature &&
+        decode_policy(st, a, key, algorithms, &r, &k) < 0) {
         goto done;
     }
     if (kind->check_claims) {
@@ -343,14 +355,15 @@ jwtapi_decode_method(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     /* decode: audience, subject, issuer; decode_complete: audience, issuer,
      * subject (PyJWT's orders) */
     static const int decode_ids[] = {
-        N_JWT_ARG, N_KEY, N_ALGORITHMS, N_OPTIONS, N_VERIFY, N_DETACHED_PAYLOAD,
-        N_AUDIENCE, N_SUBJECT, N_ISSUER, N_LEEWAY};
+        N_JWT_ARG,          N_KEY,      N_ALGORITHMS, N_OPTIONS, N_VERIFY,
+        N_DETACHED_PAYLOAD, N_AUDIENCE, N_SUBJECT,    N_ISSUER,  N_LEEWAY};
     static const int complete_ids[] = {
-        N_JWT_ARG, N_KEY, N_ALGORITHMS, N_OPTIONS, N_VERIFY, N_DETACHED_PAYLOAD,
-        N_AUDIENCE, N_ISSUER, N_SUBJECT, N_LEEWAY};
+        N_JWT_ARG,          N_KEY,      N_ALGORITHMS, N_OPTIONS, N_VERIFY,
+        N_DETACHED_PAYLOAD, N_AUDIENCE, N_ISSUER,     N_SUBJECT, N_LEEWAY};
     static const jwt_params params[2] = {
         {"decode", decode_ids, JWT_COUNT(decode_ids), D_COUNT, 1},
-        {"decode_complete", complete_ids, JWT_COUNT(complete_ids), D_COUNT, 1}};
+        {"decode_complete", complete_ids, JWT_COUNT(complete_ids), D_COUNT,
+         1}};
     static const decode_kind kinds[2] = {{1, 1, 0, N_DECODE},
                                          {1, 1, 1, N_DECODE_COMPLETE}};
     static const int hooked[2] = {N_HOOKED_DECODE, N_HOOKED_DECODE_COMPLETE};
@@ -449,13 +462,15 @@ api_get_unverified_header(PyObject *op, PyTypeObject *defcls,
                           PyObject *kwnames)
 {
     static const int ids[] = {N_JWT_ARG};
-    static const jwt_params params = {"get_unverified_header", ids, JWT_COUNT(ids), 1, 1};
+    static const jwt_params params = {"get_unverified_header", ids,
+                                      JWT_COUNT(ids), 1, 1};
     PyObject *argv[1];
     ApiObject *a = Api_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
     jws_token t;
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) < 0
-        || api_ready(a) < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) <
+            0 ||
+        api_ready(a) < 0) {
         return NULL;
     }
     PyObject *r = NULL;
@@ -473,22 +488,26 @@ api_get_algorithms(PyObject *op, PyObject *unused)
     return sesstok_jwt_mask_to_names(a->configured ? a->registered : ALL_ALGS);
 }
 
-/* ---- the types ---------------------------------------------------------------- */
+/* ---- the types ---------------------------------------------------------- */
 
 /* The methods PyJWT and PyJWS share (initializers only). */
 #define API_SHARED_METHODS                                                    \
-    {"_configure", (PyCFunction)(void (*)(void))api_configure, METH_MK, NULL}, \
-    {"get_unverified_header",                                                 \
-     (PyCFunction)(void (*)(void))api_get_unverified_header, METH_MK,         \
-     "get_unverified_header(jwt)\n--\n\n"                                     \
-     "The header, checked but not verified."},                                \
-    {"get_algorithms", api_get_algorithms, METH_NOARGS,                       \
-     "get_algorithms()\n--\n\nThe supported algorithm names."}
+    {"_configure", (PyCFunction)(void (*)(void))api_configure, METH_MK,       \
+     NULL},                                                                   \
+        {"get_unverified_header",                                             \
+         (PyCFunction)(void (*)(void))api_get_unverified_header, METH_MK,     \
+         "get_unverified_header(jwt)\n--\n\n"                                 \
+         "The header, checked but not verified."},                            \
+    {                                                                         \
+        "get_algorithms", api_get_algorithms, METH_NOARGS,                    \
+            "get_algorithms()\n--\n\nThe supported algorithm names."          \
+    }
 
 static PyMethodDef jwtapi_methods[] = {
     API_SHARED_METHODS,
     {"encode", (PyCFunction)(void (*)(void))jwtapi_encode, METH_MK,
-     "encode(payload, key, algorithm='HS256', headers=None, json_encoder=None, "
+     "encode(payload, key, algorithm='HS256', headers=None, "
+     "json_encoder=None, "
      "sort_headers=True)\n--\n\n"
      "Encode the payload dict as a JWT (PyJWT.encode)."},
     {"decode", (PyCFunction)(void (*)(void))jwtapi_decode, METH_MK,
@@ -503,7 +522,8 @@ static PyMethodDef jwtapi_methods[] = {
      "subject=None, leeway=0, **kwargs)\n--\n\n"
      "As decode, returning {'payload', 'header', 'signature'}."},
     {"_encode_jws", (PyCFunction)(void (*)(void))jwtapi_encode_jws, METH_MK,
-     "The JWS step of PyJWT.encode: sign the payload bytes, as self._jws.encode "
+     "The JWS step of PyJWT.encode: sign the payload bytes, as "
+     "self._jws.encode "
      "(for the Python implementation of hooked subclasses)."},
     {"_decode_jws", (PyCFunction)(void (*)(void))jwtapi_decode_jws, METH_MK,
      "The JWS step of PyJWT.decode_complete: verify, return the payload "
@@ -515,7 +535,8 @@ static PyMethodDef jwtapi_methods[] = {
 static PyMethodDef jwsapi_methods[] = {
     API_SHARED_METHODS,
     {"encode", (PyCFunction)(void (*)(void))jwsapi_encode, METH_MK,
-     "encode(payload, key, algorithm='HS256', headers=None, json_encoder=None, "
+     "encode(payload, key, algorithm='HS256', headers=None, "
+     "json_encoder=None, "
      "is_payload_detached=False, sort_headers=True)\n--\n\n"
      "Sign payload bytes (PyJWS.encode)."},
     {"decode", (PyCFunction)(void (*)(void))jwsapi_decode, METH_MK,
@@ -534,7 +555,10 @@ static PyMethodDef jwsapi_methods[] = {
 #define API_SLOTS(doc, methods)                                               \
     {Py_tp_doc, doc}, {Py_tp_new, PyType_GenericNew},                         \
         {Py_tp_dealloc, api_dealloc}, {Py_tp_traverse, api_traverse},         \
-        {Py_tp_clear, api_clear}, {Py_tp_methods, methods}, {0, NULL}
+        {Py_tp_clear, api_clear}, {Py_tp_methods, methods},                   \
+    {                                                                         \
+        0, NULL                                                               \
+    }
 
 static PyType_Slot jwtapi_slots[] = {
     API_SLOTS("The C half of sesstok.jwt.PyJWT.", jwtapi_methods),
@@ -547,15 +571,15 @@ static PyType_Slot jwsapi_slots[] = {
 PyType_Spec sesstok_jwt_api_spec = {
     .name = "sesstok._core.JwtApi",
     .basicsize = sizeof(ApiObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_IMMUTABLETYPE,
     .slots = jwtapi_slots,
 };
 
 PyType_Spec sesstok_jws_api_spec = {
     .name = "sesstok._core.JwsApi",
     .basicsize = sizeof(ApiObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_IMMUTABLETYPE,
     .slots = jwsapi_slots,
 };

@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-/* ---- options -------------------------------------------------------------- */
+/* ---- options ------------------------------------------------------------ */
 
 void
 sesstok_jwt_opts_default(jwt_opts *o)
@@ -123,7 +123,7 @@ static int
 opt_limits(sesstok_state *st, PyObject *d, jwt_opts *o)
 {
     return opt_max_length(st, d, o) < 0 || opt_max_depth(st, d, o) < 0 ? -1
-                                                                      : 0;
+                                                                       : 0;
 }
 
 /* o->require = d["require"] if present (a new reference to it). */
@@ -142,22 +142,22 @@ opt_require(sesstok_state *st, PyObject *d, jwt_opts *o)
 static int
 opts_read_full(sesstok_state *st, PyObject *d, jwt_opts *o)
 {
-    static const int names[] = {
-        N_VERIFY_SIGNATURE, N_VERIFY_EXP, N_VERIFY_NBF, N_VERIFY_IAT,
-        N_VERIFY_AUD, N_VERIFY_ISS, N_VERIFY_SUB, N_VERIFY_JTI,
-        N_STRICT_AUD, N_ENFORCE_MIN};
-    int *const flags[] = {
-        &o->verify_signature, &o->verify_exp, &o->verify_nbf, &o->verify_iat,
-        &o->verify_aud, &o->verify_iss, &o->verify_sub, &o->verify_jti,
-        &o->strict_aud, &o->enforce_min};
+    static const int names[] = {N_VERIFY_SIGNATURE, N_VERIFY_EXP, N_VERIFY_NBF,
+                                N_VERIFY_IAT,       N_VERIFY_AUD, N_VERIFY_ISS,
+                                N_VERIFY_SUB,       N_VERIFY_JTI, N_STRICT_AUD,
+                                N_ENFORCE_MIN};
+    int *const flags[] = {&o->verify_signature, &o->verify_exp, &o->verify_nbf,
+                          &o->verify_iat,       &o->verify_aud, &o->verify_iss,
+                          &o->verify_sub,       &o->verify_jti, &o->strict_aud,
+                          &o->enforce_min};
     if (!PyDict_Check(d)) {
         PyErr_SetString(PyExc_TypeError, "options must be a dict");
         return -1;
     }
     /* require first: a strong reference before any Python code runs */
-    if (opt_require(st, d, o) < 0
-        || opt_flags(st, d, names, flags, (int)(sizeof(names) / sizeof(*names)))
-               < 0) {
+    if (opt_require(st, d, o) < 0 ||
+        opt_flags(st, d, names, flags, (int)(sizeof(names) / sizeof(*names))) <
+            0) {
         return -1;
     }
     return opt_limits(st, d, o);
@@ -193,9 +193,9 @@ opts_merge_jwt_dict(sesstok_state *st, PyObject *options, jwt_opts *o)
         PyErr_SetString(PyExc_TypeError, "options must be a dict");
         return -1;
     }
-    if (opt_require(st, options, o) < 0
-        || opt_flag(st, options, N_VERIFY_SIGNATURE, &o->verify_signature,
-                    &present) < 0) {
+    if (opt_require(st, options, o) < 0 ||
+        opt_flag(st, options, N_VERIFY_SIGNATURE, &o->verify_signature,
+                 &present) < 0) {
         return -1;
     }
     for (size_t i = 0; i < sizeof(claims) / sizeof(claims[0]); i++) {
@@ -241,15 +241,15 @@ sesstok_jwt_opts_merge_jws(sesstok_state *st, const jwt_opts *base,
     if (!PyDict_Check(options)) {
         PyErr_SetString(PyExc_TypeError, "options must be a dict");
     }
-    else if (opt_flags(st, options, names, flags, 2) == 0
-             && opt_limits(st, options, o) == 0) {
+    else if (opt_flags(st, options, names, flags, 2) == 0 &&
+             opt_limits(st, options, o) == 0) {
         return 0;
     }
     sesstok_jwt_opts_release(o);
     return -1;
 }
 
-/* ---- NumericDates and the clock ------------------------------------------------ */
+/* ---- NumericDates and the clock ----------------------------------------- */
 
 /* NumericDates are accepted in [0, 2**53]: integers and finite floats (bool,
  * str, null, lists and objects are refused), so C never converts an
@@ -290,8 +290,8 @@ static int
 clock_now(sesstok_state *st, claim_clock *clock, double *now)
 {
     if (!clock->have) {
-        PyObject *t = PyObject_CallMethodNoArgs(st->time_module,
-                                                NAME(st, N_TIME));
+        PyObject *t =
+            PyObject_CallMethodNoArgs(st->time_module, NAME(st, N_TIME));
         if (t == NULL) {
             return -1;
         }
@@ -340,7 +340,8 @@ leeway_seconds(sesstok_state *st, PyObject *leeway, double *out)
         return -1;
     }
     if (is_td) {
-        PyObject *s = PyObject_CallMethodNoArgs(leeway, NAME(st, N_TOTAL_SECONDS));
+        PyObject *s =
+            PyObject_CallMethodNoArgs(leeway, NAME(st, N_TOTAL_SECONDS));
         if (s == NULL) {
             return -1;
         }
@@ -365,8 +366,8 @@ sesstok_jwt_leeway_arg(sesstok_state *st, PyObject *leeway, double *out)
     if (leeway == NULL) {
         return 0;
     }
-    if (leeway_seconds(st, leeway, out) < 0
-        || (*out == -1.0 && PyErr_Occurred())) {
+    if (leeway_seconds(st, leeway, out) < 0 ||
+        (*out == -1.0 && PyErr_Occurred())) {
         return -1;
     }
     if (!isfinite(*out)) {
@@ -376,15 +377,15 @@ sesstok_jwt_leeway_arg(sesstok_state *st, PyObject *leeway, double *out)
     return 0;
 }
 
-/* ---- one check per claim ---------------------------------------------------------- */
+/* ---- one check per claim ------------------------------------------------ */
 
 /* mirrors PyJWT._validate_required_claims */
 static int
 validate_required(sesstok_state *st, PyObject *payload, PyObject *require)
 {
-    if (require == NULL
-        || ((PyList_Check(require) || PyTuple_Check(require))
-            && Py_SIZE(require) == 0)) {
+    if (require == NULL ||
+        ((PyList_Check(require) || PyTuple_Check(require)) &&
+         Py_SIZE(require) == 0)) {
         return 0;
     }
     PyObject *it = PyObject_GetIter(require), *claim;
@@ -411,10 +412,12 @@ validate_iat(sesstok_state *st, PyObject *payload, claim_clock *clock,
              double leeway)
 {
     double iat, now;
-    int rc = date_claim(st, payload, clock, N_IAT, EXC_INVALID_IAT,
-                        "Issued At claim (iat) must be an integer.", &iat, &now);
+    int rc =
+        date_claim(st, payload, clock, N_IAT, EXC_INVALID_IAT,
+                   "Issued At claim (iat) must be an integer.", &iat, &now);
     if (rc > 0 && iat > now + leeway) {
-        return sesstok_jwt_fail(st, EXC_IMMATURE, "The token is not yet valid (iat)");
+        return sesstok_jwt_fail(st, EXC_IMMATURE,
+                                "The token is not yet valid (iat)");
     }
     return rc < 0 ? -1 : 0;
 }
@@ -425,10 +428,12 @@ validate_nbf(sesstok_state *st, PyObject *payload, claim_clock *clock,
              double leeway)
 {
     double nbf, now;
-    int rc = date_claim(st, payload, clock, N_NBF, EXC_DECODE,
-                        "Not Before claim (nbf) must be an integer.", &nbf, &now);
+    int rc =
+        date_claim(st, payload, clock, N_NBF, EXC_DECODE,
+                   "Not Before claim (nbf) must be an integer.", &nbf, &now);
     if (rc > 0 && nbf > now + leeway) {
-        return sesstok_jwt_fail(st, EXC_IMMATURE, "The token is not yet valid (nbf)");
+        return sesstok_jwt_fail(st, EXC_IMMATURE,
+                                "The token is not yet valid (nbf)");
     }
     return rc < 0 ? -1 : 0;
 }
@@ -440,7 +445,8 @@ validate_exp(sesstok_state *st, PyObject *payload, claim_clock *clock,
 {
     double exp, now;
     int rc = date_claim(st, payload, clock, N_EXP, EXC_DECODE,
-                        "Expiration Time claim (exp) must be an integer.", &exp, &now);
+                        "Expiration Time claim (exp) must be an integer.",
+                        &exp, &now);
     if (rc > 0 && exp <= now - leeway) {
         return sesstok_jwt_fail(st, EXC_EXPIRED, "Signature has expired");
     }
@@ -456,22 +462,24 @@ validate_iss(sesstok_state *st, PyObject *payload, PyObject *issuer)
     }
     PyObject *iss = PyDict_GetItemWithError(payload, NAME(st, N_ISS));
     if (iss == NULL) {
-        return PyErr_Occurred() ? -1
-                                : sesstok_jwt_raise_missing_claim(st, NAME(st, N_ISS));
+        return PyErr_Occurred()
+                   ? -1
+                   : sesstok_jwt_raise_missing_claim(st, NAME(st, N_ISS));
     }
     if (!PyUnicode_Check(iss)) {
         return sesstok_jwt_fail(st, EXC_INVALID_ISSUER,
-                         "Payload Issuer (iss) must be a string");
+                                "Payload Issuer (iss) must be a string");
     }
     int in;
     if (PyUnicode_Check(issuer)) {
         in = PyObject_RichCompareBool(iss, issuer, Py_EQ);
     }
-    else if ((in = PySequence_Contains(issuer, iss)) < 0
-             && PyErr_ExceptionMatches(PyExc_TypeError)) {
+    else if ((in = PySequence_Contains(issuer, iss)) < 0 &&
+             PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyErr_Clear();
-        return sesstok_jwt_fail(st, EXC_INVALID_ISSUER,
-                         "Issuer param must be \"str\" or \"Container[str]\"");
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_ISSUER,
+            "Issuer param must be \"str\" or \"Container[str]\"");
     }
     if (in < 0) {
         return -1;
@@ -484,11 +492,12 @@ static int
 validate_aud_strict(sesstok_state *st, PyObject *claims, PyObject *audience)
 {
     if (!PyUnicode_Check(audience)) {
-        return sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE, "Invalid audience (strict)");
+        return sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE,
+                                "Invalid audience (strict)");
     }
     if (!PyUnicode_Check(claims)) {
         return sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE,
-                         "Invalid claim format in token (strict)");
+                                "Invalid claim format in token (strict)");
     }
     int eq = PyObject_RichCompareBool(audience, claims, Py_EQ);
     if (eq < 0) {
@@ -496,7 +505,7 @@ validate_aud_strict(sesstok_state *st, PyObject *claims, PyObject *audience)
     }
     return eq ? 0
               : sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE,
-                          "Audience doesn't match (strict)");
+                                 "Audience doesn't match (strict)");
 }
 
 /* The "aud" claim as a list of str (a new reference): a str becomes [str];
@@ -559,7 +568,8 @@ validate_aud(sesstok_state *st, PyObject *payload, PyObject *audience,
         return -1;
     }
     if (audience == NULL) {
-        return truthy ? sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE, "Invalid audience")
+        return truthy ? sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE,
+                                         "Invalid audience")
                       : 0;
     }
     if (!truthy) {
@@ -577,7 +587,7 @@ validate_aud(sesstok_state *st, PyObject *payload, PyObject *audience,
     if (found <= 0) {
         return found < 0 ? -1
                          : sesstok_jwt_fail(st, EXC_INVALID_AUDIENCE,
-                                     "Audience doesn't match");
+                                            "Audience doesn't match");
     }
     return 0;
 }
@@ -597,7 +607,8 @@ validate_sub(sesstok_state *st, PyObject *payload, PyObject *subject)
                    : 0;
     }
     if (!PyUnicode_Check(sub)) {
-        return sesstok_jwt_fail(st, EXC_INVALID_SUBJECT, "Subject must be a string");
+        return sesstok_jwt_fail(st, EXC_INVALID_SUBJECT,
+                                "Subject must be a string");
     }
     if (subject == NULL) {
         return 0;
@@ -606,7 +617,8 @@ validate_sub(sesstok_state *st, PyObject *payload, PyObject *subject)
     if (eq < 0) {
         return -1;
     }
-    return eq ? 0 : sesstok_jwt_fail(st, EXC_INVALID_SUBJECT, "Invalid subject");
+    return eq ? 0
+              : sesstok_jwt_fail(st, EXC_INVALID_SUBJECT, "Invalid subject");
 }
 
 /* mirrors PyJWT._validate_jti */
@@ -618,7 +630,8 @@ validate_jti(sesstok_state *st, PyObject *payload)
         return PyErr_Occurred() ? -1 : 0;
     }
     if (!PyUnicode_Check(jti)) {
-        return sesstok_jwt_fail(st, EXC_INVALID_JTI, "JWT ID must be a string");
+        return sesstok_jwt_fail(st, EXC_INVALID_JTI,
+                                "JWT ID must be a string");
     }
     return 0;
 }
@@ -628,27 +641,27 @@ sesstok_jwt_validate_claims(sesstok_state *st, PyObject *payload,
                             const jwt_opts *o, const claim_args *c)
 {
     claim_clock clock = {0, 0};
-    if (c->audience != NULL && !PyUnicode_Check(c->audience)
-        && Py_TYPE(c->audience)->tp_iter == NULL) {
+    if (c->audience != NULL && !PyUnicode_Check(c->audience) &&
+        Py_TYPE(c->audience)->tp_iter == NULL) {
         PyErr_SetString(PyExc_TypeError,
                         "audience must be a string, iterable or None");
         return -1;
     }
-    if (validate_required(st, payload, o->require) < 0
-        || (o->verify_iat && validate_iat(st, payload, &clock, c->leeway) < 0)
-        || (o->verify_nbf && validate_nbf(st, payload, &clock, c->leeway) < 0)
-        || (o->verify_exp && validate_exp(st, payload, &clock, c->leeway) < 0)
-        || (o->verify_iss && validate_iss(st, payload, c->issuer) < 0)
-        || (o->verify_aud
-            && validate_aud(st, payload, c->audience, o->strict_aud) < 0)
-        || (o->verify_sub && validate_sub(st, payload, c->subject) < 0)
-        || (o->verify_jti && validate_jti(st, payload) < 0)) {
+    if (validate_required(st, payload, o->require) < 0 ||
+        (o->verify_iat && validate_iat(st, payload, &clock, c->leeway) < 0) ||
+        (o->verify_nbf && validate_nbf(st, payload, &clock, c->leeway) < 0) ||
+        (o->verify_exp && validate_exp(st, payload, &clock, c->leeway) < 0) ||
+        (o->verify_iss && validate_iss(st, payload, c->issuer) < 0) ||
+        (o->verify_aud &&
+         validate_aud(st, payload, c->audience, o->strict_aud) < 0) ||
+        (o->verify_sub && validate_sub(st, payload, c->subject) < 0) ||
+        (o->verify_jti && validate_jti(st, payload) < 0)) {
         return -1;
     }
     return 0;
 }
 
-/* ---- module function -------------------------------------------------------------- */
+/* ---- module function ---------------------------------------------------- */
 
 /* jwt_validate_claims(payload, options, audience=None, issuer=None,
  * subject=None, leeway=0): PyJWT._validate_claims with a complete options
@@ -659,13 +672,14 @@ jwt_validate_claims(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
 {
     static const int ids[] = {N_PAYLOAD, N_OPTIONS, N_AUDIENCE,
                               N_ISSUER,  N_SUBJECT, N_LEEWAY};
-    static const jwt_params params = {"jwt_validate_claims", ids, JWT_COUNT(ids), 6, 2};
+    static const jwt_params params = {"jwt_validate_claims", ids,
+                                      JWT_COUNT(ids), 6, 2};
     PyObject *argv[6];
     sesstok_state *st = sesstok_get_state(module);
     jwt_opts o;
     claim_args c;
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
-        < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) <
+        0) {
         return NULL;
     }
     if (sesstok_jwt_opts_from_full(st, argv[1], &o) < 0) {

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-/* ---- algorithms ---------------------------------------------------------- */
+/* ---- algorithms --------------------------------------------------------- */
 
 const jwt_alg_info sesstok_jwt_algs[ALG_COUNT] = {
     {"HS256", FAM_HMAC, SESSTOK_MD_SHA256, SESSTOK_CURVE_NONE},
@@ -41,8 +41,8 @@ sesstok_jwt_alg_from_utf8(const char *s, Py_ssize_t n)
 int
 sesstok_jwt_is_none_utf8(const char *s, Py_ssize_t n)
 {
-    return n == 4 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'o'
-           && (s[2] | 0x20) == 'n' && (s[3] | 0x20) == 'e';
+    return n == 4 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'o' &&
+           (s[2] | 0x20) == 'n' && (s[3] | 0x20) == 'e';
 }
 
 int
@@ -102,8 +102,9 @@ sesstok_jwt_algorithms_mask(sesstok_state *st, PyObject *algorithms,
     if (PyUnicode_Check(algorithms)) {
         /* PyJWT tests `alg in algorithms`: a str matches substrings, which is
          * never what was meant. */
-        PyErr_SetString(PyExc_TypeError,
-                        "algorithms must be a list of algorithm names, not a str");
+        PyErr_SetString(
+            PyExc_TypeError,
+            "algorithms must be a list of algorithm names, not a str");
         return -1;
     }
     PyObject *seq = PySequence_Fast(
@@ -120,9 +121,10 @@ sesstok_jwt_algorithms_mask(sesstok_state *st, PyObject *algorithms,
         }
         else if (sesstok_jwt_obj_is_none_alg(items[i])) {
             Py_DECREF(seq);
-            return sesstok_jwt_fail(st, EXC_INVALID_ALG,
-                             "The 'none' algorithm is not supported: sesstok "
-                             "never accepts unsecured tokens");
+            return sesstok_jwt_fail(
+                st, EXC_INVALID_ALG,
+                "The 'none' algorithm is not supported: sesstok "
+                "never accepts unsecured tokens");
         }
     }
     Py_DECREF(seq);
@@ -164,13 +166,14 @@ sesstok_jwt_mask_to_names(unsigned mask)
     return t;
 }
 
-/* ---- interned names -------------------------------------------------------- */
+/* ---- interned names ----------------------------------------------------- */
 
 #define JWT_NAME_TEXT(id, text) text,
-const char *const sesstok_jwt_name_strings[N_COUNT] = {JWT_NAMES(JWT_NAME_TEXT)};
+const char *const sesstok_jwt_name_strings[N_COUNT] = {
+    JWT_NAMES(JWT_NAME_TEXT)};
 #undef JWT_NAME_TEXT
 
-/* ---- argument parsing -------------------------------------------------------- */
+/* ---- argument parsing --------------------------------------------------- */
 
 /* The fast path of sesstok_jwt_parse_args: every keyword name is one of the
  * interned names (so it is whenever the caller wrote it in Python source).
@@ -207,7 +210,8 @@ sesstok_jwt_parse_args(sesstok_state *st, const jwt_params *p,
                        PyObject *const *args, Py_ssize_t nargs,
                        PyObject *kwnames, PyObject **out, PyObject **extra)
 {
-    if (nargs <= p->max_pos && match_keywords(st, p, args, nargs, kwnames, out)) {
+    if (nargs <= p->max_pos &&
+        match_keywords(st, p, args, nargs, kwnames, out)) {
         if (extra != NULL) {
             *extra = NULL;
         }
@@ -225,14 +229,24 @@ sesstok_jwt_parse_args(sesstok_state *st, const jwt_params *p,
                                     p->n, p->max_pos, p->min_args, out, extra);
 }
 
-/* ---- exceptions and warnings -------------------------------------------------- */
+/* ---- exceptions and warnings -------------------------------------------- */
 
 static const char *const exc_names[EXC_COUNT] = {
-    "PyJWTError", "InvalidTokenError", "DecodeError", "InvalidSignatureError",
-    "ExpiredSignatureError", "InvalidAudienceError", "InvalidIssuerError",
-    "InvalidIssuedAtError", "ImmatureSignatureError", "InvalidKeyError",
-    "InvalidAlgorithmError", "MissingRequiredClaimError",
-    "InvalidSubjectError", "InvalidJTIError", "InsecureKeyLengthWarning",
+    "PyJWTError",
+    "InvalidTokenError",
+    "DecodeError",
+    "InvalidSignatureError",
+    "ExpiredSignatureError",
+    "InvalidAudienceError",
+    "InvalidIssuerError",
+    "InvalidIssuedAtError",
+    "ImmatureSignatureError",
+    "InvalidKeyError",
+    "InvalidAlgorithmError",
+    "MissingRequiredClaimError",
+    "InvalidSubjectError",
+    "InvalidJTIError",
+    "InsecureKeyLengthWarning",
     "RemovedInPyjwt3Warning",
 };
 
@@ -325,12 +339,14 @@ sesstok_jwt_decode_warnings(sesstok_state *st, int fname, PyObject *extra,
                             PyObject *verify, PyObject *options)
 {
     PyObject *py = sesstok_jwt_py(st);
-    PyObject *fn = py ? PyObject_GetAttr(py, NAME(st, N_DECODE_WARNINGS)) : NULL;
+    PyObject *fn =
+        py ? PyObject_GetAttr(py, NAME(st, N_DECODE_WARNINGS)) : NULL;
     if (fn == NULL) {
         return -1;
     }
     PyObject *args[4] = {NAME(st, fname), extra ? extra : Py_None,
-                         verify ? verify : Py_None, options ? options : Py_None};
+                         verify ? verify : Py_None,
+                         options ? options : Py_None};
     PyObject *r = PyObject_Vectorcall(fn, args, 4, NULL);
     Py_DECREF(fn);
     Py_XDECREF(r);
@@ -355,7 +371,7 @@ sesstok_jwt_take_exception(void)
 #endif
 }
 
-/* ---- Python objects used on slow paths ------------------------------------------ */
+/* ---- Python objects used on slow paths ---------------------------------- */
 
 PyObject *
 sesstok_jwt_py(sesstok_state *st)
@@ -393,13 +409,14 @@ sesstok_jwt_json_dumps_fn(sesstok_state *st)
 {
     if (st->jwt.json_dumps == NULL) {
         PyObject *json = PyImport_ImportModule("json");
-        st->jwt.json_dumps = json ? PyObject_GetAttrString(json, "dumps") : NULL;
+        st->jwt.json_dumps =
+            json ? PyObject_GetAttrString(json, "dumps") : NULL;
         Py_XDECREF(json);
     }
     return st->jwt.json_dumps;
 }
 
-/* ---- module functions: the Python-free files, for tests ---------------------------- */
+/* ---- module functions: the Python-free files, for tests ----------------- */
 
 /* is_der_certificate(data) -> bool */
 static PyObject *
@@ -477,7 +494,7 @@ PyMethodDef sesstok_jwt_common_functions[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* ---- exec -------------------------------------------------------------------------- */
+/* ---- exec --------------------------------------------------------------- */
 
 /* A tuple of interned str for strings[0:n]. */
 static PyObject *
@@ -511,41 +528,55 @@ sesstok_jwt_exec(PyObject *m)
     for (int i = 0; i < ALG_COUNT; i++) {
         alg_strings[i] = sesstok_jwt_algs[i].name;
     }
-    if ((js->names = intern_all(sesstok_jwt_name_strings, N_COUNT)) == NULL
-        || (js->alg_names = intern_all(alg_strings, ALG_COUNT)) == NULL
-        || (js->key_cache = PyDict_New()) == NULL
-        || (js->id_cache = PyDict_New()) == NULL
-        || (js->header_cache = PyDict_New()) == NULL) {
+    if ((js->names = intern_all(sesstok_jwt_name_strings, N_COUNT)) == NULL ||
+        (js->alg_names = intern_all(alg_strings, ALG_COUNT)) == NULL ||
+        (js->key_cache = PyDict_New()) == NULL ||
+        (js->id_cache = PyDict_New()) == NULL ||
+        (js->header_cache = PyDict_New()) == NULL) {
         return -1;
     }
-    if (add_type(m, &sesstok_jwt_key_spec, &js->KeyType) < 0
-        || add_type(m, &sesstok_jwt_api_spec, &js->ApiType) < 0
-        || add_type(m, &sesstok_jws_api_spec, &js->JwsApiType) < 0
-        || add_type(m, &sesstok_jwt_encoder_spec, &js->EncoderType) < 0
-        || add_type(m, &sesstok_jwt_decoder_spec, &js->DecoderType) < 0) {
+    if (add_type(m, &sesstok_jwt_key_spec, &js->KeyType) < 0 ||
+        add_type(m, &sesstok_jwt_api_spec, &js->ApiType) < 0 ||
+        add_type(m, &sesstok_jws_api_spec, &js->JwsApiType) < 0 ||
+        add_type(m, &sesstok_jwt_encoder_spec, &js->EncoderType) < 0 ||
+        add_type(m, &sesstok_jwt_decoder_spec, &js->DecoderType) < 0) {
         return -1;
     }
-    if (PyModule_AddObjectRef(m, "JWT_ALGORITHMS", js->alg_names) < 0
-        || PyModule_AddIntConstant(m, "JWT_DEFAULT_MAX_TOKEN_LENGTH",
-                                   SESSTOK_JWS_DEFAULT_MAX_LENGTH) < 0
-        || PyModule_AddIntConstant(m, "JWT_DEFAULT_MAX_JSON_DEPTH",
-                                   DEFAULT_JWT_MAX_DEPTH) < 0) {
+    if (PyModule_AddObjectRef(m, "JWT_ALGORITHMS", js->alg_names) < 0 ||
+        PyModule_AddIntConstant(m, "JWT_DEFAULT_MAX_TOKEN_LENGTH",
+                                SESSTOK_JWS_DEFAULT_MAX_LENGTH) < 0 ||
+        PyModule_AddIntConstant(m, "JWT_DEFAULT_MAX_JSON_DEPTH",
+                                DEFAULT_JWT_MAX_DEPTH) < 0) {
         return -1;
     }
-    if (PyModule_AddFunctions(m, sesstok_jwt_common_functions) < 0
-        || PyModule_AddFunctions(m, sesstok_jwt_key_functions) < 0
-        || PyModule_AddFunctions(m, sesstok_jwt_claims_functions) < 0
-        || PyModule_AddFunctions(m, sesstok_jwt_encode_functions) < 0) {
+    if (PyModule_AddFunctions(m, sesstok_jwt_common_functions) < 0 ||
+        PyModule_AddFunctions(m, sesstok_jwt_key_functions) < 0 ||
+        PyModule_AddFunctions(m, sesstok_jwt_claims_functions) < 0 ||
+        PyModule_AddFunctions(m, sesstok_jwt_encode_functions) < 0) {
         return -1;
     }
     return 0;
 }
 
 /* Every object of JwtState, for traverse and clear. */
-#define JWT_STATE_OBJECTS(X)                                                  \
-    X(KeyType) X(ApiType) X(JwsApiType) X(EncoderType) X(DecoderType)         \
-    X(key_cache) X(id_cache) X(header_cache) X(names) X(alg_names) X(exc)     \
-    X(py_jwt) X(datetime_type) X(timedelta_type) X(json_dumps)
+// clang-format off
+#define JWT_STATE_OBJECTS(X) \
+    X(KeyType)               \
+    X(ApiType)               \
+    X(JwsApiType)            \
+    X(EncoderType)           \
+    X(DecoderType)           \
+    X(key_cache)             \
+    X(id_cache)              \
+    X(header_cache)          \
+    X(names)                 \
+    X(alg_names)             \
+    X(exc)                   \
+    X(py_jwt)                \
+    X(datetime_type)         \
+    X(timedelta_type)        \
+    X(json_dumps)
+// clang-format on
 
 int
 sesstok_jwt_state_traverse(JwtState *js, visitproc visit, void *arg)

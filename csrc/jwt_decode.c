@@ -25,14 +25,14 @@ sesstok_jwt_token_clear(jws_token *t)
     t->scratch = NULL;
 }
 
-/* ---- the header ---------------------------------------------------------------- */
+/* ---- the header --------------------------------------------------------- */
 
 /* Registered header parameter names (RFC 7515 section 4.1, RFC 7516 section
  * 4.1, RFC 7518 section 4): never valid in "crit" (RFC 7515 section
  * 4.1.11). */
 static const char *const registered_headers[] = {
-    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty",
-    "crit", "enc", "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c",
+    "alg",  "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty",
+    "crit", "enc", "zip", "epk", "apu", "apv", "iv",  "tag",      "p2s", "p2c",
 };
 
 static int
@@ -40,7 +40,8 @@ is_registered_header(PyObject *name)
 {
     size_t n = sizeof(registered_headers) / sizeof(registered_headers[0]);
     for (size_t r = 0; r < n; r++) {
-        if (PyUnicode_CompareWithASCIIString(name, registered_headers[r]) == 0) {
+        if (PyUnicode_CompareWithASCIIString(name, registered_headers[r]) ==
+            0) {
             return 1;
         }
     }
@@ -79,34 +80,38 @@ validate_crit_entry(sesstok_state *st, PyObject *header, PyObject *crit,
 {
     PyObject *ext = PyList_GET_ITEM(crit, i);
     if (!PyUnicode_Check(ext)) {
-        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "Invalid 'crit' header: values must be strings");
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_TOKEN,
+            "Invalid 'crit' header: values must be strings");
     }
     if (is_registered_header(ext)) {
-        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "Invalid 'crit' header: '%U' is a registered header "
-                         "parameter",
-                         ext);
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_TOKEN,
+            "Invalid 'crit' header: '%U' is a registered header "
+            "parameter",
+            ext);
     }
     if (!is_supported_crit(ext)) {
         return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "Unsupported critical extension: %U", ext);
+                                "Unsupported critical extension: %U", ext);
     }
     int has = PyDict_Contains(header, ext);
     if (has <= 0) {
         return has < 0 ? -1
-                       : sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                                   "Critical extension '%U' is missing from "
-                                   "headers",
-                                   ext);
+                       : sesstok_jwt_fail(
+                             st, EXC_INVALID_TOKEN,
+                             "Critical extension '%U' is missing from "
+                             "headers",
+                             ext);
     }
     int twice = listed_before(crit, i);
     if (twice != 0) {
-        return twice < 0 ? -1
-                         : sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                                     "Invalid 'crit' header: '%U' is listed "
-                                     "twice",
-                                     ext);
+        return twice < 0
+                   ? -1
+                   : sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
+                                      "Invalid 'crit' header: '%U' is listed "
+                                      "twice",
+                                      ext);
     }
     return 0;
 }
@@ -116,8 +121,9 @@ static int
 validate_crit(sesstok_state *st, PyObject *header, PyObject *crit)
 {
     if (!PyList_Check(crit) || PyList_GET_SIZE(crit) == 0) {
-        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "Invalid 'crit' header: must be a non-empty list");
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_TOKEN,
+            "Invalid 'crit' header: must be a non-empty list");
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(crit); i++) {
         if (validate_crit_entry(st, header, crit, i) < 0) {
@@ -160,18 +166,16 @@ decode_json_object(sesstok_state *st, const unsigned char *data, size_t n,
     if (decode_exc == NULL) {
         return NULL;
     }
-    PyObject *obj = sesstok_json_decode_strict((const char *)data,
-                                               (Py_ssize_t)n, max_depth,
-                                               decode_exc);
+    PyObject *obj = sesstok_json_decode_strict(
+        (const char *)data, (Py_ssize_t)n, max_depth, decode_exc);
     if (obj == NULL) {
         rewrap_json_error(st, what);
         return NULL;
     }
     if (!PyDict_CheckExact(obj)) {
         Py_DECREF(obj);
-        return sesstok_jwt_raise(st, EXC_DECODE,
-                                 "Invalid %s string: must be a json object",
-                                 what);
+        return sesstok_jwt_raise(
+            st, EXC_DECODE, "Invalid %s string: must be a json object", what);
     }
     return obj;
 }
@@ -182,7 +186,7 @@ decode_json_object(sesstok_state *st, const unsigned char *data, size_t n,
  * (always as a copy) can share nothing mutable with the cache. The key is
  * the exact segment, so the cache holds only what the parser would return;
  * it is emptied when full. */
-#define HEADER_CACHE_MAX 64
+#define HEADER_CACHE_MAX     64
 #define HEADER_CACHE_MAX_LEN 512
 
 static int
@@ -191,9 +195,9 @@ header_cacheable(PyObject *header)
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(header, &pos, &key, &value)) {
-        if (!(PyUnicode_CheckExact(value) || PyLong_CheckExact(value)
-              || PyFloat_CheckExact(value) || value == Py_None
-              || PyBool_Check(value))) {
+        if (!(PyUnicode_CheckExact(value) || PyLong_CheckExact(value) ||
+              PyFloat_CheckExact(value) || value == Py_None ||
+              PyBool_Check(value))) {
             return 0;
         }
     }
@@ -239,7 +243,7 @@ header_to_cache(sesstok_state *st, jws_token *t, PyObject *seg)
     return PyDict_SetItem(st->jwt.header_cache, seg, t->header);
 }
 
-/* ---- the token ------------------------------------------------------------------ */
+/* ---- the token ---------------------------------------------------------- */
 
 /* t->data and t->n from a str or bytes token. */
 static int
@@ -250,12 +254,13 @@ token_bytes(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
         t->n = (size_t)PyBytes_GET_SIZE(jwt);
     }
     else if (!PyUnicode_Check(jwt)) {
-        return sesstok_jwt_fail(st, EXC_DECODE,
-                         "Invalid token type. Token must be a <class 'bytes'>");
+        return sesstok_jwt_fail(
+            st, EXC_DECODE,
+            "Invalid token type. Token must be a <class 'bytes'>");
     }
     else if (PyUnicode_GET_LENGTH(jwt) > o->max_length) {
-        return sesstok_jwt_fail(st, EXC_DECODE, "Token is longer than %zd bytes",
-                         o->max_length);
+        return sesstok_jwt_fail(
+            st, EXC_DECODE, "Token is longer than %zd bytes", o->max_length);
     }
     else if (PyUnicode_IS_ASCII(jwt)) {
         t->data = (const char *)PyUnicode_1BYTE_DATA(jwt);
@@ -265,7 +270,8 @@ token_bytes(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
         Py_ssize_t n;
         if ((t->data = PyUnicode_AsUTF8AndSize(jwt, &n)) == NULL) {
             PyErr_Clear();
-            return sesstok_jwt_fail(st, EXC_DECODE, "Invalid token: not valid UTF-8");
+            return sesstok_jwt_fail(st, EXC_DECODE,
+                                    "Invalid token: not valid UTF-8");
         }
         t->n = (size_t)n;
     }
@@ -277,18 +283,20 @@ token_bytes(sesstok_state *st, PyObject *jwt, const jwt_opts *o, jws_token *t)
 static int
 token_split(sesstok_state *st, const jwt_opts *o, jws_token *t)
 {
-    int rc = sesstok_jws_split(t->data, t->n, (size_t)o->max_length, &t->parts);
+    int rc =
+        sesstok_jws_split(t->data, t->n, (size_t)o->max_length, &t->parts);
     if (rc == SESSTOK_JWS_E_TOO_LONG) {
-        return sesstok_jwt_fail(st, EXC_DECODE, "Token is longer than %zd bytes",
-                         o->max_length);
+        return sesstok_jwt_fail(
+            st, EXC_DECODE, "Token is longer than %zd bytes", o->max_length);
     }
     if (rc != SESSTOK_JWS_OK) {
-        return sesstok_jwt_fail(st, EXC_DECODE, "%s", sesstok_jws_strerror(rc));
+        return sesstok_jwt_fail(st, EXC_DECODE, "%s",
+                                sesstok_jws_strerror(rc));
     }
     const sesstok_jws_parts *p = &t->parts;
-    size_t need = sesstok_b64url_decoded_max(p->header_len)
-                  + sesstok_b64url_decoded_max(p->payload_len)
-                  + sesstok_b64url_decoded_max(p->signature_len);
+    size_t need = sesstok_b64url_decoded_max(p->header_len) +
+                  sesstok_b64url_decoded_max(p->payload_len) +
+                  sesstok_b64url_decoded_max(p->signature_len);
     if (need <= sizeof(t->inline_scratch)) {
         t->scratch = t->inline_scratch;
     }
@@ -309,9 +317,10 @@ token_segments(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
     if (!t->b64) {
         /* the detached form (RFC 7515 Appendix F): nothing to decode */
         if (p->payload_len != 0) {
-            return sesstok_jwt_fail(st, EXC_DECODE,
-                             "Payload segment must be empty when 'b64' is "
-                             "false.");
+            return sesstok_jwt_fail(
+                st, EXC_DECODE,
+                "Payload segment must be empty when 'b64' is "
+                "false.");
         }
     }
     else if (sesstok_jws_decode_segment(t->data + p->payload_start,
@@ -321,8 +330,8 @@ token_segments(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
     }
     t->sig = t->payload + t->payload_len;
     if (sesstok_jws_decode_segment(t->data + p->signature_start,
-                                   p->signature_len, t->sig, &t->sig_len)
-        != 0) {
+                                   p->signature_len, t->sig,
+                                   &t->sig_len) != 0) {
         return sesstok_jwt_fail(st, EXC_DECODE, "Invalid crypto padding");
     }
     return 0;
@@ -338,8 +347,8 @@ token_load_rest(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
         return -1;
     }
     if (b64 != NULL && b64 != Py_True && b64 != Py_False) {
-        return sesstok_jwt_fail(st, EXC_DECODE,
-                         "Invalid header string: 'b64' must be a boolean");
+        return sesstok_jwt_fail(
+            st, EXC_DECODE, "Invalid header string: 'b64' must be a boolean");
     }
     t->b64 = b64 != Py_False;
     if (token_segments(st, t, payload_buf) < 0) {
@@ -352,7 +361,7 @@ token_load_rest(sesstok_state *st, jws_token *t, unsigned char *payload_buf)
     }
     if (t->kid != NULL && !PyUnicode_Check(t->kid)) {
         return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "Key ID header parameter must be a string");
+                                "Key ID header parameter must be a string");
     }
     PyObject *crit = PyDict_GetItemWithError(t->header, NAME(st, N_CRIT));
     if (crit == NULL && PyErr_Occurred()) {
@@ -406,19 +415,21 @@ sesstok_jwt_token_header(jws_token *t)
     return t->header_shared ? PyDict_Copy(t->header) : Py_NewRef(t->header);
 }
 
-/* ---- the algorithm and the key ---------------------------------------------------- */
+/* ---- the algorithm and the key ------------------------------------------ */
 
 /* The algorithm of a token, checked against the policy: mirrors the start of
  * PyJWS._verify_signature. Return the id or -1 (InvalidAlgorithmError). */
 static int
-token_alg(sesstok_state *st, jws_token *t, const alg_policy *pol, int bound_alg)
+token_alg(sesstok_state *st, jws_token *t, const alg_policy *pol,
+          int bound_alg)
 {
     if (t->alg_obj == NULL) {
-        return sesstok_jwt_fail(st, EXC_INVALID_ALG, "Algorithm not specified");
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG,
+                                "Algorithm not specified");
     }
     if (!PyUnicode_Check(t->alg_obj)) {
         return sesstok_jwt_fail(st, EXC_INVALID_ALG,
-                         "The specified alg value is not allowed");
+                                "The specified alg value is not allowed");
     }
     Py_ssize_t n;
     const char *s = PyUnicode_AsUTF8AndSize(t->alg_obj, &n);
@@ -427,26 +438,28 @@ token_alg(sesstok_state *st, jws_token *t, const alg_policy *pol, int bound_alg)
     }
     int alg = sesstok_jwt_alg_from_utf8(s, n);
     if (alg < 0) {
-        if (n > 0 && !sesstok_jwt_is_none_utf8(s, n)
-            && sesstok_jwt_algorithms_lists(pol->algorithms, t->alg_obj)) {
-            return sesstok_jwt_fail(st, EXC_INVALID_ALG, "Algorithm not supported");
+        if (n > 0 && !sesstok_jwt_is_none_utf8(s, n) &&
+            sesstok_jwt_algorithms_lists(pol->algorithms, t->alg_obj)) {
+            return sesstok_jwt_fail(st, EXC_INVALID_ALG,
+                                    "Algorithm not supported");
         }
         return sesstok_jwt_fail(st, EXC_INVALID_ALG,
-                         "The specified alg value is not allowed");
+                                "The specified alg value is not allowed");
     }
     if (!(pol->allowed & (1u << alg))) {
         return sesstok_jwt_fail(st, EXC_INVALID_ALG,
-                         "The specified alg value is not allowed");
+                                "The specified alg value is not allowed");
     }
     if (bound_alg >= 0 && alg != bound_alg) {
-        return sesstok_jwt_fail(st, EXC_INVALID_ALG,
-                         "Token algorithm '%s' does not match the key's "
-                         "algorithm '%s'",
-                         sesstok_jwt_algs[alg].name,
-                         sesstok_jwt_algs[bound_alg].name);
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_ALG,
+            "Token algorithm '%s' does not match the key's "
+            "algorithm '%s'",
+            sesstok_jwt_algs[alg].name, sesstok_jwt_algs[bound_alg].name);
     }
     if (!(pol->registered & (1u << alg))) {
-        return sesstok_jwt_fail(st, EXC_INVALID_ALG, "Algorithm not supported");
+        return sesstok_jwt_fail(st, EXC_INVALID_ALG,
+                                "Algorithm not supported");
     }
     return alg;
 }
@@ -487,9 +500,10 @@ keys_verify(sesstok_state *st, const dec_keys *keys, int alg, PyObject *kid,
     if (match != NULL) {
         if (!(match->mask & bit)) {
             return sesstok_jwt_fail(st, EXC_INVALID_ALG,
-                             "The specified alg value is not allowed");
+                                    "The specified alg value is not allowed");
         }
-        return sesstok_jwt_key_verify(st, match->key, alg, msg, n, sig, siglen);
+        return sesstok_jwt_key_verify(st, match->key, alg, msg, n, sig,
+                                      siglen);
     }
     if (PyErr_Occurred()) {
         return -1;
@@ -511,11 +525,11 @@ keys_verify(sesstok_state *st, const dec_keys *keys, int alg, PyObject *kid,
     }
     if (!any_alg) {
         return sesstok_jwt_fail(st, EXC_INVALID_ALG,
-                         "The specified alg value is not allowed");
+                                "The specified alg value is not allowed");
     }
     if (!tried) {
         return sesstok_jwt_fail(st, EXC_INVALID_SIGNATURE,
-                         "No key matches the token's key ID (kid)");
+                                "No key matches the token's key ID (kid)");
     }
     return 0;
 }
@@ -537,12 +551,12 @@ key_verify_checked(sesstok_state *st, const key_source *ks,
     else {
         Py_INCREF(k);
     }
-    int ok = sesstok_jwt_key_check_alg(st, k, alg) < 0
-                     || sesstok_jwt_key_check_length(st, k, alg,
-                                                     pol->enforce_min) < 0
-                 ? -1
-                 : sesstok_jwt_key_verify(st, k, alg, msg, msglen, t->sig,
-                                          t->sig_len);
+    int ok =
+        sesstok_jwt_key_check_alg(st, k, alg) < 0 ||
+                sesstok_jwt_key_check_length(st, k, alg, pol->enforce_min) < 0
+            ? -1
+            : sesstok_jwt_key_verify(st, k, alg, msg, msglen, t->sig,
+                                     t->sig_len);
     Py_DECREF(k);
     return ok;
 }
@@ -565,12 +579,12 @@ token_verify(sesstok_state *st, jws_token *t, const key_source *ks,
     if (ok <= 0) {
         return ok < 0 ? -1
                       : sesstok_jwt_fail(st, EXC_INVALID_SIGNATURE,
-                                  "Signature verification failed");
+                                         "Signature verification failed");
     }
     return 0;
 }
 
-/* ---- the driver -------------------------------------------------------------------- */
+/* ---- the driver --------------------------------------------------------- */
 
 /* The signing input of a token: its first two segments, or for "b64":
  * false (RFC 7797, JWS only) header "." detached_payload, copied into buf. */
@@ -584,9 +598,10 @@ signing_input(sesstok_state *st, jws_token *t, decode_req *r, sesstok_buf *buf,
         return 0;
     }
     if (r->jwt_mode) {
-        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "A JWT cannot have \"b64\": false (RFC 7797 payloads "
-                         "are for JWS only)");
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_TOKEN,
+            "A JWT cannot have \"b64\": false (RFC 7797 payloads "
+            "are for JWS only)");
     }
     PyObject *crit = PyDict_GetItemWithError(t->header, NAME(st, N_CRIT));
     int listed = crit ? PySequence_Contains(crit, NAME(st, N_B64)) : 0;
@@ -594,22 +609,24 @@ signing_input(sesstok_state *st, jws_token *t, decode_req *r, sesstok_buf *buf,
         return -1;
     }
     if (!listed) {
-        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "The 'b64' header parameter requires 'b64' to be "
-                         "listed in 'crit'.");
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_TOKEN,
+            "The 'b64' header parameter requires 'b64' to be "
+            "listed in 'crit'.");
     }
     if (r->detached == NULL) {
-        return sesstok_jwt_fail(st, EXC_DECODE,
-                         "It is required that you pass in a value for the "
-                         "\"detached_payload\" argument to decode a message "
-                         "having the b64 header set to false.");
+        return sesstok_jwt_fail(
+            st, EXC_DECODE,
+            "It is required that you pass in a value for the "
+            "\"detached_payload\" argument to decode a message "
+            "having the b64 header set to false.");
     }
     Py_buffer dv;
     if (PyObject_GetBuffer(r->detached, &dv, PyBUF_SIMPLE) < 0) {
         return -1;
     }
-    int rc = sesstok_buf_append(buf, t->data, t->parts.header_len + 1) < 0
-                     || sesstok_buf_append(buf, dv.buf, (size_t)dv.len) < 0
+    int rc = sesstok_buf_append(buf, t->data, t->parts.header_len + 1) < 0 ||
+                     sesstok_buf_append(buf, dv.buf, (size_t)dv.len) < 0
                  ? -1
                  : 0;
     PyBuffer_Release(&dv);
@@ -627,9 +644,9 @@ make_complete(sesstok_state *st, PyObject *payload, PyObject *header,
               PyObject *sig)
 {
     PyObject *d = PyDict_New();
-    if (d == NULL || PyDict_SetItem(d, NAME(st, N_PAYLOAD), payload) < 0
-        || PyDict_SetItem(d, NAME(st, N_HEADER), header) < 0
-        || PyDict_SetItem(d, NAME(st, N_SIGNATURE), sig) < 0) {
+    if (d == NULL || PyDict_SetItem(d, NAME(st, N_PAYLOAD), payload) < 0 ||
+        PyDict_SetItem(d, NAME(st, N_HEADER), header) < 0 ||
+        PyDict_SetItem(d, NAME(st, N_SIGNATURE), sig) < 0) {
         Py_XDECREF(d);
         return NULL;
     }
@@ -678,18 +695,20 @@ decode_loaded(sesstok_state *st, decode_req *r, jws_token *t)
                           "the protected header has \"b64\" set to false.");
         goto done;
     }
-    if (signing_input(st, t, r, &detached_input, &msg, &msglen) < 0
-        || (r->opt.verify_signature
-            && token_verify(st, t, &r->ks, &r->pol, msg, msglen) < 0)) {
+    if (signing_input(st, t, r, &detached_input, &msg, &msglen) < 0 ||
+        (r->opt.verify_signature &&
+         token_verify(st, t, &r->ks, &r->pol, msg, msglen) < 0)) {
         goto done;
     }
-    sig = PyBytes_FromStringAndSize((const char *)t->sig, (Py_ssize_t)t->sig_len);
-    if (sig == NULL || (payload = decode_payload(st, r, t)) == NULL
-        || (r->check_claims
-            && sesstok_jwt_validate_claims(st, payload, &r->opt, &r->claims) < 0)) {
+    sig = PyBytes_FromStringAndSize((const char *)t->sig,
+                                    (Py_ssize_t)t->sig_len);
+    if (sig == NULL || (payload = decode_payload(st, r, t)) == NULL ||
+        (r->check_claims &&
+         sesstok_jwt_validate_claims(st, payload, &r->opt, &r->claims) < 0)) {
         goto done;
     }
-    result = r->complete ? complete_of(st, t, payload, sig) : Py_NewRef(payload);
+    result =
+        r->complete ? complete_of(st, t, payload, sig) : Py_NewRef(payload);
 done:
     sesstok_buf_free(&detached_input);
     Py_XDECREF(payload);

@@ -4,7 +4,7 @@
  * signature. The output is byte for byte PyJWT's. */
 #include "jwt.h"
 
-/* ---- JSON and base64url ----------------------------------------------------- */
+/* ---- JSON and base64url ------------------------------------------------- */
 
 /* json.dumps(obj, separators=(",", ":"), cls=json_encoder,
  * sort_keys=sort_keys) through Python (a new str reference). */
@@ -20,10 +20,10 @@ python_json_dumps(sesstok_state *st, PyObject *obj, PyObject *json_encoder,
     if (seps == NULL) {
         return NULL;
     }
-    PyObject *kwargs = Py_BuildValue(
-        "{O:O,O:O,O:O}", NAME(st, N_SEPARATORS), seps, NAME(st, N_CLS),
-        json_encoder ? json_encoder : Py_None, NAME(st, N_SORT_KEYS),
-        sort_keys ? Py_True : Py_False);
+    PyObject *kwargs =
+        Py_BuildValue("{O:O,O:O,O:O}", NAME(st, N_SEPARATORS), seps,
+                      NAME(st, N_CLS), json_encoder ? json_encoder : Py_None,
+                      NAME(st, N_SORT_KEYS), sort_keys ? Py_True : Py_False);
     Py_DECREF(seps);
     if (kwargs == NULL) {
         return NULL;
@@ -55,7 +55,8 @@ sesstok_jwt_json_dumps_into(sesstok_state *st, sesstok_buf *buf, PyObject *obj,
     const char *p = PyUnicode_Check(s) ? PyUnicode_AsUTF8AndSize(s, &n) : NULL;
     if (p == NULL) {
         if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "json.dumps did not return a str");
+            PyErr_SetString(PyExc_TypeError,
+                            "json.dumps did not return a str");
         }
         Py_DECREF(s);
         return -1;
@@ -91,7 +92,7 @@ sesstok_jwt_ascii_str(const unsigned char *p, size_t n)
     return s;
 }
 
-/* ---- the payload ---------------------------------------------------------------- */
+/* ---- the payload -------------------------------------------------------- */
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (as
  * datetime.date.toordinal() - EPOCH_ORDINAL). */
@@ -184,11 +185,13 @@ sesstok_jwt_prepare_payload(sesstok_state *st, PyObject *payload)
         return NULL;
     }
     if (!PyDict_Check(out)) {
-        PyErr_SetString(PyExc_TypeError, "payload.copy() did not return a dict");
+        PyErr_SetString(PyExc_TypeError,
+                        "payload.copy() did not return a dict");
         goto error;
     }
     for (int i = 0; i < 3; i++) {
-        if (convert_time_claim(st, payload, &out, &copied, time_claims[i]) < 0) {
+        if (convert_time_claim(st, payload, &out, &copied, time_claims[i]) <
+            0) {
             goto error;
         }
     }
@@ -207,7 +210,7 @@ error:
     return NULL;
 }
 
-/* ---- the header ------------------------------------------------------------------ */
+/* ---- the header --------------------------------------------------------- */
 
 /* The base64url of the default header {"typ": "JWT", "alg": alg} (sorted or
  * not) for an ApiObject whose header_typ is "JWT": borrowed, cached. */
@@ -222,8 +225,8 @@ default_header_b64(ApiObject *a, int alg, int sort)
                                 "{\"alg\":\"%s\",\"typ\":\"JWT\"}", name)
                      : snprintf(json, sizeof(json),
                                 "{\"typ\":\"JWT\",\"alg\":\"%s\"}", name);
-        size_t m = sesstok_b64url_encode((const unsigned char *)json, (size_t)n,
-                                         b64);
+        size_t m =
+            sesstok_b64url_encode((const unsigned char *)json, (size_t)n, b64);
         *slot = PyBytes_FromStringAndSize(b64, (Py_ssize_t)m);
     }
     return *slot;
@@ -239,7 +242,7 @@ validate_kid(sesstok_state *st, PyObject *headers)
     }
     if (!PyUnicode_Check(kid)) {
         return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "Key ID header parameter must be a string");
+                                "Key ID header parameter must be a string");
     }
     return 0;
 }
@@ -251,12 +254,12 @@ header_dict(sesstok_state *st, ApiObject *a, PyObject *alg_obj,
             PyObject *headers)
 {
     PyObject *h = PyDict_New();
-    if (h == NULL || PyDict_SetItem(h, NAME(st, N_TYP), a->header_typ) < 0
-        || PyDict_SetItem(h, NAME(st, N_ALG), alg_obj) < 0) {
+    if (h == NULL || PyDict_SetItem(h, NAME(st, N_TYP), a->header_typ) < 0 ||
+        PyDict_SetItem(h, NAME(st, N_ALG), alg_obj) < 0) {
         goto error;
     }
-    if (headers != NULL
-        && (validate_kid(st, headers) < 0 || PyDict_Update(h, headers) < 0)) {
+    if (headers != NULL &&
+        (validate_kid(st, headers) < 0 || PyDict_Update(h, headers) < 0)) {
         goto error;
     }
     PyObject *typ = PyDict_GetItemWithError(h, NAME(st, N_TYP));
@@ -288,16 +291,16 @@ header_set_detached(sesstok_state *st, PyObject *h)
     }
     if (crit != NULL && !PyList_Check(crit)) {
         return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "Invalid 'crit' header: must be a list");
+                                "Invalid 'crit' header: must be a list");
     }
     int has = crit ? PySequence_Contains(crit, b64) : 0;
     if (has != 0) {
         return has < 0 ? -1 : 0;
     }
-    PyObject *nc = crit ? PyList_GetSlice(crit, 0, PyList_GET_SIZE(crit))
-                        : PyList_New(0);
-    int rc = nc == NULL || PyList_Append(nc, b64) < 0
-                     || PyDict_SetItem(h, NAME(st, N_CRIT), nc) < 0
+    PyObject *nc =
+        crit ? PyList_GetSlice(crit, 0, PyList_GET_SIZE(crit)) : PyList_New(0);
+    int rc = nc == NULL || PyList_Append(nc, b64) < 0 ||
+                     PyDict_SetItem(h, NAME(st, N_CRIT), nc) < 0
                  ? -1
                  : 0;
     Py_XDECREF(nc);
@@ -338,7 +341,7 @@ done:
     return rc;
 }
 
-/* ---- PyJWS.encode ---------------------------------------------------------------- */
+/* ---- PyJWS.encode ------------------------------------------------------- */
 
 /* What PyJWS.encode settles before it signs. */
 typedef struct {
@@ -354,7 +357,8 @@ typedef struct {
 static int
 encoding_headers(sesstok_state *st, PyObject *headers, jws_encoding *en)
 {
-    int t = headers != NULL && headers != Py_None ? PyObject_IsTrue(headers) : 0;
+    int t =
+        headers != NULL && headers != Py_None ? PyObject_IsTrue(headers) : 0;
     if (t <= 0) {
         return t;
     }
@@ -392,8 +396,8 @@ encoding_algorithm(sesstok_state *st, const jws_encode_args *e,
 {
     PyObject *key = e->key;
     /* None is not a key */
-    int plain_key = PyUnicode_CheckExact(key) || PyBytes_CheckExact(key)
-                    || key == Py_None;
+    int plain_key =
+        PyUnicode_CheckExact(key) || PyBytes_CheckExact(key) || key == Py_None;
     if (!plain_key && (en->k = sesstok_jwt_key_resolve(st, key, 0)) == NULL) {
         return -1;
     }
@@ -418,9 +422,10 @@ encoding_algorithm(sesstok_state *st, const jws_encode_args *e,
         return -1;
     }
     if (e->jwt_mode && en->detached) {
-        return sesstok_jwt_fail(st, EXC_INVALID_TOKEN,
-                         "A JWT cannot have \"b64\": false (RFC 7797 payloads "
-                         "are for JWS only)");
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_TOKEN,
+            "A JWT cannot have \"b64\": false (RFC 7797 payloads "
+            "are for JWS only)");
     }
     en->alg = sesstok_jwt_alg_from_obj(st, en->alg_obj);
     return 0;
@@ -433,8 +438,8 @@ encoding_header_segment(sesstok_state *st, ApiObject *a,
                         sesstok_buf *out)
 {
     PyObject *enc = e->json_encoder;
-    if (en->hdrs == NULL && (enc == NULL || enc == Py_None) && en->alg >= 0
-        && !en->detached && a->typ_default) {
+    if (en->hdrs == NULL && (enc == NULL || enc == Py_None) && en->alg >= 0 &&
+        !en->detached && a->typ_default) {
         PyObject *h = default_header_b64(a, en->alg, e->sort);
         if (h == NULL) {
             return -1;
@@ -469,9 +474,9 @@ encoding_key(sesstok_state *st, ApiObject *a, const jws_encode_args *e,
             return -1;
         }
     }
-    if (sesstok_jwt_key_check_alg(st, en->k, en->alg) < 0
-        || sesstok_jwt_key_check_length(st, en->k, en->alg,
-                                        a->base.enforce_min) < 0) {
+    if (sesstok_jwt_key_check_alg(st, en->k, en->alg) < 0 ||
+        sesstok_jwt_key_check_length(st, en->k, en->alg, a->base.enforce_min) <
+            0) {
         return -1;
     }
     return 0;
@@ -508,9 +513,9 @@ encoding_sign(sesstok_state *st, const jws_encode_args *e, jws_encoding *en,
     const unsigned char *msg = out->data;
     size_t msglen;
     if (en->detached) {
-        if (sesstok_buf_append(&detached_input, out->data, out->len) < 0
-            || sesstok_buf_append(&detached_input, e->payload, e->payload_len)
-                   < 0) {
+        if (sesstok_buf_append(&detached_input, out->data, out->len) < 0 ||
+            sesstok_buf_append(&detached_input, e->payload, e->payload_len) <
+                0) {
             PyErr_NoMemory();
             goto done;
         }
@@ -538,15 +543,16 @@ sesstok_jwt_jws_encode(sesstok_state *st, ApiObject *a,
     sesstok_buf out;
     PyObject *result = NULL;
     sesstok_buf_init(&out);
-    if (encoding_algorithm(st, e, &en) < 0
-        || encoding_header_segment(st, a, e, &en, &out) < 0) {
+    if (encoding_algorithm(st, e, &en) < 0 ||
+        encoding_header_segment(st, a, e, &en, &out) < 0) {
         goto done;
     }
     if (sesstok_buf_putc(&out, '.') < 0) {
         PyErr_NoMemory();
         goto done;
     }
-    if (encoding_key(st, a, e, &en) == 0 && encoding_sign(st, e, &en, &out) == 0) {
+    if (encoding_key(st, a, e, &en) == 0 &&
+        encoding_sign(st, e, &en, &out) == 0) {
         result = sesstok_jwt_ascii_str(out.data, out.len);
     }
 done:
@@ -556,7 +562,7 @@ done:
     return result;
 }
 
-/* ---- module function ---------------------------------------------------------------- */
+/* ---- module function ---------------------------------------------------- */
 
 /* jwt_json_dumps(obj, json_encoder=None, sort_keys=False) -> bytes: what
  * json.dumps(obj, separators=(",", ":"), cls=json_encoder,
@@ -566,11 +572,12 @@ jwt_json_dumps(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                PyObject *kwnames)
 {
     static const int ids[] = {N_OBJ, N_JSON_ENCODER, N_SORT_KEYS};
-    static const jwt_params params = {"jwt_json_dumps", ids, JWT_COUNT(ids), 3, 1};
+    static const jwt_params params = {"jwt_json_dumps", ids, JWT_COUNT(ids), 3,
+                                      1};
     PyObject *argv[3];
     sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
-        < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) <
+        0) {
         return NULL;
     }
     int sort = argv[2] ? PyObject_IsTrue(argv[2]) : 0;

@@ -35,12 +35,12 @@ sesstok_jwt_pkey_kind_name(const sesstok_pkey *pk)
     }
 }
 
-/* ---- policy ------------------------------------------------------------------ */
+/* ---- policy ------------------------------------------------------------- */
 
 static sesstok_pkey_kind
 family_pkey_kind(jwt_family fam)
 {
-    return fam == FAM_EC ? SESSTOK_PKEY_EC
+    return fam == FAM_EC   ? SESSTOK_PKEY_EC
            : fam == FAM_ED ? SESSTOK_PKEY_ED25519
                            : SESSTOK_PKEY_RSA;
 }
@@ -59,30 +59,32 @@ sesstok_jwt_key_check_alg(sesstok_state *st, JwtKeyObject *k, int alg)
     const jwt_alg_info *info = &sesstok_jwt_algs[alg];
     if (info->family == FAM_HMAC) {
         if (k->kind != KEY_HMAC) {
-            return sesstok_jwt_fail(st, EXC_INVALID_KEY,
-                             "The specified key is an asymmetric key or x509 "
-                             "certificate and should not be used as an HMAC "
-                             "secret.");
+            return sesstok_jwt_fail(
+                st, EXC_INVALID_KEY,
+                "The specified key is an asymmetric key or x509 "
+                "certificate and should not be used as an HMAC "
+                "secret.");
         }
         return 0;
     }
     if (k->kind != KEY_ASYM) {
         return sesstok_jwt_fail(st, EXC_INVALID_KEY,
-                         "Could not parse the provided public key.");
+                                "Could not parse the provided public key.");
     }
     sesstok_pkey_kind want = family_pkey_kind(info->family);
     if (k->pk.kind != want) {
         return sesstok_jwt_fail(st, EXC_INVALID_KEY,
-                         "Expected %s key for %s, got %s key",
-                         article_kind_name(want), info->name,
-                         sesstok_jwt_pkey_kind_name(&k->pk));
+                                "Expected %s key for %s, got %s key",
+                                article_kind_name(want), info->name,
+                                sesstok_jwt_pkey_kind_name(&k->pk));
     }
     if (info->family == FAM_EC && k->pk.curve != info->curve) {
-        return sesstok_jwt_fail(st, EXC_INVALID_KEY,
-                         "The key's curve '%s' does not match the expected "
-                         "curve '%s' for this algorithm",
-                         sesstok_curve_openssl_name(k->pk.curve),
-                         sesstok_curve_openssl_name(info->curve));
+        return sesstok_jwt_fail(
+            st, EXC_INVALID_KEY,
+            "The key's curve '%s' does not match the expected "
+            "curve '%s' for this algorithm",
+            sesstok_curve_openssl_name(k->pk.curve),
+            sesstok_curve_openssl_name(info->curve));
     }
     return 0;
 }
@@ -164,7 +166,7 @@ sesstok_jwt_key_alg_mask(JwtKeyObject *k)
     return mask;
 }
 
-/* ---- sign and verify ------------------------------------------------------------- */
+/* ---- sign and verify ---------------------------------------------------- */
 
 /* The prepared HmacKey for alg (borrowed), made on first use. */
 static PyObject *
@@ -230,16 +232,16 @@ sesstok_jwt_key_sign(sesstok_state *st, JwtKeyObject *k, int alg,
     const char *why = "signing failed";
     if (!k->pk.is_private) {
         return sesstok_jwt_fail(st, EXC_INVALID_KEY,
-                         "Signing with %s needs a private key",
-                         sesstok_jwt_algs[alg].name);
+                                "Signing with %s needs a private key",
+                                sesstok_jwt_algs[alg].name);
     }
     const EVP_MD *md;
     int pss, rc;
     EVP_MD_CTX *ctx = pkey_op_ctx(st, k, alg, 1, &md, &pss);
-    Py_BEGIN_ALLOW_THREADS
-    rc = sesstok_pkey_sign(&k->pk, ctx, md, pss, msg, n, out, outlen, &why);
-    Py_END_ALLOW_THREADS
-    if (rc < 0) {
+    Py_BEGIN_ALLOW_THREADS rc =
+        sesstok_pkey_sign(&k->pk, ctx, md, pss, msg, n, out, outlen, &why);
+    Py_END_ALLOW_THREADS if (rc < 0)
+    {
         sesstok_raise_openssl_error(PyExc_ValueError, why);
         return -1;
     }
@@ -263,16 +265,16 @@ sesstok_jwt_key_verify(sesstok_state *st, JwtKeyObject *k, int alg,
     const EVP_MD *md;
     int pss, rc;
     EVP_MD_CTX *ctx = pkey_op_ctx(st, k, alg, 0, &md, &pss);
-    Py_BEGIN_ALLOW_THREADS
-    rc = sesstok_pkey_verify(&k->pk, ctx, md, pss, msg, n, sig, siglen, &why);
-    Py_END_ALLOW_THREADS
-    if (rc < 0) {
+    Py_BEGIN_ALLOW_THREADS rc =
+        sesstok_pkey_verify(&k->pk, ctx, md, pss, msg, n, sig, siglen, &why);
+    Py_END_ALLOW_THREADS if (rc < 0)
+    {
         sesstok_raise_openssl_error(PyExc_ValueError, why);
     }
     return rc;
 }
 
-/* ---- the key cache --------------------------------------------------------------- */
+/* ---- the key cache ------------------------------------------------------ */
 
 #define KEY_CACHE_MAX 256
 
@@ -330,8 +332,7 @@ key_cache_lookup(sesstok_state *st, PyObject *obj, JwtKeyObject **found,
 
 /* Store k for obj where slot says (the cache is emptied when full). */
 static int
-key_cache_store(sesstok_state *st, key_slot *slot, PyObject *obj,
-                PyObject *k)
+key_cache_store(sesstok_state *st, key_slot *slot, PyObject *obj, PyObject *k)
 {
     if (slot->cache == NULL) {
         return 0;
@@ -341,8 +342,9 @@ key_cache_store(sesstok_state *st, key_slot *slot, PyObject *obj,
     if (PyDict_GET_SIZE(slot->cache) >= KEY_CACHE_MAX) {
         PyDict_Clear(slot->cache);
     }
-    int rc = value == NULL ? -1
-                           : PyDict_SetItem(slot->cache, slot->cache_key, value);
+    int rc = value == NULL
+                 ? -1
+                 : PyDict_SetItem(slot->cache, slot->cache_key, value);
     Py_XDECREF(value);
     return rc;
 }
@@ -400,8 +402,8 @@ static PyObject *
 jwt_key_cache_size(PyObject *module, PyObject *unused)
 {
     sesstok_state *st = sesstok_get_state(module);
-    return PyLong_FromSsize_t(PyDict_GET_SIZE(st->jwt.key_cache)
-                              + PyDict_GET_SIZE(st->jwt.id_cache));
+    return PyLong_FromSsize_t(PyDict_GET_SIZE(st->jwt.key_cache) +
+                              PyDict_GET_SIZE(st->jwt.id_cache));
 }
 
 PyMethodDef sesstok_jwt_key_functions[] = {

@@ -6,11 +6,10 @@
  * hold pointers into that state. */
 #include "jwt.h"
 
-/* ---- Decoder ------------------------------------------------------------------ */
+/* ---- Decoder ------------------------------------------------------------ */
 
 typedef struct {
-    PyObject_HEAD
-    dec_keys keys;
+    PyObject_HEAD dec_keys keys;
     unsigned allowed;
     jwt_opts opt;         /* owns opt.require: a tuple, taken at init */
     PyObject *options;    /* a private copy of the options, with that tuple */
@@ -89,9 +88,9 @@ decoder_own_options(sesstok_state *st, PyObject *options, jwt_opts *o)
         }
     }
     copy = PyDict_Copy(options);
-    if (copy == NULL
-        || (o->require != NULL
-            && PyDict_SetItem(copy, NAME(st, N_REQUIRE), o->require) < 0)) {
+    if (copy == NULL ||
+        (o->require != NULL &&
+         PyDict_SetItem(copy, NAME(st, N_REQUIRE), o->require) < 0)) {
         Py_XDECREF(copy);
         sesstok_jwt_opts_release(o);
         return NULL;
@@ -116,10 +115,10 @@ decoder_keys(sesstok_state *st, PyObject *entries, unsigned allowed,
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyList_GET_ITEM(entries, i);
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2
-            || !Py_IS_TYPE(PyTuple_GET_ITEM(item, 0), st->jwt.KeyType)
-            || (PyTuple_GET_ITEM(item, 1) != Py_None
-                && !PyUnicode_Check(PyTuple_GET_ITEM(item, 1)))) {
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 ||
+            !Py_IS_TYPE(PyTuple_GET_ITEM(item, 0), st->jwt.KeyType) ||
+            (PyTuple_GET_ITEM(item, 1) != Py_None &&
+             !PyUnicode_Check(PyTuple_GET_ITEM(item, 1)))) {
             PyErr_SetString(PyExc_TypeError,
                             "entries must be (JwtKey, kid or None) pairs");
             keys_free(es, i);
@@ -140,8 +139,8 @@ static int
 decoder_check(sesstok_state *st, PyObject *algorithms, PyObject *leeway,
               const jwt_opts *o, unsigned *allowed, double *lw)
 {
-    if (sesstok_jwt_algorithms_mask(st, algorithms, allowed) < 0
-        || sesstok_jwt_leeway_arg(st, leeway, lw) < 0) {
+    if (sesstok_jwt_algorithms_mask(st, algorithms, allowed) < 0 ||
+        sesstok_jwt_leeway_arg(st, leeway, lw) < 0) {
         return -1;
     }
     if (*allowed == 0) {
@@ -150,7 +149,8 @@ decoder_check(sesstok_state *st, PyObject *algorithms, PyObject *leeway,
         return -1;
     }
     if (!o->verify_signature) {
-        PyErr_SetString(PyExc_ValueError, "a Decoder always verifies signatures");
+        PyErr_SetString(PyExc_ValueError,
+                        "a Decoder always verifies signatures");
         return -1;
     }
     return 0;
@@ -169,11 +169,10 @@ decoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
         *leeway;
     DecoderObject *d = Decoder_CAST(op);
     sesstok_state *st = sesstok_state_from_type(Py_TYPE(op));
-    if (st == NULL
-        || !PyArg_ParseTupleAndKeywords(args, kwargs, "O!OO!OOOO:JwtDecoder",
-                                        kwlist, &PyList_Type, &entries,
-                                        &algorithms, &PyDict_Type, &options,
-                                        &audience, &issuer, &subject, &leeway)) {
+    if (st == NULL || !PyArg_ParseTupleAndKeywords(
+                          args, kwargs, "O!OO!OOOO:JwtDecoder", kwlist,
+                          &PyList_Type, &entries, &algorithms, &PyDict_Type,
+                          &options, &audience, &issuer, &subject, &leeway)) {
         return -1;
     }
     if (d->keys.n > 0) {
@@ -192,9 +191,9 @@ decoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
     if ((own_options = decoder_own_options(st, options, &o)) == NULL) {
         return -1;
     }
-    if (decoder_check(st, algorithms, leeway, &o, &allowed, &lw) < 0
-        || (names = sesstok_jwt_mask_to_names(allowed)) == NULL
-        || decoder_keys(st, entries, allowed, &keys) < 0) {
+    if (decoder_check(st, algorithms, leeway, &o, &allowed, &lw) < 0 ||
+        (names = sesstok_jwt_mask_to_names(allowed)) == NULL ||
+        decoder_keys(st, entries, allowed, &keys) < 0) {
         sesstok_jwt_opts_release(&o);
         Py_DECREF(own_options);
         Py_XDECREF(names);
@@ -219,16 +218,18 @@ decoder_run(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
 {
     static const int ids[] = {N_JWT_ARG};
     static const jwt_params decode = {"decode", ids, JWT_COUNT(ids), 1, 1};
-    static const jwt_params decode_complete = {"decode_complete", ids, JWT_COUNT(ids), 1, 1};
-    static const jwt_params decode_jws = {"decode_jws", ids, JWT_COUNT(ids), 1, 1};
+    static const jwt_params decode_complete = {"decode_complete", ids,
+                                               JWT_COUNT(ids), 1, 1};
+    static const jwt_params decode_jws = {"decode_jws", ids, JWT_COUNT(ids), 1,
+                                          1};
     PyObject *argv[1];
     DecoderObject *d = Decoder_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    const jwt_params *params = !jwt_mode ? &decode_jws
+    const jwt_params *params = !jwt_mode  ? &decode_jws
                                : complete ? &decode_complete
                                           : &decode;
-    if (sesstok_jwt_parse_args(st, params, args, nargs, kwnames, argv, NULL)
-        < 0) {
+    if (sesstok_jwt_parse_args(st, params, args, nargs, kwnames, argv, NULL) <
+        0) {
         return NULL;
     }
     if (d->keys.n == 0) {
@@ -354,16 +355,15 @@ static PyType_Slot decoder_slots[] = {
 PyType_Spec sesstok_jwt_decoder_spec = {
     .name = "sesstok._core.JwtDecoder",
     .basicsize = sizeof(DecoderObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_IMMUTABLETYPE,
     .slots = decoder_slots,
 };
 
-/* ---- Encoder ------------------------------------------------------------------ */
+/* ---- Encoder ------------------------------------------------------------ */
 
 typedef struct {
-    PyObject_HEAD
-    JwtKeyObject *key;
+    PyObject_HEAD JwtKeyObject *key;
     int alg;
     PyObject *header_b64;   /* bytes: the base64url header, computed once */
     PyObject *json_encoder; /* or NULL */
@@ -412,11 +412,10 @@ encoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
     PyObject *key, *algorithm, *header, *json_encoder;
     EncoderObject *e = Encoder_CAST(op);
     sesstok_state *st = sesstok_state_from_type(Py_TYPE(op));
-    if (st == NULL
-        || !PyArg_ParseTupleAndKeywords(args, kwargs, "O!OO!O:JwtEncoder",
-                                        kwlist, st->jwt.KeyType, &key,
-                                        &algorithm, &PyBytes_Type, &header,
-                                        &json_encoder)) {
+    if (st == NULL ||
+        !PyArg_ParseTupleAndKeywords(args, kwargs, "O!OO!O:JwtEncoder", kwlist,
+                                     st->jwt.KeyType, &key, &algorithm,
+                                     &PyBytes_Type, &header, &json_encoder)) {
         return -1;
     }
     if (e->key != NULL) {
@@ -428,8 +427,8 @@ encoder_init(PyObject *op, PyObject *args, PyObject *kwargs)
     if (alg < 0 || sesstok_jwt_key_check_alg(st, JwtKey_CAST(key), alg) < 0) {
         return -1;
     }
-    if (sesstok_jwt_algs[alg].family != FAM_HMAC
-        && !JwtKey_CAST(key)->pk.is_private) {
+    if (sesstok_jwt_algs[alg].family != FAM_HMAC &&
+        !JwtKey_CAST(key)->pk.is_private) {
         sesstok_jwt_raise(st, EXC_INVALID_KEY,
                           "Signing with %s needs a private key",
                           sesstok_jwt_algs[alg].name);
@@ -449,8 +448,8 @@ encoder_sign(sesstok_state *st, EncoderObject *e, const sesstok_buf *json,
              sesstok_buf *out)
 {
     if (sesstok_buf_append(out, PyBytes_AS_STRING(e->header_b64),
-                           (size_t)PyBytes_GET_SIZE(e->header_b64)) < 0
-        || sesstok_buf_putc(out, '.') < 0) {
+                           (size_t)PyBytes_GET_SIZE(e->header_b64)) < 0 ||
+        sesstok_buf_putc(out, '.') < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -472,8 +471,8 @@ encoder_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     PyObject *argv[1];
     EncoderObject *e = Encoder_CAST(op);
     sesstok_state *st = sesstok_jwt_state_of(defcls);
-    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL)
-        < 0) {
+    if (sesstok_jwt_parse_args(st, &params, args, nargs, kwnames, argv, NULL) <
+        0) {
         return NULL;
     }
     if (e->key == NULL) {
@@ -488,8 +487,9 @@ encoder_encode(PyObject *op, PyTypeObject *defcls, PyObject *const *args,
     PyObject *r = NULL;
     sesstok_buf_init(&json);
     sesstok_buf_init(&out);
-    if (sesstok_jwt_json_dumps_into(st, &json, payload, e->json_encoder, 0) == 0
-        && encoder_sign(st, e, &json, &out) == 0) {
+    if (sesstok_jwt_json_dumps_into(st, &json, payload, e->json_encoder, 0) ==
+            0 &&
+        encoder_sign(st, e, &json, &out) == 0) {
         r = sesstok_jwt_ascii_str(out.data, out.len);
     }
     Py_DECREF(payload);
@@ -544,7 +544,7 @@ static PyType_Slot encoder_slots[] = {
 PyType_Spec sesstok_jwt_encoder_spec = {
     .name = "sesstok._core.JwtEncoder",
     .basicsize = sizeof(EncoderObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_IMMUTABLETYPE,
     .slots = encoder_slots,
 };

@@ -37,7 +37,7 @@ sesstok_pkey_clear(sesstok_pkey *k)
     sesstok_pkey_init(k);
 }
 
-/* ---- curves ------------------------------------------------------------------ */
+/* ---- curves ------------------------------------------------------------- */
 
 static const struct {
     sesstok_curve curve;
@@ -48,9 +48,12 @@ static const struct {
     size_t coord_len;
     int bits;
 } curves[] = {
-    {SESSTOK_CURVE_P256, "P-256", "prime256v1", "nistp256", NID_X9_62_prime256v1, 32, 256},
-    {SESSTOK_CURVE_P384, "P-384", "secp384r1", "nistp384", NID_secp384r1, 48, 384},
-    {SESSTOK_CURVE_P521, "P-521", "secp521r1", "nistp521", NID_secp521r1, 66, 521},
+    {SESSTOK_CURVE_P256, "P-256", "prime256v1", "nistp256",
+     NID_X9_62_prime256v1, 32, 256},
+    {SESSTOK_CURVE_P384, "P-384", "secp384r1", "nistp384", NID_secp384r1, 48,
+     384},
+    {SESSTOK_CURVE_P521, "P-521", "secp521r1", "nistp521", NID_secp521r1, 66,
+     521},
 };
 #define NCURVES (sizeof(curves) / sizeof(curves[0]))
 
@@ -65,9 +68,11 @@ sesstok_curve
 sesstok_curve_from_name(const char *name, size_t len)
 {
     for (size_t i = 0; i < NCURVES; i++) {
-        if (name_eq(name, len, curves[i].jwk) || name_eq(name, len, curves[i].openssl)
-            || name_eq(name, len, curves[i].alias)
-            || (curves[i].curve == SESSTOK_CURVE_P256 && name_eq(name, len, "secp256r1"))) {
+        if (name_eq(name, len, curves[i].jwk) ||
+            name_eq(name, len, curves[i].openssl) ||
+            name_eq(name, len, curves[i].alias) ||
+            (curves[i].curve == SESSTOK_CURVE_P256 &&
+             name_eq(name, len, "secp256r1"))) {
             return curves[i].curve;
         }
     }
@@ -95,7 +100,8 @@ sesstok_curve_name(sesstok_curve c)
 const char *
 sesstok_curve_openssl_name(sesstok_curve c)
 {
-    static const char *const names[] = {"none", "secp256r1", "secp384r1", "secp521r1"};
+    static const char *const names[] = {"none", "secp256r1", "secp384r1",
+                                        "secp521r1"};
     return (unsigned)c < 4 ? names[c] : "unknown";
 }
 
@@ -106,7 +112,7 @@ sesstok_curve_coord_len(sesstok_curve c)
     return i < 0 ? 0 : curves[i].coord_len;
 }
 
-/* ---- checks ---------------------------------------------------------------- */
+/* ---- checks ------------------------------------------------------------- */
 
 /* Sign a fixed message with an RSA private key and verify it with the same
  * key's public half. Return 0 if they match. */
@@ -118,13 +124,16 @@ rsa_pairwise_test(EVP_PKEY *pkey)
     size_t siglen = sizeof(sig);
     int ok = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx != NULL && EVP_DigestSignInit_ex(ctx, NULL, "SHA2-256", NULL, NULL, pkey, NULL) == 1
-        && EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg) - 1) == 1) {
+    if (ctx != NULL &&
+        EVP_DigestSignInit_ex(ctx, NULL, "SHA2-256", NULL, NULL, pkey, NULL) ==
+            1 &&
+        EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg) - 1) == 1) {
         EVP_MD_CTX_free(ctx);
         ctx = EVP_MD_CTX_new();
-        ok = ctx != NULL
-             && EVP_DigestVerifyInit_ex(ctx, NULL, "SHA2-256", NULL, NULL, pkey, NULL) == 1
-             && EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg) - 1) == 1;
+        ok = ctx != NULL &&
+             EVP_DigestVerifyInit_ex(ctx, NULL, "SHA2-256", NULL, NULL, pkey,
+                                     NULL) == 1 &&
+             EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg) - 1) == 1;
     }
     EVP_MD_CTX_free(ctx);
     return ok ? 0 : -1;
@@ -178,8 +187,8 @@ classify_ec(sesstok_pkey *k, EVP_PKEY *pkey, const char **why)
         *why = "EC group setup failed";
         return -1;
     }
-    int ok = BN_bn2binpad(EC_GROUP_get0_order(g), k->order, (int)k->coord_len)
-             == (int)k->coord_len;
+    int ok = BN_bn2binpad(EC_GROUP_get0_order(g), k->order,
+                          (int)k->coord_len) == (int)k->coord_len;
     EC_GROUP_free(g);
     if (!ok) {
         *why = "EC group order";
@@ -210,7 +219,8 @@ classify(sesstok_pkey *k, EVP_PKEY *pkey, const char **why)
 /* A private key must match its public half; an EC public key must be a
  * point on its curve. */
 static int
-check_key(const sesstok_pkey *k, EVP_PKEY *pkey, int is_private, const char **why)
+check_key(const sesstok_pkey *k, EVP_PKEY *pkey, int is_private,
+          const char **why)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
     int rc = -1;
@@ -246,7 +256,8 @@ static int
 finish(sesstok_pkey *k, EVP_PKEY *pkey, int is_private, const char **why)
 {
     sesstok_pkey_init(k);
-    if (classify(k, pkey, why) < 0 || check_key(k, pkey, is_private, why) < 0) {
+    if (classify(k, pkey, why) < 0 ||
+        check_key(k, pkey, is_private, why) < 0) {
         EVP_PKEY_free(pkey);
         k->kind = SESSTOK_PKEY_NONE;
         return -1;
@@ -256,11 +267,12 @@ finish(sesstok_pkey *k, EVP_PKEY *pkey, int is_private, const char **why)
     return 0;
 }
 
-/* ---- PEM and DER ------------------------------------------------------------- */
+/* ---- PEM and DER -------------------------------------------------------- */
 
 /* Never prompt for a passphrase: encrypted keys are refused. */
 static int
-no_passphrase(char *buf, size_t size, size_t *len, const OSSL_PARAM params[], void *arg)
+no_passphrase(char *buf, size_t size, size_t *len, const OSSL_PARAM params[],
+              void *arg)
 {
     return 0;
 }
@@ -271,15 +283,16 @@ static EVP_PKEY *
 decode(const char *input, const unsigned char *data, size_t n, int selection)
 {
     EVP_PKEY *pkey = NULL;
-    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, input, NULL, NULL, selection,
-                                                           NULL, NULL);
+    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(
+        &pkey, input, NULL, NULL, selection, NULL, NULL);
     if (dctx == NULL) {
         return NULL;
     }
     OSSL_DECODER_CTX_set_passphrase_cb(dctx, no_passphrase, NULL);
     const unsigned char *p = data;
     size_t left = n;
-    if (!OSSL_DECODER_from_data(dctx, &p, &left) || (input[0] == 'D' && left != 0)) {
+    if (!OSSL_DECODER_from_data(dctx, &p, &left) ||
+        (input[0] == 'D' && left != 0)) {
         EVP_PKEY_free(pkey);
         pkey = NULL;
     }
@@ -289,10 +302,11 @@ decode(const char *input, const unsigned char *data, size_t n, int selection)
 
 /* try: 1 private only, 2 public only, 3 private then public */
 static int
-load_encoded(sesstok_pkey *k, const char *input, const unsigned char *data, size_t n, int try,
-             const char **why)
+load_encoded(sesstok_pkey *k, const char *input, const unsigned char *data,
+             size_t n, int try, const char **why)
 {
-    EVP_PKEY *pkey = (try & 1) ? decode(input, data, n, EVP_PKEY_KEYPAIR) : NULL;
+    EVP_PKEY *pkey =
+        (try & 1) ? decode(input, data, n, EVP_PKEY_KEYPAIR) : NULL;
     int is_private = pkey != NULL;
     if (pkey == NULL && (try & 2)) {
         pkey = decode(input, data, n, EVP_PKEY_PUBLIC_KEY);
@@ -320,7 +334,7 @@ sesstok_pkey_is_der_certificate(const unsigned char *data, size_t n)
     return is_cert;
 }
 
-/* ---- OpenSSH public keys -------------------------------------------------------- */
+/* ---- OpenSSH public keys ------------------------------------------------ */
 
 static int
 b64_value(unsigned char c)
@@ -366,8 +380,9 @@ b64_std_decode(const unsigned char *in, size_t n, unsigned char *out)
                 return -1;
             }
         }
-        unsigned long w = ((unsigned long)v[0] << 18) | ((unsigned long)v[1] << 12)
-                          | ((unsigned long)v[2] << 6) | (unsigned long)v[3];
+        unsigned long w = ((unsigned long)v[0] << 18) |
+                          ((unsigned long)v[1] << 12) |
+                          ((unsigned long)v[2] << 6) | (unsigned long)v[3];
         out[o++] = (unsigned char)(w >> 16);
         out[o++] = (unsigned char)(w >> 8);
         out[o++] = (unsigned char)w;
@@ -387,7 +402,8 @@ ssh_string(ssh_reader *r, const unsigned char **s, size_t *len)
     if (r->n < 4) {
         return -1;
     }
-    size_t l = ((size_t)r->p[0] << 24) | ((size_t)r->p[1] << 16) | ((size_t)r->p[2] << 8) | r->p[3];
+    size_t l = ((size_t)r->p[0] << 24) | ((size_t)r->p[1] << 16) |
+               ((size_t)r->p[2] << 8) | r->p[3];
     if (r->n - 4 < l) {
         return -1;
     }
@@ -418,7 +434,8 @@ ssh_rsa(sesstok_pkey *k, ssh_reader *r, const char **why)
 {
     const unsigned char *e, *n;
     size_t elen, nlen;
-    if (ssh_mpint(r, &e, &elen) < 0 || ssh_mpint(r, &n, &nlen) < 0 || r->n != 0) {
+    if (ssh_mpint(r, &e, &elen) < 0 || ssh_mpint(r, &n, &nlen) < 0 ||
+        r->n != 0) {
         return -1;
     }
     sesstok_bytes m[SESSTOK_RSA_MEMBERS] = {{n, nlen}, {e, elen}};
@@ -445,14 +462,16 @@ ssh_ecdsa(sesstok_pkey *k, ssh_reader *r, const char *alias, size_t alias_len,
 {
     const unsigned char *name, *q;
     size_t name_len, qlen;
-    if (ssh_string(r, &name, &name_len) < 0 || ssh_string(r, &q, &qlen) < 0 || r->n != 0) {
+    if (ssh_string(r, &name, &name_len) < 0 || ssh_string(r, &q, &qlen) < 0 ||
+        r->n != 0) {
         return -1;
     }
-    sesstok_curve curve = sesstok_curve_from_name((const char *)name, name_len);
+    sesstok_curve curve =
+        sesstok_curve_from_name((const char *)name, name_len);
     size_t cl = sesstok_curve_coord_len(curve);
-    if (curve == SESSTOK_CURVE_NONE
-        || !name_eq(alias, alias_len, curves[curve_index(curve)].alias)
-        || qlen != 1 + 2 * cl || q[0] != 0x04) {
+    if (curve == SESSTOK_CURVE_NONE ||
+        !name_eq(alias, alias_len, curves[curve_index(curve)].alias) ||
+        qlen != 1 + 2 * cl || q[0] != 0x04) {
         return -1;
     }
     return sesstok_pkey_from_ec(k, curve, q + 1, q + 1 + cl, cl, NULL, 0, why);
@@ -466,7 +485,8 @@ ssh_blob(sesstok_pkey *k, const unsigned char *type, size_t t, ssh_reader *r,
 {
     const unsigned char *name;
     size_t name_len;
-    if (ssh_string(r, &name, &name_len) < 0 || name_len != t || memcmp(name, type, t) != 0) {
+    if (ssh_string(r, &name, &name_len) < 0 || name_len != t ||
+        memcmp(name, type, t) != 0) {
         return -1;
     }
     if (name_eq((const char *)type, t, "ssh-rsa")) {
@@ -483,7 +503,8 @@ ssh_blob(sesstok_pkey *k, const unsigned char *type, size_t t, ssh_reader *r,
 }
 
 static int
-load_ssh(sesstok_pkey *k, const unsigned char *data, size_t n, const char **why)
+load_ssh(sesstok_pkey *k, const unsigned char *data, size_t n,
+         const char **why)
 {
     size_t t = 0;
     while (t < n && data[t] != ' ') {
@@ -510,7 +531,7 @@ load_ssh(sesstok_pkey *k, const unsigned char *data, size_t n, const char **why)
     return rc;
 }
 
-/* ---- entry point ------------------------------------------------------------- */
+/* ---- entry point -------------------------------------------------------- */
 
 static int
 has_prefix(const unsigned char *data, size_t n, const char *prefix)
@@ -524,7 +545,8 @@ contains(const unsigned char *data, size_t n, const char *needle)
 {
     size_t m = strlen(needle);
     for (size_t i = 0; i + m <= n; i++) {
-        if (data[i] == (unsigned char)needle[0] && memcmp(data + i, needle, m) == 0) {
+        if (data[i] == (unsigned char)needle[0] &&
+            memcmp(data + i, needle, m) == 0) {
             return 1;
         }
     }
@@ -532,7 +554,8 @@ contains(const unsigned char *data, size_t n, const char *needle)
 }
 
 int
-sesstok_pkey_load(sesstok_pkey *k, const unsigned char *data, size_t n, const char **why)
+sesstok_pkey_load(sesstok_pkey *k, const unsigned char *data, size_t n,
+                  const char **why)
 {
     sesstok_pkey_init(k);
     if (n == 0 || n > 1 << 20) {
@@ -543,8 +566,11 @@ sesstok_pkey_load(sesstok_pkey *k, const unsigned char *data, size_t n, const ch
         return load_ssh(k, data, n, why);
     }
     if (contains(data, n, "-----BEGIN")) {
-        /* a decoder set up per attempt is the expensive part: go by the label */
-        int try = contains(data, n, "PRIVATE KEY-----") ? 1 : contains(data, n, "PUBLIC KEY-----") ? 2 : 3;
+        /* a decoder set up per attempt is the expensive part: go by the
+         * label */
+        int try = contains(data, n, "PRIVATE KEY-----")  ? 1
+                  : contains(data, n, "PUBLIC KEY-----") ? 2
+                                                         : 3;
         return load_encoded(k, "PEM", data, n, try, why);
     }
     if (data[0] != 0x30) {
@@ -556,18 +582,20 @@ sesstok_pkey_load(sesstok_pkey *k, const unsigned char *data, size_t n, const ch
     return load_encoded(k, "DER", data, n, 3, why);
 }
 
-/* ---- from components ----------------------------------------------------------- */
+/* ---- from components ---------------------------------------------------- */
 
 static int
-from_params(sesstok_pkey *k, const char *type, OSSL_PARAM_BLD *bld, int is_private,
-            const char **why)
+from_params(sesstok_pkey *k, const char *type, OSSL_PARAM_BLD *bld,
+            int is_private, const char **why)
 {
     OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
     EVP_PKEY *pkey = NULL;
-    int ok = params != NULL && ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1
-             && EVP_PKEY_fromdata(ctx, &pkey,
-                                  is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) == 1;
+    int ok =
+        params != NULL && ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+        EVP_PKEY_fromdata(ctx, &pkey,
+                          is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                          params) == 1;
     OSSL_PARAM_free(params);
     EVP_PKEY_CTX_free(ctx);
     if (!ok) {
@@ -580,7 +608,8 @@ from_params(sesstok_pkey *k, const char *type, OSSL_PARAM_BLD *bld, int is_priva
 
 /* Push a big-endian unsigned integer; BIGNUMs are collected for freeing. */
 static int
-push_bn(OSSL_PARAM_BLD *bld, const char *name, const unsigned char *b, size_t len, BIGNUM **keep)
+push_bn(OSSL_PARAM_BLD *bld, const char *name, const unsigned char *b,
+        size_t len, BIGNUM **keep)
 {
     if (len > SESSTOK_RSA_MAX_BITS / 8 + 1) {
         return 0;
@@ -598,7 +627,8 @@ static const char *const rsa_params[SESSTOK_RSA_MEMBERS] = {
 };
 
 int
-sesstok_pkey_from_rsa(sesstok_pkey *k, const sesstok_bytes m[SESSTOK_RSA_MEMBERS],
+sesstok_pkey_from_rsa(sesstok_pkey *k,
+                      const sesstok_bytes m[SESSTOK_RSA_MEMBERS],
                       const char **why)
 {
     BIGNUM *bns[SESSTOK_RSA_MEMBERS] = {NULL};
@@ -610,7 +640,8 @@ sesstok_pkey_from_rsa(sesstok_pkey *k, const sesstok_bytes m[SESSTOK_RSA_MEMBERS
         return -1;
     }
     /* n and e always; d when given; the CRT members when p is given */
-    int last = m[SESSTOK_RSA_P].p != NULL ? SESSTOK_RSA_MEMBERS : SESSTOK_RSA_P;
+    int last =
+        m[SESSTOK_RSA_P].p != NULL ? SESSTOK_RSA_MEMBERS : SESSTOK_RSA_P;
     for (int i = 0; ok && i < last; i++) {
         if (i != SESSTOK_RSA_D || m[i].p != NULL) {
             ok = push_bn(bld, rsa_params[i], m[i].p, m[i].n, &bns[i]);
@@ -630,8 +661,9 @@ sesstok_pkey_from_rsa(sesstok_pkey *k, const sesstok_bytes m[SESSTOK_RSA_MEMBERS
 }
 
 int
-sesstok_pkey_from_ec(sesstok_pkey *k, sesstok_curve curve, const unsigned char *x,
-                     const unsigned char *y, size_t coord_len, const unsigned char *d, size_t dlen,
+sesstok_pkey_from_ec(sesstok_pkey *k, sesstok_curve curve,
+                     const unsigned char *x, const unsigned char *y,
+                     size_t coord_len, const unsigned char *d, size_t dlen,
                      const char **why)
 {
     unsigned char point[1 + 2 * SESSTOK_ECDSA_MAX_COORD];
@@ -639,7 +671,8 @@ sesstok_pkey_from_ec(sesstok_pkey *k, sesstok_curve curve, const unsigned char *
     int rc = -1;
     sesstok_pkey_init(k);
     int ci = curve_index(curve);
-    if (ci < 0 || coord_len != curves[ci].coord_len || (d != NULL && dlen != coord_len)) {
+    if (ci < 0 || coord_len != curves[ci].coord_len ||
+        (d != NULL && dlen != coord_len)) {
         *why = "EC coordinates do not match the curve";
         return -1;
     }
@@ -651,12 +684,13 @@ sesstok_pkey_from_ec(sesstok_pkey *k, sesstok_curve curve, const unsigned char *
         *why = "out of memory";
         return -1;
     }
-    int ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, curves[ci].openssl, 0)
-             && OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
-                                                 1 + 2 * coord_len)
-             && (d == NULL
-                 || ((priv = BN_bin2bn(d, (int)dlen, NULL)) != NULL
-                     && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv)));
+    int ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                             curves[ci].openssl, 0) &&
+             OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+                                              point, 1 + 2 * coord_len) &&
+             (d == NULL ||
+              ((priv = BN_bin2bn(d, (int)dlen, NULL)) != NULL &&
+               OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv)));
     if (!ok) {
         *why = "invalid EC key parameters";
     }
@@ -673,11 +707,13 @@ sesstok_pkey_from_ec(sesstok_pkey *k, sesstok_curve curve, const unsigned char *
 
 int
 sesstok_pkey_from_ed25519(sesstok_pkey *k, const unsigned char *x, size_t xlen,
-                          const unsigned char *d, size_t dlen, const char **why)
+                          const unsigned char *d, size_t dlen,
+                          const char **why)
 {
     EVP_PKEY *pkey;
     sesstok_pkey_init(k);
-    if ((x != NULL && xlen != 32) || (d != NULL && dlen != 32) || (x == NULL && d == NULL)) {
+    if ((x != NULL && xlen != 32) || (d != NULL && dlen != 32) ||
+        (x == NULL && d == NULL)) {
         *why = "Ed25519 keys are 32 bytes";
         return -1;
     }
@@ -686,8 +722,8 @@ sesstok_pkey_from_ed25519(sesstok_pkey *k, const unsigned char *x, size_t xlen,
         if (pkey != NULL && x != NULL) {
             unsigned char pub[32];
             size_t publen = sizeof(pub);
-            if (!EVP_PKEY_get_raw_public_key(pkey, pub, &publen) || publen != 32
-                || memcmp(pub, x, 32) != 0) {
+            if (!EVP_PKEY_get_raw_public_key(pkey, pub, &publen) ||
+                publen != 32 || memcmp(pub, x, 32) != 0) {
                 EVP_PKEY_free(pkey);
                 *why = "Public key does not match private key";
                 return -1;
@@ -704,7 +740,7 @@ sesstok_pkey_from_ed25519(sesstok_pkey *k, const unsigned char *x, size_t xlen,
     return finish(k, pkey, d != NULL, why);
 }
 
-/* ---- sign and verify --------------------------------------------------------------- */
+/* ---- sign and verify ---------------------------------------------------- */
 
 size_t
 sesstok_pkey_sig_max(const sesstok_pkey *k)
@@ -713,7 +749,8 @@ sesstok_pkey_sig_max(const sesstok_pkey *k)
     case SESSTOK_PKEY_RSA:
         return (size_t)(k->bits + 7) / 8;
     case SESSTOK_PKEY_EC:
-        return SESSTOK_ECDSA_MAX_DER > 2 * k->coord_len ? SESSTOK_ECDSA_MAX_DER : 2 * k->coord_len;
+        return SESSTOK_ECDSA_MAX_DER > 2 * k->coord_len ? SESSTOK_ECDSA_MAX_DER
+                                                        : 2 * k->coord_len;
     case SESSTOK_PKEY_ED25519:
         return 64;
     default:
@@ -723,7 +760,8 @@ sesstok_pkey_sig_max(const sesstok_pkey *k)
 
 /* Set up ctx for a digest signature or verification with k. */
 static int
-digest_init(EVP_MD_CTX *ctx, const sesstok_pkey *k, const EVP_MD *md, int pss, int sign)
+digest_init(EVP_MD_CTX *ctx, const sesstok_pkey *k, const EVP_MD *md, int pss,
+            int sign)
 {
     EVP_PKEY_CTX *pctx = NULL;
     if (k->kind == SESSTOK_PKEY_ED25519) {
@@ -739,9 +777,11 @@ digest_init(EVP_MD_CTX *ctx, const sesstok_pkey *k, const EVP_MD *md, int pss, i
         /* mirrors PyJWT's RSAPSSAlgorithm: MGF1(hash), salt length = digest
          * size, for signing and (exactly) for verification */
         if (pss) {
-            if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0
-                || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0
-                || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0) {
+            if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <=
+                    0 ||
+                EVP_PKEY_CTX_set_rsa_pss_saltlen(
+                    pctx, RSA_PSS_SALTLEN_DIGEST) <= 0 ||
+                EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0) {
                 return -1;
             }
         }
@@ -752,9 +792,10 @@ digest_init(EVP_MD_CTX *ctx, const sesstok_pkey *k, const EVP_MD *md, int pss, i
     return 0;
 }
 
-static int verify_with(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
-                       const unsigned char *msg, size_t n, const unsigned char *sig,
-                       size_t siglen, const char **why);
+static int verify_with(const sesstok_pkey *k, EVP_MD_CTX *ctx,
+                       const EVP_MD *md, int pss, const unsigned char *msg,
+                       size_t n, const unsigned char *sig, size_t siglen,
+                       const char **why);
 
 /* A fresh context set up the slow way (or NULL). */
 static EVP_MD_CTX *
@@ -789,7 +830,8 @@ sesstok_pkey_ctx(sesstok_pkey *k, const EVP_MD *md, int pss, int sign)
         return NULL;
     }
     if (!EVP_MD_CTX_copy_ex(ctx, k->tmpl[slot])) {
-        /* this OpenSSL cannot copy such a context: set up afresh from now on */
+        /* this OpenSSL cannot copy such a context: set up afresh from now
+         * on */
         ERR_clear_error();
         EVP_MD_CTX_free(ctx);
         EVP_MD_CTX_free(k->tmpl[slot]);
@@ -801,9 +843,9 @@ sesstok_pkey_ctx(sesstok_pkey *k, const EVP_MD *md, int pss, int sign)
 }
 
 int
-sesstok_pkey_sign(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
-                  const unsigned char *msg, size_t n, unsigned char *sig, size_t *siglen,
-                  const char **why)
+sesstok_pkey_sign(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md,
+                  int pss, const unsigned char *msg, size_t n,
+                  unsigned char *sig, size_t *siglen, const char **why)
 {
     unsigned char der[SESSTOK_ECDSA_MAX_DER + 16];
     int rc = -1;
@@ -818,8 +860,8 @@ sesstok_pkey_sign(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int 
     }
     if (k->kind == SESSTOK_PKEY_EC) {
         size_t dlen = sizeof(der);
-        if (EVP_DigestSign(ctx, der, &dlen, msg, n) != 1
-            || sesstok_ecdsa_der_to_raw(der, dlen, k->coord_len, sig) < 0) {
+        if (EVP_DigestSign(ctx, der, &dlen, msg, n) != 1 ||
+            sesstok_ecdsa_der_to_raw(der, dlen, k->coord_len, sig) < 0) {
             goto done;
         }
         *siglen = 2 * k->coord_len;
@@ -838,9 +880,9 @@ done:
 }
 
 int
-sesstok_pkey_verify(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
-                    const unsigned char *msg, size_t n, const unsigned char *sig, size_t siglen,
-                    const char **why)
+sesstok_pkey_verify(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md,
+                    int pss, const unsigned char *msg, size_t n,
+                    const unsigned char *sig, size_t siglen, const char **why)
 {
     int rc = verify_with(k, ctx, md, pss, msg, n, sig, siglen, why);
     EVP_MD_CTX_free(ctx);
@@ -849,8 +891,8 @@ sesstok_pkey_verify(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, in
 
 static int
 verify_with(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
-            const unsigned char *msg, size_t n, const unsigned char *sig, size_t siglen,
-            const char **why)
+            const unsigned char *msg, size_t n, const unsigned char *sig,
+            size_t siglen, const char **why)
 {
     unsigned char der[SESSTOK_ECDSA_MAX_DER];
     const unsigned char *s = sig;
@@ -885,7 +927,7 @@ verify_with(const sesstok_pkey *k, EVP_MD_CTX *ctx, const EVP_MD *md, int pss,
     return rc;
 }
 
-/* ---- export ----------------------------------------------------------------------- */
+/* ---- export ------------------------------------------------------------- */
 
 static int
 bn_bytes(const BIGNUM *bn, unsigned char **out, size_t *len)
@@ -900,15 +942,16 @@ bn_bytes(const BIGNUM *bn, unsigned char **out, size_t *len)
 }
 
 int
-sesstok_pkey_rsa_public(const sesstok_pkey *k, unsigned char **n, size_t *nlen, unsigned char **e,
-                        size_t *elen)
+sesstok_pkey_rsa_public(const sesstok_pkey *k, unsigned char **n, size_t *nlen,
+                        unsigned char **e, size_t *elen)
 {
     BIGNUM *bn_n = NULL, *bn_e = NULL;
     int rc = -1;
     *n = *e = NULL;
-    if (k->kind == SESSTOK_PKEY_RSA && EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, &bn_n)
-        && EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, &bn_e)
-        && bn_bytes(bn_n, n, nlen) == 0 && bn_bytes(bn_e, e, elen) == 0) {
+    if (k->kind == SESSTOK_PKEY_RSA &&
+        EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, &bn_n) &&
+        EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, &bn_e) &&
+        bn_bytes(bn_n, n, nlen) == 0 && bn_bytes(bn_e, e, elen) == 0) {
         rc = 0;
     }
     else {
@@ -921,7 +964,8 @@ sesstok_pkey_rsa_public(const sesstok_pkey *k, unsigned char **n, size_t *nlen, 
 }
 
 int
-sesstok_pkey_public_der(const sesstok_pkey *k, unsigned char **der, size_t *len)
+sesstok_pkey_public_der(const sesstok_pkey *k, unsigned char **der,
+                        size_t *len)
 {
     *der = NULL;
     int l = i2d_PUBKEY(k->pkey, der);
