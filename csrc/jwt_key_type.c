@@ -106,6 +106,24 @@ key_load_failed(sesstok_state *st, const char *why)
     return sesstok_jwt_raise(st, EXC_INVALID_KEY, "%s", why);
 }
 
+/* The end of a constructor: rc < 0 (pkey.c failed to load k, for `why`)
+ * raises InvalidKeyError; else the algorithm/kid keywords bind k. Returns k,
+ * or NULL with k released. */
+static PyObject *
+key_finish(sesstok_state *st, JwtKeyObject *k, int rc, const char *why,
+           PyObject *algorithm, PyObject *kid)
+{
+    if (rc < 0) {
+        Py_DECREF(k);
+        return key_load_failed(st, why);
+    }
+    if (key_set_binding(st, k, algorithm, kid) < 0) {
+        Py_DECREF(k);
+        return NULL;
+    }
+    return (PyObject *)k;
+}
+
 /* JwtKey.hmac(secret, *, algorithm=None, kid=None) */
 static PyObject *
 key_new_hmac(PyObject *cls, PyTypeObject *defcls, PyObject *const *args,
@@ -159,15 +177,7 @@ key_new_load(PyObject *cls, PyTypeObject *defcls, PyObject *const *args,
     const char *why = "Could not parse the provided key";
     int rc = sesstok_pkey_load(&k->pk, v.buf, (size_t)v.len, &why);
     PyBuffer_Release(&v);
-    if (rc < 0) {
-        Py_DECREF(k);
-        return key_load_failed(st, why);
-    }
-    if (key_set_binding(st, k, argv[1], argv[2]) < 0) {
-        Py_DECREF(k);
-        return NULL;
-    }
-    return (PyObject *)k;
+    return key_finish(st, k, rc, why, argv[1], argv[2]);
 }
 
 /* JwtKey.rsa(n, e, d=None, p=None, q=None, dp=None, dq=None, qi=None, *,
@@ -216,15 +226,7 @@ key_new_rsa(PyObject *cls, PyTypeObject *defcls, PyObject *const *args,
     }
     int rc = sesstok_pkey_from_rsa(&k->pk, m, &why);
     release_views(v, 8);
-    if (rc < 0) {
-        Py_DECREF(k);
-        return key_load_failed(st, why);
-    }
-    if (key_set_binding(st, k, argv[8], argv[9]) < 0) {
-        Py_DECREF(k);
-        return NULL;
-    }
-    return (PyObject *)k;
+    return key_finish(st, k, rc, why, argv[8], argv[9]);
 }
 
 /* JwtKey.ec(crv, x, y, d=None, *, algorithm=None, kid=None) */
@@ -280,15 +282,7 @@ key_new_ec(PyObject *cls, PyTypeObject *defcls, PyObject *const *args,
                                   v[2].obj ? v[2].buf : NULL, (size_t)v[2].len,
                                   &why);
     release_views(v, 3);
-    if (rc < 0) {
-        Py_DECREF(k);
-        return key_load_failed(st, why);
-    }
-    if (key_set_binding(st, k, argv[4], argv[5]) < 0) {
-        Py_DECREF(k);
-        return NULL;
-    }
-    return (PyObject *)k;
+    return key_finish(st, k, rc, why, argv[4], argv[5]);
 }
 
 /* JwtKey.ed25519(x=None, d=None, *, algorithm=None, kid=None) */
@@ -320,15 +314,7 @@ key_new_ed25519(PyObject *cls, PyTypeObject *defcls, PyObject *const *args,
         &k->pk, v[0].obj ? v[0].buf : NULL, (size_t)v[0].len,
         v[1].obj ? v[1].buf : NULL, (size_t)v[1].len, &why);
     release_views(v, 2);
-    if (rc < 0) {
-        Py_DECREF(k);
-        return key_load_failed(st, why);
-    }
-    if (key_set_binding(st, k, argv[2], argv[3]) < 0) {
-        Py_DECREF(k);
-        return NULL;
-    }
-    return (PyObject *)k;
+    return key_finish(st, k, rc, why, argv[2], argv[3]);
 }
 
 /* JwtKey.sign(algorithm, msg): the raw signature (JWS form), no key-length
