@@ -343,11 +343,11 @@ int sesstok_jwt_validate_claims(sesstok_state *st, PyObject *payload,
 
 /* ---- PyJWT / PyJWS objects (jwt_api.c) ---------------------------------- */
 
+/* base: the instance's options, parsed (owns base.require); registered:
+ * the algorithms the instance offers (PyJWS(algorithms=...)) */
 typedef struct {
-    PyObject_HEAD jwt_opts
-        base; /* the instance's options, parsed; owns base.require */
-    unsigned
-        registered; /* algorithms the instance offers (PyJWS(algorithms=)) */
+    PyObject_HEAD jwt_opts base;
+    unsigned registered;
     PyObject *header_typ; /* PyJWS.header_typ */
     int typ_default;      /* header_typ is "JWT": default headers are cached */
     /* a subclass overrides one of PyJWT's extension points
@@ -429,8 +429,7 @@ typedef struct {
 typedef struct {
     JwtKeyObject *key;
     PyObject *kid; /* str or NULL */
-    unsigned
-        mask; /* algorithms this key verifies (key type & the Decoder's) */
+    unsigned mask; /* algorithms it verifies: its type's and the Decoder's */
 } dec_entry;
 
 typedef struct {
