@@ -252,21 +252,6 @@ static PyMethodDef module_methods[] = {
     X(m_timestamp) \
     X(py_json) \
     X(json_keys) \
-    X(JwtKeyType) \
-    X(JwtApiType) \
-    X(JwsApiType) \
-    X(JwtEncoderType) \
-    X(JwtDecoderType) \
-    X(jwt_key_cache) \
-    X(jwt_id_cache) \
-    X(jwt_header_cache) \
-    X(jwt_names) \
-    X(jwt_alg_names) \
-    X(jwt_exc) \
-    X(jwt_py) \
-    X(py_datetime_type) \
-    X(py_timedelta_type) \
-    X(py_json_dumps) \
     /* end */
 
 static int
@@ -279,7 +264,7 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
         Py_VISIT(st->md_name[i]);
     }
-    return 0;
+    return sesstok_jwt_state_traverse(&st->jwt, visit, arg);
 }
 
 static int
@@ -289,6 +274,7 @@ module_clear(PyObject *m)
 #define CLEAR(name) Py_CLEAR(st->name);
     STATE_OBJECTS(CLEAR)
 #undef CLEAR
+    sesstok_jwt_state_clear(&st->jwt);
     for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
         Py_CLEAR(st->md_name[i]);
         EVP_MD_free(st->md[i]);

@@ -1,7 +1,7 @@
 """Type stubs for sesstok._core, the C core."""
 
 from datetime import timedelta
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 _Bytes = Union[bytes, bytearray, memoryview]
 _StrOrBytes = Union[str, bytes]
@@ -77,7 +77,7 @@ def base64_hmac(salt: str, value: _StrOrBytes, key: _StrOrBytes, algorithm: str)
 def django_signer_call(kind: str, self: Any, timestamp: bool, *args: Any, **kwargs: Any) -> Any: ...
 def install_django(**objects: Any) -> None: ...
 
-# JWT (jwt.c; the public API is sesstok.jwt)
+# JWT (jwt_*.c; the public API is sesstok.jwt)
 JWT_ALGORITHMS: tuple[str, ...]
 JWT_DEFAULT_MAX_TOKEN_LENGTH: int
 JWT_DEFAULT_MAX_JSON_DEPTH: int
@@ -112,7 +112,12 @@ class JwtKey:
 
 class JwtApi:
     def _configure(self, options: dict, algorithms: Optional[Iterable[str]], header_typ: Optional[str],
-                   hooks: int) -> None: ...
+                   hooked: bool) -> None: ...
+    # the JWS steps of encode/decode_complete, for subclasses with hooks (sesstok.jwt._hooked_*)
+    def _encode_jws(self, payload: _Bytes, key: Any, algorithm: Optional[str] = ..., headers: Optional[dict] = ...,
+                    json_encoder: Any = ..., is_payload_detached: bool = ..., sort_headers: bool = ...) -> str: ...
+    def _decode_jws(self, jwt: Union[str, bytes], key: Any = ..., algorithms: Optional[Iterable[str]] = ...,
+                    options: Optional[dict] = ..., detached_payload: Optional[bytes] = ...) -> dict: ...
     def encode(self, payload: dict, key: Any, algorithm: Optional[str] = ..., headers: Optional[dict] = ...,
                json_encoder: Any = ..., sort_headers: bool = ...) -> str: ...
     def decode(self, jwt: Union[str, bytes], key: Any = ..., algorithms: Optional[Iterable[str]] = ...,
@@ -128,7 +133,7 @@ class JwtApi:
 
 class JwsApi:
     def _configure(self, options: dict, algorithms: Optional[Iterable[str]], header_typ: Optional[str],
-                   hooks: int) -> None: ...
+                   hooked: bool) -> None: ...
     def encode(self, payload: _Bytes, key: Any, algorithm: Optional[str] = ..., headers: Optional[dict] = ...,
                json_encoder: Any = ..., is_payload_detached: bool = ..., sort_headers: bool = ...) -> str: ...
     def decode(self, jwt: Union[str, bytes], key: Any = ..., algorithms: Optional[Iterable[str]] = ...,
@@ -148,6 +153,8 @@ class JwtEncoder:
 class JwtDecoder:
     algorithms: tuple[str, ...]
     keys: tuple[tuple[JwtKey, Optional[str]], ...]
+    @property
+    def options(self) -> Optional[Mapping[str, Any]]: ...  # read-only view of its own copy
     def __init__(self, entries: list, algorithms: Iterable[str], options: dict, audience: Any, issuer: Any,
                  subject: Optional[str], leeway: Any) -> None: ...
     def decode(self, jwt: Union[str, bytes]) -> dict: ...
@@ -155,6 +162,7 @@ class JwtDecoder:
     def decode_jws(self, jwt: Union[str, bytes]) -> bytes: ...
 
 def jwt_json_dumps(obj: Any, json_encoder: Any = ..., sort_keys: bool = ...) -> bytes: ...
+def jwt_prepare_payload(payload: dict, /) -> dict: ...
 def jwt_validate_claims(payload: dict, options: dict, audience: Any = ..., issuer: Any = ...,
                         subject: Optional[str] = ..., leeway: Any = ...) -> None: ...
 def jwt_key_cache_clear() -> None: ...

@@ -9,6 +9,7 @@ To cover a new function or method of _core, add entries to LEAK_CASES below
 
 import ctypes
 import dataclasses
+import datetime
 import gc
 import hmac
 import importlib
@@ -400,6 +401,14 @@ _ES_KEY = _core.JwtKey.load(_ES_PRIV)
 _RS_KEY = _core.JwtKey.load(_RS_PRIV)
 _HS_KEY = _core.JwtKey.hmac(_HS_SECRET.encode())
 _JWT_API = _jwt.PyJWT()
+
+
+class _HookedJWT(_jwt.PyJWT):  # encode/decode run in Python, on the C JWS steps
+    def _validate_claims(self, payload, options, **kwargs):
+        super()._validate_claims(payload, options, **kwargs)
+
+
+_HOOKED_API = _HookedJWT()
 _JWS_API = _jwt.PyJWS()
 _HS_TOKEN = _jwt.encode({"sub": "x", "l": [1, 2.5, None]}, _HS_SECRET)
 _ES_TOKEN = _jwt.encode({"sub": "x"}, _ES_PRIV, algorithm="ES256")
@@ -427,6 +436,12 @@ LEAK_CASES += [
          audience="x", raises=_jwt.MissingRequiredClaimError, note="claims"),
     case("JwtApi.decode_complete", _JWT_API.decode_complete, _HS_TOKEN, _HS_SECRET,
          algorithms=["HS256"]),
+    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"], verify=True,
+         note="verify"),
+    case("JwtApi.encode", _HOOKED_API.encode, {"sub": "x"}, _HS_SECRET, note="hooked"),
+    case("JwtApi.decode", _HOOKED_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"], note="hooked"),
+    case("JwtApi.decode_complete", _HOOKED_API.decode_complete, _HS_TOKEN, _HS_SECRET,
+         algorithms=["HS384"], raises=_jwt.InvalidAlgorithmError, note="hooked"),
     case("JwtApi.get_unverified_header", _JWT_API.get_unverified_header, _HS_TOKEN),
     case("JwtApi.get_algorithms", _JWT_API.get_algorithms),
     case("JwsApi", _core.JwsApi),
@@ -450,6 +465,9 @@ LEAK_CASES += [
     case("JwtDecoder.decode_jws", _DECODER.decode_jws, _ENCODER.encode({"y": 1})),
     case("JwtDecoder.algorithms", lambda: _DECODER.algorithms),
     case("JwtDecoder.keys", lambda: _DECODER.keys),
+    case("JwtDecoder.options", lambda: _DECODER.options["require"]),
+    case("JwtDecoder", _jwt.Decoder, _HS_SECRET, ["HS256"], options={"require": ["exp", "sub"]},
+         note="require copied"),
     case("JwtKey.hmac", _core.JwtKey.hmac, b"secret", algorithm="HS256", kid="k"),
     case("JwtKey.hmac", _core.JwtKey.hmac, "str", raises=TypeError, note="type"),
     case("JwtKey.load", _core.JwtKey.load, _ES_PRIV),
@@ -478,6 +496,9 @@ LEAK_CASES += [
     case("JwtKey.algorithms", lambda: _RS_KEY.algorithms),
     case("JwtKey.kid", lambda: _HS_KEY.kid),
     case("jwt_json_dumps", _core.jwt_json_dumps, {"b": 1, "a": [1, "é"]}, None, True),
+    case("jwt_prepare_payload", _core.jwt_prepare_payload,
+         {"exp": datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc)}),
+    case("jwt_prepare_payload", _core.jwt_prepare_payload, {"iss": 1}, raises=TypeError, note="iss"),
     case("jwt_validate_claims", _core.jwt_validate_claims, {"exp": 1}, _FULL_OPTS,
          raises=_jwt.ExpiredSignatureError),
     case("jwt_key_cache_size", _core.jwt_key_cache_size),
