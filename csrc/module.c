@@ -212,7 +212,6 @@ static PyMethodDef module_methods[] = {
     X(dj_Signer_sign) \
     X(dj_Signer_unsign) \
     X(dj_Signer_sign_object) \
-    X(dj_Signer_unsign_object) \
     X(dj_Signer) \
     X(dj_TimestampSigner) \
     X(dj_base64_hmac) \
@@ -244,6 +243,9 @@ static PyMethodDef module_methods[] = {
     X(str_salt_signing) \
     X(str_salt_signer) \
     X(str_salt_ts) \
+    X(str_signed_obj) \
+    X(str_serializer) \
+    X(str_max_age) \
     X(m_signature) \
     X(m_sign) \
     X(m_unsign) \
@@ -343,6 +345,9 @@ exec_state(PyObject *m)
     INTERN(str_salt_signing, "django.core.signing")
     INTERN(str_salt_signer, "django.core.signing.Signer")
     INTERN(str_salt_ts, "django.core.signing.TimestampSigner")
+    INTERN(str_signed_obj, "signed_obj")
+    INTERN(str_serializer, "serializer")
+    INTERN(str_max_age, "max_age")
 #undef INTERN
     st->time_module = PyImport_ImportModule("time");
     if (st->time_module == NULL) {

@@ -74,7 +74,6 @@ typedef struct {
     PyObject *dj_Signer_sign_object;
     PyObject *dj_Signer;           /* django.core.signing.Signer */
     PyObject *dj_TimestampSigner;  /* django.core.signing.TimestampSigner */
-    PyObject *dj_Signer_unsign_object;
     PyObject *dj_base64_hmac;
     PyObject *dj_b64_decode;
     PyObject *dj_b62_encode;
@@ -108,6 +107,9 @@ typedef struct {
     PyObject *str_salt_signing;   /* "django.core.signing" (dumps/loads) */
     PyObject *str_salt_signer;    /* "django.core.signing.Signer" */
     PyObject *str_salt_ts;        /* "django.core.signing.TimestampSigner" */
+    PyObject *str_signed_obj;
+    PyObject *str_serializer;
+    PyObject *str_max_age;
 
     /* JWT (jwt.c) */
     PyTypeObject *JwtKeyType;
@@ -147,6 +149,14 @@ sesstok_state_from_type(PyTypeObject *type)
 }
 
 /* ---- helpers shared across files ---------------------------------------- */
+
+/* Is str `name` equal to the interned str `interned`? Keyword names are
+ * interned by Python's compiler, so the pointer test usually decides. */
+static inline int
+sesstok_str_eq(PyObject *name, PyObject *interned)
+{
+    return name == interned || PyUnicode_Compare(name, interned) == 0;
+}
 
 /* Set a Python exception from the OpenSSL error queue (and clear the queue).
  * Always returns NULL. */

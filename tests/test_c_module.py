@@ -317,10 +317,14 @@ class _Custom(_signing.TimestampSigner):
         return "fixed"
 
 
-def _dj_call(kind, *args, **kwargs):
+def _dj_ts():
     from django.core import signing as dj
 
-    return _core.django_signer_call(kind, dj.TimestampSigner(key="leak-key"), True, *args, **kwargs)
+    return dj.TimestampSigner(key="leak-key")
+
+
+_DJ_TS = _dj_ts()
+_DJ_TS_OBJ = _DJ_TS.sign_object(_SESSION)
 
 
 def _set_attr(obj, name, value):
@@ -374,9 +378,16 @@ LEAK_CASES += [
     case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha256"),
     case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha512_256", note="general-path",
          raises=Exception),
-    case("django_signer_call", _dj_call, "sign", "value"),
-    case("django_signer_call", _dj_call, "unsign", "nope", raises=_signing.BadSignature, note="bad"),
-    case("django_signer_call", _dj_call, "sign_object", _SESSION, note="object"),
+    case("django_signature", _core.django_signature, _DJ_TS, True, "value"),
+    case("django_signature", _core.django_signature, _DJ_TS, True, raises=TypeError, note="arity"),
+    case("django_sign", _core.django_sign, _DJ_TS, True, "value"),
+    case("django_sign", _core.django_sign, _DJ_TS, False, b"bytes", note="general-path"),
+    case("django_unsign", _core.django_unsign, _DJ_TS, True, _DJ_TS.sign("v"), 10**9),
+    case("django_unsign", _core.django_unsign, _DJ_TS, True, "nope", raises=_signing.BadSignature, note="bad"),
+    case("django_sign_object", _core.django_sign_object, _DJ_TS, True, _SESSION, note="object"),
+    case("django_unsign_object", _core.django_unsign_object, _DJ_TS, True, _DJ_TS_OBJ, max_age=10**9),
+    case("django_unsign_object", _core.django_unsign_object, _DJ_TS, False, _DJ_TS_OBJ, nope=1,
+         raises=TypeError, note="kwargs"),
 ]
 
 # ---- JWT (sesstok.jwt: no Django needed) ------------------------------------------
@@ -688,3 +699,19 @@ def test_many_threads():
     finally:
         sys.setswitchinterval(old)
     assert not errors, errors[:5]
+
+
+# ---- install_django ----------------------------------------------------------
+
+
+def test_install_django_takes_each_object_by_name():
+    # a refused call changes nothing: the signers keep working
+    signed = _SIGNER.sign("v")
+    with pytest.raises(TypeError, match="missing keyword argument 'BadSignature'"):
+        _core.install_django(settings=object())
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        _core.install_django(bogus=1)
+    with pytest.raises(TypeError, match="keyword arguments only"):
+        _core.install_django(1)
+    assert _SIGNER.unsign(signed) == "v"
+    assert _signing.loads(_DUMPED) == _SESSION
