@@ -218,7 +218,6 @@ static PyMethodDef module_methods[] = {
     X(dj_b64_decode) \
     X(dj_b62_encode) \
     X(dj_b62_decode) \
-    X(py_timedelta) \
     X(py_zlib_decompress) \
     X(PayloadTooLarge) \
     X(str_signature) \
@@ -252,7 +251,10 @@ static PyMethodDef module_methods[] = {
     X(m_ts_sign) \
     X(m_ts_unsign) \
     X(m_timestamp) \
-    X(py_json) \
+    X(json_module) \
+    X(json_dumps) \
+    X(datetime_type) \
+    X(timedelta_type) \
     X(json_keys) \
     X(JwtKeyType) \
     X(JwtApiType) \
@@ -313,6 +315,33 @@ module_free(void *m)
     module_clear((PyObject *)m);
 }
 
+/* attribute `attr` of module `name` (attr NULL: the module), or NULL with an
+ * exception set */
+static PyObject *
+import_attr(const char *name, const char *attr)
+{
+    PyObject *mod = PyImport_ImportModule(name);
+    if (mod == NULL || attr == NULL) {
+        return mod;
+    }
+    PyObject *v = PyObject_GetAttrString(mod, attr);
+    Py_DECREF(mod);
+    return v;
+}
+
+/* The Python objects several concerns use, imported once. */
+static int
+import_shared(sesstok_state *st)
+{
+    return (st->time_module = import_attr("time", NULL)) == NULL
+                   || (st->json_module = import_attr("json", NULL)) == NULL
+                   || (st->json_dumps = import_attr("json", "dumps")) == NULL
+                   || (st->datetime_type = import_attr("datetime", "datetime")) == NULL
+                   || (st->timedelta_type = import_attr("datetime", "timedelta")) == NULL
+               ? -1
+               : 0;
+}
+
 static int
 exec_state(PyObject *m)
 {
@@ -349,8 +378,7 @@ exec_state(PyObject *m)
     INTERN(str_serializer, "serializer")
     INTERN(str_max_age, "max_age")
 #undef INTERN
-    st->time_module = PyImport_ImportModule("time");
-    if (st->time_module == NULL) {
+    if (import_shared(st) < 0) {
         return -1;
     }
     if (PyModule_AddIntConstant(m, "DEFAULT_MAX_DECOMPRESSED_SIZE", DEFAULT_MAX_DECOMPRESSED) < 0

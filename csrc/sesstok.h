@@ -49,8 +49,13 @@ typedef struct {
     /* (secret, salt-or-None, algorithm) -> HmacKey, bounded */
     PyObject *hmac_cache;
 
-    /* time.time is looked up on each call so tests can patch it */
+    /* Python objects several concerns use, imported once (module.c). time.time
+     * is looked up on each call so tests can patch it. */
     PyObject *time_module;
+    PyObject *json_module;    /* json */
+    PyObject *json_dumps;     /* json.dumps */
+    PyObject *datetime_type;  /* datetime.datetime */
+    PyObject *timedelta_type; /* datetime.timedelta */
 
     /* zlib: one deflate stream reused for compress=True (the GIL guards it) */
     z_stream deflater;
@@ -78,9 +83,7 @@ typedef struct {
     PyObject *dj_b64_decode;
     PyObject *dj_b62_encode;
     PyObject *dj_b62_decode;
-    PyObject *py_timedelta;        /* datetime.timedelta */
     PyObject *py_zlib_decompress;  /* zlib.decompress, to raise its exact errors */
-    PyObject *py_json;             /* the json module, imported on first use (json.c) */
     PyObject *json_keys;           /* json.c: list of recent member-name str (or None) */
     PyObject *PayloadTooLarge;     /* sesstok.signing.PayloadTooLarge */
 
@@ -207,11 +210,12 @@ int sesstok_codec_exec(PyObject *m);
 int sesstok_crypto_exec(PyObject *m);
 int sesstok_random_exec(PyObject *m);
 int sesstok_json_exec(PyObject *m);
+extern PyMethodDef sesstok_json_encode_methods[]; /* added by sesstok_json_exec */
 int sesstok_zlib_exec(PyObject *m);
 int sesstok_signer_exec(PyObject *m);
 int sesstok_jwt_exec(PyObject *m);
 
-/* ---- JSON (json.c) ------------------------------------------------------- */
+/* ---- JSON (json_encode.c, json_decode.c) -------------------------------- */
 
 /* Append compact JSON for obj to buf, byte for byte what
  * json.dumps(obj, separators=(",", ":"), sort_keys=sort_keys) returns
@@ -220,14 +224,6 @@ int sesstok_jwt_exec(PyObject *m);
  * unspecified); -1 with an exception set. */
 int sesstok_json_encode(sesstok_buf *buf, PyObject *obj, int sort_keys);
 
-/* json.loads(data.decode("latin-1")) for signed payloads. Return a new
- * reference; or NULL with *fallback set to 1 and no exception when Python's
- * json.loads must decide (malformed input, so it raises its exact error);
- * or NULL with an exception set (nesting deeper than max_depth raises
- * `depth_exc`; MemoryError). */
-PyObject *sesstok_json_decode_lax(const char *data, Py_ssize_t n, int max_depth,
-                                  PyObject *depth_exc, int *fallback);
-
 /* Strict RFC 8259 JSON for JWTs: UTF-8 input; duplicate member names,
  * NaN/Infinity, numbers outside double range, invalid UTF-8/escapes,
  * trailing data and nesting deeper than max_depth are refused. Return a new
@@ -235,11 +231,16 @@ PyObject *sesstok_json_decode_lax(const char *data, Py_ssize_t n, int max_depth,
 PyObject *sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth,
                                      PyObject *exc);
 
-/* The two decoders above, reusing st's str objects for short ASCII member
- * names seen in earlier calls (their hashes are cached too), which makes
- * repeated layouts such as sessions and JWT claims faster. Same contracts. */
+/* json.loads(data.decode("latin-1")) for signed payloads, reusing st's str
+ * objects for short ASCII member names seen in earlier calls (their hashes
+ * are cached too), which makes repeated layouts such as sessions faster.
+ * Return a new reference; or NULL with *fallback set to 1 and no exception
+ * when Python's json.loads must decide (malformed input, so it raises its
+ * exact error); or NULL with an exception set (nesting deeper than
+ * max_depth raises `depth_exc`; MemoryError). */
 PyObject *sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n,
                                      int max_depth, PyObject *depth_exc, int *fallback);
+/* sesstok_json_decode_strict with st's member-name cache. */
 PyObject *sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n,
                                         int max_depth, PyObject *exc);
 

@@ -29,7 +29,6 @@ static const django_object django_objects[] = {
     {"b64_decode", offsetof(sesstok_state, dj_b64_decode)},
     {"b62_encode", offsetof(sesstok_state, dj_b62_encode)},
     {"b62_decode", offsetof(sesstok_state, dj_b62_decode)},
-    {"timedelta", offsetof(sesstok_state, py_timedelta)},
     {"PayloadTooLarge", offsetof(sesstok_state, PayloadTooLarge)},
     {"Signer", offsetof(sesstok_state, dj_Signer)},
     {"TimestampSigner", offsetof(sesstok_state, dj_TimestampSigner)},

@@ -539,7 +539,7 @@ check_timestamp(sesstok_state *st, signer_view *v, const char *text, Py_ssize_t 
     if (max_age != NULL && max_age != Py_None) {
         PyObject *limit = Py_NewRef(max_age);
         PyObject *now = NULL, *age = NULL;
-        int is_td = PyObject_IsInstance(max_age, st->py_timedelta);
+        int is_td = PyObject_IsInstance(max_age, st->timedelta_type);
         if (is_td < 0) {
             result = -1;
         }
