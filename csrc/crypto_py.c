@@ -5,12 +5,14 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
-/* hashlib name -> OpenSSL name, in sesstok_md_id order */
-static const char *const md_names[SESSTOK_MD_COUNT][2] = {
-    {"sha1", "SHA1"},         {"sha224", "SHA2-224"},     {"sha256", "SHA2-256"},
-    {"sha384", "SHA2-384"},   {"sha512", "SHA2-512"},     {"md5", "MD5"},
-    {"sha3_224", "SHA3-224"}, {"sha3_256", "SHA3-256"},   {"sha3_384", "SHA3-384"},
-    {"sha3_512", "SHA3-512"}, {"blake2b", "BLAKE2B-512"}, {"blake2s", "BLAKE2S-256"},
+/* hashlib names and OpenSSL names, in sesstok_md_id order */
+static const char *const md_hashlib_names[SESSTOK_MD_COUNT] = {
+    "sha1",     "sha224",   "sha256",   "sha384",   "sha512",  "md5",
+    "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
+};
+static const char *const md_openssl_names[SESSTOK_MD_COUNT] = {
+    "SHA1",     "SHA2-224", "SHA2-256", "SHA2-384", "SHA2-512",    "MD5",
+    "SHA3-224", "SHA3-256", "SHA3-384", "SHA3-512", "BLAKE2B-512", "BLAKE2S-256",
 };
 
 /* Prepared keys kept at most; the cache is emptied when it is full. */
@@ -60,7 +62,7 @@ static PyObject *
 hmac_key_new_raw(sesstok_state *st, const EVP_MD *md, PyObject *algorithm,
                  const char *secret, Py_ssize_t secretlen, const char *salt, Py_ssize_t saltlen)
 {
-    PyTypeObject *tp = st->HmacKeyType;
+    PyTypeObject *tp = st->crypto.HmacKeyType;
     HmacKeyObject *self = (HmacKeyObject *)tp->tp_alloc(tp, 0);
     if (self == NULL) {
         return NULL;
@@ -257,7 +259,7 @@ sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObje
     if (cache_key == NULL) {
         return NULL;
     }
-    PyObject *key = PyDict_GetItemWithError(st->hmac_cache, cache_key);
+    PyObject *key = PyDict_GetItemWithError(st->crypto.hmac_cache, cache_key);
     if (key != NULL) {
         Py_DECREF(cache_key);
         return Py_NewRef(key);
@@ -301,10 +303,10 @@ sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObje
     if (key == NULL) {
         goto error;
     }
-    if (PyDict_GET_SIZE(st->hmac_cache) >= HMAC_CACHE_MAX) {
-        PyDict_Clear(st->hmac_cache);
+    if (PyDict_GET_SIZE(st->crypto.hmac_cache) >= HMAC_CACHE_MAX) {
+        PyDict_Clear(st->crypto.hmac_cache);
     }
-    if (PyDict_SetItem(st->hmac_cache, cache_key, key) < 0) {
+    if (PyDict_SetItem(st->crypto.hmac_cache, cache_key, key) < 0) {
         Py_DECREF(key);
         goto error;
     }
@@ -318,14 +320,14 @@ error:
 static PyObject *
 hmac_cache_clear(PyObject *module, PyObject *unused)
 {
-    PyDict_Clear(sesstok_get_state(module)->hmac_cache);
+    PyDict_Clear(sesstok_get_state(module)->crypto.hmac_cache);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 hmac_cache_size(PyObject *module, PyObject *unused)
 {
-    return PyLong_FromSsize_t(PyDict_GET_SIZE(sesstok_get_state(module)->hmac_cache));
+    return PyLong_FromSsize_t(PyDict_GET_SIZE(sesstok_get_state(module)->crypto.hmac_cache));
 }
 
 /* mirrors hmac.compare_digest: two ASCII str, or two bytes-like values */
@@ -414,17 +416,17 @@ int
 sesstok_crypto_exec(PyObject *m)
 {
     sesstok_state *st = sesstok_get_state(m);
+    if (sesstok_intern_names(st->md_name, md_hashlib_names, SESSTOK_MD_COUNT) < 0) {
+        return -1;
+    }
     PyObject *names = PyList_New(0);
     if (names == NULL) {
         return -1;
     }
     for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
-        if ((st->md_name[i] = PyUnicode_InternFromString(md_names[i][0])) == NULL) {
-            goto error;
-        }
         /* An algorithm the provider lacks (e.g. MD5 under FIPS) stays NULL
          * and is computed by the Python fallback instead. */
-        st->md[i] = EVP_MD_fetch(NULL, md_names[i][1], NULL);
+        st->md[i] = EVP_MD_fetch(NULL, md_openssl_names[i], NULL);
         if (st->md[i] == NULL) {
             ERR_clear_error();
         }
@@ -432,11 +434,11 @@ sesstok_crypto_exec(PyObject *m)
             goto error;
         }
     }
-    if ((st->hmac_cache = PyDict_New()) == NULL) {
+    if ((st->crypto.hmac_cache = PyDict_New()) == NULL) {
         goto error;
     }
-    st->HmacKeyType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &hmac_key_spec, NULL);
-    if (st->HmacKeyType == NULL || PyModule_AddType(m, st->HmacKeyType) < 0) {
+    st->crypto.HmacKeyType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &hmac_key_spec, NULL);
+    if (st->crypto.HmacKeyType == NULL || PyModule_AddType(m, st->crypto.HmacKeyType) < 0) {
         goto error;
     }
     if (PyModule_AddObjectRef(m, "HMAC_ALGORITHMS", names) < 0) {
@@ -447,4 +449,28 @@ sesstok_crypto_exec(PyObject *m)
 error:
     Py_DECREF(names);
     return -1;
+}
+
+/* The crypto state and the digest table (md, md_name) it fills. */
+int
+sesstok_crypto_traverse(sesstok_state *st, visitproc visit, void *arg)
+{
+    Py_VISIT(st->crypto.HmacKeyType);
+    Py_VISIT(st->crypto.hmac_cache);
+    for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
+        Py_VISIT(st->md_name[i]);
+    }
+    return 0;
+}
+
+void
+sesstok_crypto_clear(sesstok_state *st)
+{
+    Py_CLEAR(st->crypto.HmacKeyType);
+    Py_CLEAR(st->crypto.hmac_cache);
+    for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
+        Py_CLEAR(st->md_name[i]);
+        EVP_MD_free(st->md[i]);
+        st->md[i] = NULL;
+    }
 }

@@ -19,7 +19,7 @@ typedef struct {
 #define FRAMES_INLINE 32
 #define KEY_CACHE_SIZE 32   /* per-document memo slots, a power of two */
 #define KEY_CACHE_MAXLEN 32 /* longer names are not memoized */
-#define KEY_CACHE_SLOTS 256 /* slots of the cross-call cache, st->json_keys */
+#define KEY_CACHE_SLOTS 256 /* slots of the cross-call cache, st->json.keys */
 
 typedef struct {
     const unsigned char *p; /* the key's bytes in the document */
@@ -46,7 +46,7 @@ typedef struct {
 static void
 builder_init(builder *b, sesstok_state *st, sesstok_json_mode mode, int max_depth, PyObject *exc)
 {
-    b->keys = st != NULL ? st->json_keys : NULL;
+    b->keys = st != NULL ? st->json.keys : NULL;
     b->json_module = st != NULL ? st->json_module : NULL;
     b->mode = mode;
     b->exc = exc;
@@ -484,7 +484,7 @@ json_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
     if (strict < 0) {
         return NULL;
     }
-    int max_depth = st->max_json_depth;
+    int max_depth = st->limits.max_json_depth;
     if (argv[2] != NULL && argv[2] != Py_None) {
         long d = PyLong_AsLong(argv[2]);
         if (d == -1 && PyErr_Occurred()) {
@@ -572,15 +572,28 @@ int
 sesstok_json_exec(PyObject *m)
 {
     sesstok_state *st = sesstok_get_state(m);
-    st->json_keys = PyList_New(KEY_CACHE_SLOTS);
-    if (st->json_keys == NULL) {
+    st->json.keys = PyList_New(KEY_CACHE_SLOTS);
+    if (st->json.keys == NULL) {
         return -1;
     }
     for (Py_ssize_t i = 0; i < KEY_CACHE_SLOTS; i++) {
-        PyList_SET_ITEM(st->json_keys, i, Py_NewRef(Py_None));
+        PyList_SET_ITEM(st->json.keys, i, Py_NewRef(Py_None));
     }
     if (PyModule_AddFunctions(m, sesstok_json_encode_methods) < 0) {
         return -1;
     }
     return PyModule_AddFunctions(m, json_decode_methods);
+}
+
+int
+sesstok_json_traverse(sesstok_state *st, visitproc visit, void *arg)
+{
+    Py_VISIT(st->json.keys);
+    return 0;
+}
+
+void
+sesstok_json_clear(sesstok_state *st)
+{
+    Py_CLEAR(st->json.keys);
 }

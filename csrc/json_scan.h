@@ -1,4 +1,4 @@
-/* json_scan.h - a Python-free JSON tokenizer and grammar driver. json.c
+/* json_scan.h - a Python-free JSON tokenizer and grammar driver. json_decode.c
  * builds Python objects from its events; fuzz/fuzz_json.c drives it alone.
  *
  * The driver is iterative (an explicit stack bounded by max_depth), reads

@@ -138,8 +138,8 @@ PyDoc_STRVAR(set_limits_doc,
 static PyObject *
 limits_dict(sesstok_state *st)
 {
-    return Py_BuildValue("{s:n,s:i}", "max_decompressed_size", st->max_decompressed_size,
-                         "max_json_depth", st->max_json_depth);
+    return Py_BuildValue("{s:n,s:i}", "max_decompressed_size", st->limits.max_decompressed_size,
+                         "max_json_depth", st->limits.max_json_depth);
 }
 
 static PyObject *
@@ -151,8 +151,8 @@ set_limits(PyObject *module, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OO:set_limits", kwlist, &size, &depth)) {
         return NULL;
     }
-    Py_ssize_t new_size = st->max_decompressed_size;
-    long new_depth = st->max_json_depth;
+    Py_ssize_t new_size = st->limits.max_decompressed_size;
+    long new_depth = st->limits.max_json_depth;
     if (size != Py_None) {
         new_size = PyNumber_AsSsize_t(size, PyExc_OverflowError);
         if (new_size == -1 && PyErr_Occurred()) {
@@ -177,8 +177,8 @@ set_limits(PyObject *module, PyObject *args, PyObject *kwargs)
     if (old == NULL) {
         return NULL;
     }
-    st->max_decompressed_size = new_size;
-    st->max_json_depth = (int)new_depth;
+    st->limits.max_decompressed_size = new_size;
+    st->limits.max_json_depth = (int)new_depth;
     return old;
 }
 
@@ -195,67 +195,23 @@ static PyMethodDef module_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* ---- state ----------------------------------------------------------------- */
+/* ---- state ---------------------------------------------------------------- */
 
-/* Every PyObject* in sesstok_state: one per line, so branches merge cleanly. */
-#define STATE_OBJECTS(X) \
-    X(HmacKeyType) \
-    X(SignerType) \
-    X(TimestampSignerType) \
-    X(hmac_cache) \
-    X(time_module) \
-    X(dj_settings) \
-    X(dj_BadSignature) \
-    X(dj_SignatureExpired) \
-    X(dj_JSONSerializer) \
-    X(dj_sep_unsafe_match) \
-    X(dj_Signer_sign) \
-    X(dj_Signer_unsign) \
-    X(dj_Signer_sign_object) \
-    X(dj_Signer) \
-    X(dj_TimestampSigner) \
-    X(dj_base64_hmac) \
-    X(dj_b64_decode) \
-    X(dj_b62_encode) \
-    X(dj_b62_decode) \
-    X(py_zlib_decompress) \
-    X(PayloadTooLarge) \
-    X(str_signature) \
-    X(str_timestamp) \
-    X(str_sign) \
-    X(str_unsign) \
-    X(str_time) \
-    X(str_SECRET_KEY) \
-    X(str_SECRET_KEY_FALLBACKS) \
-    X(str_total_seconds) \
-    X(str_signer) \
-    X(str_key) \
-    X(str_fallback_keys) \
-    X(str_sep) \
-    X(str_salt) \
-    X(str_algorithm) \
-    X(str_loads) \
-    X(str_dumps) \
-    X(str_colon) \
-    X(str_encode) \
-    X(str_sha256) \
-    X(str_salt_signing) \
-    X(str_salt_signer) \
-    X(str_salt_ts) \
-    X(str_signed_obj) \
-    X(str_serializer) \
-    X(str_max_age) \
-    X(m_signature) \
-    X(m_sign) \
-    X(m_unsign) \
-    X(m_ts_sign) \
-    X(m_ts_unsign) \
-    X(m_timestamp) \
-    X(json_module) \
-    X(json_dumps) \
-    X(datetime_type) \
-    X(timedelta_type) \
-    X(json_keys) \
+int
+sesstok_intern_names(PyObject **names, const char *const *texts, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if ((names[i] = PyUnicode_InternFromString(texts[i])) == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The JWT objects in the module state, until jwt.c has its own struct with
+ * its own traverse and clear functions: one per line, so branches merge
+ * cleanly. */
+#define JWT_STATE_OBJECTS(X) \
     X(JwtKeyType) \
     X(JwtApiType) \
     X(JwsApiType) \
@@ -273,16 +229,55 @@ static PyMethodDef module_methods[] = {
     X(py_json_dumps) \
     /* end */
 
+/* The objects module.c itself holds: the shared ones and the limits. */
+static int
+shared_traverse(sesstok_state *st, visitproc visit, void *arg)
+{
+    Py_VISIT(st->time_module);
+    Py_VISIT(st->str_time);
+    Py_VISIT(st->json_module);
+    Py_VISIT(st->json_dumps);
+    Py_VISIT(st->datetime_type);
+    Py_VISIT(st->timedelta_type);
+    Py_VISIT(st->limits.too_large);
+    return 0;
+}
+
+static void
+shared_clear(sesstok_state *st)
+{
+    Py_CLEAR(st->time_module);
+    Py_CLEAR(st->str_time);
+    Py_CLEAR(st->json_module);
+    Py_CLEAR(st->json_dumps);
+    Py_CLEAR(st->datetime_type);
+    Py_CLEAR(st->timedelta_type);
+    Py_CLEAR(st->limits.too_large);
+}
+
 static int
 module_traverse(PyObject *m, visitproc visit, void *arg)
 {
     sesstok_state *st = sesstok_get_state(m);
-#define VISIT(name) Py_VISIT(st->name);
-    STATE_OBJECTS(VISIT)
-#undef VISIT
-    for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
-        Py_VISIT(st->md_name[i]);
+    int rc = shared_traverse(st, visit, arg);
+    if (rc == 0) {
+        rc = sesstok_crypto_traverse(st, visit, arg);
     }
+    if (rc == 0) {
+        rc = sesstok_json_traverse(st, visit, arg);
+    }
+    if (rc == 0) {
+        rc = sesstok_zlib_traverse(st, visit, arg);
+    }
+    if (rc == 0) {
+        rc = sesstok_signer_traverse(st, visit, arg);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+#define VISIT(name) Py_VISIT(st->name);
+    JWT_STATE_OBJECTS(VISIT)
+#undef VISIT
     return 0;
 }
 
@@ -290,22 +285,14 @@ static int
 module_clear(PyObject *m)
 {
     sesstok_state *st = sesstok_get_state(m);
+    shared_clear(st);
+    sesstok_crypto_clear(st);
+    sesstok_json_clear(st);
+    sesstok_zlib_clear(st);
+    sesstok_signer_clear(st);
 #define CLEAR(name) Py_CLEAR(st->name);
-    STATE_OBJECTS(CLEAR)
+    JWT_STATE_OBJECTS(CLEAR)
 #undef CLEAR
-    for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
-        Py_CLEAR(st->md_name[i]);
-        EVP_MD_free(st->md[i]);
-        st->md[i] = NULL;
-    }
-    if (st->deflater_ready) {
-        deflateEnd(&st->deflater);
-        st->deflater_ready = 0;
-    }
-    if (st->inflater_ready) {
-        inflateEnd(&st->inflater);
-        st->inflater_ready = 0;
-    }
     return 0;
 }
 
@@ -333,51 +320,24 @@ import_attr(const char *name, const char *attr)
 static int
 import_shared(sesstok_state *st)
 {
-    return (st->time_module = import_attr("time", NULL)) == NULL
-                   || (st->json_module = import_attr("json", NULL)) == NULL
-                   || (st->json_dumps = import_attr("json", "dumps")) == NULL
-                   || (st->datetime_type = import_attr("datetime", "datetime")) == NULL
-                   || (st->timedelta_type = import_attr("datetime", "timedelta")) == NULL
-               ? -1
-               : 0;
+    static const char *const time_name[] = {"time"};
+    if ((st->time_module = import_attr("time", NULL)) == NULL
+        || (st->json_module = import_attr("json", NULL)) == NULL
+        || (st->json_dumps = import_attr("json", "dumps")) == NULL
+        || (st->datetime_type = import_attr("datetime", "datetime")) == NULL
+        || (st->timedelta_type = import_attr("datetime", "timedelta")) == NULL) {
+        return -1;
+    }
+    return sesstok_intern_names(&st->str_time, time_name, 1);
 }
 
 static int
 exec_state(PyObject *m)
 {
     sesstok_state *st = sesstok_get_state(m);
-    st->max_decompressed_size = DEFAULT_MAX_DECOMPRESSED;
-    st->max_json_depth = DEFAULT_MAX_JSON_DEPTH;
-#define INTERN(field, text)                                                   \
-    if ((st->field = PyUnicode_InternFromString(text)) == NULL) {              \
-        return -1;                                                             \
-    }
-    INTERN(str_signature, "signature")
-    INTERN(str_timestamp, "timestamp")
-    INTERN(str_sign, "sign")
-    INTERN(str_unsign, "unsign")
-    INTERN(str_time, "time")
-    INTERN(str_SECRET_KEY, "SECRET_KEY")
-    INTERN(str_SECRET_KEY_FALLBACKS, "SECRET_KEY_FALLBACKS")
-    INTERN(str_total_seconds, "total_seconds")
-    INTERN(str_signer, "signer")
-    INTERN(str_key, "key")
-    INTERN(str_fallback_keys, "fallback_keys")
-    INTERN(str_sep, "sep")
-    INTERN(str_salt, "salt")
-    INTERN(str_algorithm, "algorithm")
-    INTERN(str_loads, "loads")
-    INTERN(str_dumps, "dumps")
-    INTERN(str_colon, ":")
-    INTERN(str_encode, "encode")
-    INTERN(str_sha256, "sha256")
-    INTERN(str_salt_signing, "django.core.signing")
-    INTERN(str_salt_signer, "django.core.signing.Signer")
-    INTERN(str_salt_ts, "django.core.signing.TimestampSigner")
-    INTERN(str_signed_obj, "signed_obj")
-    INTERN(str_serializer, "serializer")
-    INTERN(str_max_age, "max_age")
-#undef INTERN
+    st->limits.max_decompressed_size = DEFAULT_MAX_DECOMPRESSED;
+    st->limits.max_json_depth = DEFAULT_MAX_JSON_DEPTH;
+    st->limits.too_large = Py_NewRef(PyExc_ValueError);
     if (import_shared(st) < 0) {
         return -1;
     }

@@ -36,83 +36,123 @@ typedef enum {
 
 /* ---- module state ------------------------------------------------------- */
 
+/* The state is one struct per concern, each with its traverse and clear
+ * functions in that concern's own file (module.c calls them all), after a
+ * few objects that several concerns read. Interned names: each concern keeps
+ * an array indexed by an enum and fills it from a table of texts with
+ * sesstok_intern_names. */
+
+/* crypto_py.c */
 typedef struct {
-    /* heap types */
     PyTypeObject *HmacKeyType;
+    /* (secret, salt-or-None, suffix-or-None, algorithm) -> HmacKey, bounded */
+    PyObject *hmac_cache;
+} sesstok_crypto_state;
+
+/* json_decode.c */
+typedef struct {
+    PyObject *keys; /* list of recent member-name str (or None) */
+} sesstok_json_state;
+
+/* zlib.c: one deflate stream reused for compress=True, one inflate stream
+ * for decompression (the GIL guards both) */
+typedef struct {
+    z_stream deflater;
+    int deflater_ready;
+    z_stream inflater;
+    int inflater_ready;
+    PyObject *decompress; /* zlib.decompress, to raise its exact errors */
+} sesstok_zlib_state;
+
+/* module.c: limits Django lacks (configurable through set_limits) */
+typedef struct {
+    Py_ssize_t max_decompressed_size;
+    int max_json_depth;
+    /* raised when one is exceeded: ValueError, until sesstok.signing
+     * installs its PayloadTooLarge (a BadSignature) */
+    PyObject *too_large;
+} sesstok_limits_state;
+
+/* signer_*.c: interned names */
+typedef enum {
+    SN_SIGNATURE,
+    SN_TIMESTAMP,
+    SN_SIGN,
+    SN_UNSIGN,
+    SN_SECRET_KEY,
+    SN_SECRET_KEY_FALLBACKS,
+    SN_TOTAL_SECONDS,
+    SN_SIGNER, /* "signer", the key-salt suffix */
+    SN_KEY,
+    SN_FALLBACK_KEYS,
+    SN_SEP,
+    SN_SALT,
+    SN_ALGORITHM,
+    SN_LOADS,
+    SN_COLON,
+    SN_ENCODE,
+    SN_SHA256,
+    SN_SALT_SIGNING, /* "django.core.signing" (dumps/loads) */
+    SN_SALT_SIGNER,  /* "django.core.signing.Signer" */
+    SN_SALT_TS,      /* "django.core.signing.TimestampSigner" */
+    SN_SIGNED_OBJ,
+    SN_SERIALIZER,
+    SN_MAX_AGE,
+    SN_COUNT
+} sesstok_signer_name;
+
+/* Django objects, installed by sesstok.signing (signer_django.c). NULL until
+ * then; the signers refuse to work without them. */
+typedef struct {
+    PyObject *settings;
+    PyObject *BadSignature;
+    PyObject *SignatureExpired;
+    PyObject *JSONSerializer;
+    PyObject *sep_unsafe_match; /* django.core.signing._SEP_UNSAFE.match */
+    PyObject *Signer;           /* django.core.signing.Signer */
+    PyObject *TimestampSigner;  /* django.core.signing.TimestampSigner */
+    /* Django's own functions, the general path */
+    PyObject *Signer_sign;
+    PyObject *Signer_unsign;
+    PyObject *Signer_sign_object;
+    PyObject *base64_hmac;
+    PyObject *b64_decode;
+    PyObject *b62_encode;
+    PyObject *b62_decode;
+} sesstok_django_objects;
+
+/* signer_*.c (signer_types.c owns traverse and clear) */
+typedef struct {
     PyTypeObject *SignerType;
     PyTypeObject *TimestampSignerType;
+    /* our method descriptors, to detect overrides in subclasses */
+    PyObject *m_signature, *m_sign, *m_unsign;
+    PyObject *m_ts_sign, *m_ts_unsign, *m_timestamp;
+    PyObject *str[SN_COUNT];
+    sesstok_django_objects django;
+} sesstok_signer_state;
 
-    /* OpenSSL digests, fetched once in exec, freed in m_clear/m_free */
+typedef struct {
+    /* read by several concerns */
+    /* OpenSSL digests by hashlib name: crypto_py.c fetches them in exec and
+     * frees them in its clear function */
     EVP_MD *md[SESSTOK_MD_COUNT];
     PyObject *md_name[SESSTOK_MD_COUNT]; /* interned hashlib names */
-
-    /* (secret, salt-or-None, algorithm) -> HmacKey, bounded */
-    PyObject *hmac_cache;
-
-    /* Python objects several concerns use, imported once (module.c). time.time
-     * is looked up on each call so tests can patch it. */
+    /* Python objects, imported once (module.c); time.time is looked up on
+     * each call so tests can patch it */
     PyObject *time_module;
+    PyObject *str_time;       /* "time" */
     PyObject *json_module;    /* json */
     PyObject *json_dumps;     /* json.dumps */
     PyObject *datetime_type;  /* datetime.datetime */
     PyObject *timedelta_type; /* datetime.timedelta */
 
-    /* zlib: one deflate stream reused for compress=True (the GIL guards it) */
-    z_stream deflater;
-    int deflater_ready;
-    z_stream inflater; /* reset and reused the same way for decompression */
-    int inflater_ready;
-
-    /* limits Django lacks (configurable through set_limits) */
-    Py_ssize_t max_decompressed_size;
-    int max_json_depth;
-
-    /* Django objects, installed by sesstok.signing (see signer.c). NULL until
-     * then; the signer types refuse to work without them. */
-    PyObject *dj_settings;
-    PyObject *dj_BadSignature;
-    PyObject *dj_SignatureExpired;
-    PyObject *dj_JSONSerializer;
-    PyObject *dj_sep_unsafe_match; /* django.core.signing._SEP_UNSAFE.match */
-    PyObject *dj_Signer_sign;      /* Django's functions, the general path */
-    PyObject *dj_Signer_unsign;
-    PyObject *dj_Signer_sign_object;
-    PyObject *dj_Signer;           /* django.core.signing.Signer */
-    PyObject *dj_TimestampSigner;  /* django.core.signing.TimestampSigner */
-    PyObject *dj_base64_hmac;
-    PyObject *dj_b64_decode;
-    PyObject *dj_b62_encode;
-    PyObject *dj_b62_decode;
-    PyObject *py_zlib_decompress;  /* zlib.decompress, to raise its exact errors */
-    PyObject *json_keys;           /* json.c: list of recent member-name str (or None) */
-    PyObject *PayloadTooLarge;     /* sesstok.signing.PayloadTooLarge */
-
-    /* interned attribute names */
-    PyObject *str_signature;
-    PyObject *str_timestamp;
-    PyObject *str_sign;
-    PyObject *str_unsign;
-    PyObject *str_time;
-    PyObject *str_SECRET_KEY;
-    PyObject *str_SECRET_KEY_FALLBACKS;
-    PyObject *str_total_seconds;
-    PyObject *str_signer;
-    PyObject *str_key;
-    PyObject *str_fallback_keys;
-    PyObject *str_sep;
-    PyObject *str_salt;
-    PyObject *str_algorithm;
-    PyObject *str_loads;
-    PyObject *str_dumps;
-    PyObject *str_colon;
-    PyObject *str_encode;
-    PyObject *str_sha256;
-    PyObject *str_salt_signing;   /* "django.core.signing" (dumps/loads) */
-    PyObject *str_salt_signer;    /* "django.core.signing.Signer" */
-    PyObject *str_salt_ts;        /* "django.core.signing.TimestampSigner" */
-    PyObject *str_signed_obj;
-    PyObject *str_serializer;
-    PyObject *str_max_age;
+    /* one struct per concern */
+    sesstok_limits_state limits;
+    sesstok_crypto_state crypto;
+    sesstok_json_state json;
+    sesstok_zlib_state zlib;
+    sesstok_signer_state signer;
 
     /* JWT (jwt.c) */
     PyTypeObject *JwtKeyType;
@@ -130,9 +170,6 @@ typedef struct {
     PyObject *py_datetime_type;     /* datetime.datetime, on first use */
     PyObject *py_timedelta_type;    /* datetime.timedelta, on first use */
     PyObject *py_json_dumps;        /* json.dumps, on first use */
-
-    /* our signer method descriptors, to detect overrides in subclasses */
-    PyObject *m_signature, *m_sign, *m_unsign, *m_ts_sign, *m_ts_unsign, *m_timestamp;
 } sesstok_state;
 
 extern PyModuleDef sesstok_module_def;
@@ -204,7 +241,11 @@ PyObject *sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *sa
 /* The prepared key inside an HmacKey object. */
 sesstok_hmac_key *sesstok_hmac_key_of(PyObject *hmac_key_object);
 
-/* ---- exec functions, one per concern (module.c runs them in order) ------ */
+/* Intern texts[0:n] into names[0:n] (a concern's table of names). Return 0,
+ * or -1 with an exception set (names filled so far are kept, for clear). */
+int sesstok_intern_names(PyObject **names, const char *const *texts, int n);
+
+/* ---- per concern: exec (module.c runs them in order), traverse, clear --- */
 
 int sesstok_codec_exec(PyObject *m);
 int sesstok_crypto_exec(PyObject *m);
@@ -214,6 +255,15 @@ extern PyMethodDef sesstok_json_encode_methods[]; /* added by sesstok_json_exec 
 int sesstok_zlib_exec(PyObject *m);
 int sesstok_signer_exec(PyObject *m);
 int sesstok_jwt_exec(PyObject *m);
+
+int sesstok_crypto_traverse(sesstok_state *st, visitproc visit, void *arg);
+int sesstok_json_traverse(sesstok_state *st, visitproc visit, void *arg);
+int sesstok_zlib_traverse(sesstok_state *st, visitproc visit, void *arg);
+int sesstok_signer_traverse(sesstok_state *st, visitproc visit, void *arg);
+void sesstok_crypto_clear(sesstok_state *st);
+void sesstok_json_clear(sesstok_state *st);
+void sesstok_zlib_clear(sesstok_state *st);
+void sesstok_signer_clear(sesstok_state *st);
 
 /* ---- JSON (json_encode.c, json_decode.c) -------------------------------- */
 

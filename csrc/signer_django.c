@@ -17,21 +17,21 @@ typedef struct {
 } django_object;
 
 static const django_object django_objects[] = {
-    {"settings", offsetof(sesstok_state, dj_settings)},
-    {"BadSignature", offsetof(sesstok_state, dj_BadSignature)},
-    {"SignatureExpired", offsetof(sesstok_state, dj_SignatureExpired)},
-    {"JSONSerializer", offsetof(sesstok_state, dj_JSONSerializer)},
-    {"sep_unsafe_match", offsetof(sesstok_state, dj_sep_unsafe_match)},
-    {"Signer_sign", offsetof(sesstok_state, dj_Signer_sign)},
-    {"Signer_unsign", offsetof(sesstok_state, dj_Signer_unsign)},
-    {"Signer_sign_object", offsetof(sesstok_state, dj_Signer_sign_object)},
-    {"base64_hmac", offsetof(sesstok_state, dj_base64_hmac)},
-    {"b64_decode", offsetof(sesstok_state, dj_b64_decode)},
-    {"b62_encode", offsetof(sesstok_state, dj_b62_encode)},
-    {"b62_decode", offsetof(sesstok_state, dj_b62_decode)},
-    {"PayloadTooLarge", offsetof(sesstok_state, PayloadTooLarge)},
-    {"Signer", offsetof(sesstok_state, dj_Signer)},
-    {"TimestampSigner", offsetof(sesstok_state, dj_TimestampSigner)},
+    {"settings", offsetof(sesstok_state, signer.django.settings)},
+    {"BadSignature", offsetof(sesstok_state, signer.django.BadSignature)},
+    {"SignatureExpired", offsetof(sesstok_state, signer.django.SignatureExpired)},
+    {"JSONSerializer", offsetof(sesstok_state, signer.django.JSONSerializer)},
+    {"sep_unsafe_match", offsetof(sesstok_state, signer.django.sep_unsafe_match)},
+    {"Signer_sign", offsetof(sesstok_state, signer.django.Signer_sign)},
+    {"Signer_unsign", offsetof(sesstok_state, signer.django.Signer_unsign)},
+    {"Signer_sign_object", offsetof(sesstok_state, signer.django.Signer_sign_object)},
+    {"base64_hmac", offsetof(sesstok_state, signer.django.base64_hmac)},
+    {"b64_decode", offsetof(sesstok_state, signer.django.b64_decode)},
+    {"b62_encode", offsetof(sesstok_state, signer.django.b62_encode)},
+    {"b62_decode", offsetof(sesstok_state, signer.django.b62_decode)},
+    {"PayloadTooLarge", offsetof(sesstok_state, limits.too_large)},
+    {"Signer", offsetof(sesstok_state, signer.django.Signer)},
+    {"TimestampSigner", offsetof(sesstok_state, signer.django.TimestampSigner)},
 };
 
 #define N_DJANGO_OBJECTS (sizeof(django_objects) / sizeof(django_objects[0]))

@@ -70,7 +70,7 @@ sesstok_signed_signature(sesstok_state *st, signer_view *v, PyObject *value, PyO
     else if ((key_salt = sesstok_view_key_salt(st, v)) != NULL) {
         /* the general path: Django's own base64_hmac */
         PyObject *args[4] = {key_salt, value, key, v->algorithm};
-        result = PyObject_Vectorcall(st->dj_base64_hmac, args, 4, NULL);
+        result = PyObject_Vectorcall(st->signer.django.base64_hmac, args, 4, NULL);
     }
 done:
     Py_XDECREF(prepared);
@@ -84,7 +84,7 @@ signature_call(sesstok_state *st, signer_view *v, PyObject *value, PyObject *key
 {
     if (v->virt_signature) {
         PyObject *args[3] = {v->self, value, key};
-        return PyObject_VectorcallMethod(st->str_signature, args,
+        return PyObject_VectorcallMethod(st->signer.str[SN_SIGNATURE], args,
                                          (key ? 3 : 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     }
     return sesstok_signed_signature(st, v, value, key);
@@ -134,7 +134,7 @@ sesstok_signed_append_timestamp(sesstok_state *st, signer_view *v, sesstok_buf *
     PyObject *ts;
     if (v->virt_timestamp) {
         PyObject *args[1] = {v->self};
-        ts = PyObject_VectorcallMethod(st->str_timestamp, args, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        ts = PyObject_VectorcallMethod(st->signer.str[SN_TIMESTAMP], args, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
         if (ts == NULL) {
             return -1;
         }
@@ -164,7 +164,7 @@ sesstok_signed_append_timestamp(sesstok_state *st, signer_view *v, sesstok_buf *
     }
     if (overflow) {
         /* outside int64: Django's own b62_encode */
-        PyObject *s = PyObject_CallOneArg(st->dj_b62_encode, secs);
+        PyObject *s = PyObject_CallOneArg(st->signer.django.b62_encode, secs);
         Py_DECREF(secs);
         if (s == NULL) {
             return -1;
@@ -250,7 +250,7 @@ sesstok_signed_sign(sesstok_state *st, signer_view *v, PyObject *value)
     if (!PyUnicode_CheckExact(value) || !PyUnicode_CheckExact(v->sep)) {
         /* "%s" of a non-str value and force_bytes differ (bytes!): Django's code */
         PyObject *args[2] = {v->self, value};
-        return PyObject_Vectorcall(st->dj_Signer_sign, args, 2, NULL);
+        return PyObject_Vectorcall(st->signer.django.Signer_sign, args, 2, NULL);
     }
     sesstok_buf buf;
     sesstok_buf_init(&buf);
@@ -280,7 +280,7 @@ sesstok_signed_ts_sign(sesstok_state *st, signer_view *v, PyObject *value)
         PyObject *s = sesstok_signed_buf_to_str(&buf, ascii);
         if (s != NULL) {
             PyObject *args[2] = {v->self, s};
-            result = PyObject_Vectorcall(st->dj_Signer_sign, args, 2, NULL);
+            result = PyObject_Vectorcall(st->signer.django.Signer_sign, args, 2, NULL);
             Py_DECREF(s);
         }
         goto done;
@@ -297,7 +297,7 @@ sesstok_signed_sign_call(sesstok_state *st, signer_view *v, PyObject *value)
 {
     if (v->virt_sign) {
         PyObject *args[2] = {v->self, value};
-        return PyObject_VectorcallMethod(st->str_sign, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        return PyObject_VectorcallMethod(st->signer.str[SN_SIGN], args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     }
     return v->timestamp ? sesstok_signed_ts_sign(st, v, value) : sesstok_signed_sign(st, v, value);
 }
@@ -324,7 +324,7 @@ raise_bad_signature_sig(sesstok_state *st, const char *sig, Py_ssize_t n)
     if (s != NULL) {
         PyObject *msg = PyUnicode_FromFormat("Signature \"%U\" does not match", s);
         if (msg != NULL) {
-            PyErr_SetObject(st->dj_BadSignature, msg);
+            PyErr_SetObject(st->signer.django.BadSignature, msg);
             Py_DECREF(msg);
         }
         Py_DECREF(s);
@@ -430,7 +430,7 @@ unsign_core(sesstok_state *st, signer_view *v, PyObject *signed_value, const cha
     }
     Py_ssize_t at = rfind_bytes(p, n, sepp, sepn);
     if (at < 0) {
-        PyErr_Format(st->dj_BadSignature, "No \"%U\" found in value", v->sep);
+        PyErr_Format(st->signer.django.BadSignature, "No \"%U\" found in value", v->sep);
         return -1;
     }
     const char *sig = p + at + sepn;
@@ -495,7 +495,7 @@ sesstok_signed_unsign(sesstok_state *st, signer_view *v, PyObject *signed_value)
     }
     if (rc > 0) {
         PyObject *args[2] = {v->self, signed_value};
-        return PyObject_Vectorcall(st->dj_Signer_unsign, args, 2, NULL);
+        return PyObject_Vectorcall(st->signer.django.Signer_unsign, args, 2, NULL);
     }
     return PyUnicode_DecodeUTF8(text, n, "strict");
 }
@@ -529,7 +529,7 @@ check_timestamp(sesstok_state *st, signer_view *v, const char *text, Py_ssize_t 
         if (s == NULL) {
             return -1;
         }
-        timestamp = PyObject_CallOneArg(st->dj_b62_decode, s);
+        timestamp = PyObject_CallOneArg(st->signer.django.b62_decode, s);
         Py_DECREF(s);
     }
     if (timestamp == NULL) {
@@ -544,7 +544,7 @@ check_timestamp(sesstok_state *st, signer_view *v, const char *text, Py_ssize_t 
             result = -1;
         }
         else if (is_td) {
-            Py_SETREF(limit, PyObject_CallMethodNoArgs(max_age, st->str_total_seconds));
+            Py_SETREF(limit, PyObject_CallMethodNoArgs(max_age, st->signer.str[SN_TOTAL_SECONDS]));
         }
         if (result >= 0 && limit != NULL && (now = PyObject_CallMethodNoArgs(st->time_module, st->str_time)) != NULL
             && (age = PyNumber_Subtract(now, timestamp)) != NULL) {
@@ -555,7 +555,7 @@ check_timestamp(sesstok_state *st, signer_view *v, const char *text, Py_ssize_t 
             else if (expired) {
                 PyObject *msg = PyUnicode_FromFormat("Signature age %S > %S seconds", age, limit);
                 if (msg != NULL) {
-                    PyErr_SetObject(st->dj_SignatureExpired, msg);
+                    PyErr_SetObject(st->signer.django.SignatureExpired, msg);
                     Py_DECREF(msg);
                 }
                 result = -1;
@@ -580,7 +580,7 @@ django_unsign_text(sesstok_state *st, signer_view *v, PyObject *signed_value,
                    const char **text, Py_ssize_t *n, PyObject **holder)
 {
     PyObject *args[2] = {v->self, signed_value};
-    PyObject *result = PyObject_Vectorcall(st->dj_Signer_unsign, args, 2, NULL);
+    PyObject *result = PyObject_Vectorcall(st->signer.django.Signer_unsign, args, 2, NULL);
     if (result == NULL) {
         return -1;
     }
@@ -670,7 +670,7 @@ base64_hmac(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
         }
     }
     PyObject *fargs[4] = {salt, value, key, algorithm};
-    return PyObject_Vectorcall(st->dj_base64_hmac, fargs, 4, NULL);
+    return PyObject_Vectorcall(st->signer.django.base64_hmac, fargs, 4, NULL);
 }
 
 PyMethodDef sesstok_signed_methods[] = {

@@ -14,19 +14,19 @@ sesstok_object_sign(sesstok_state *st, signer_view *v, PyObject *obj, PyObject *
         return NULL;
     }
     if (serializer == NULL) {
-        serializer = st->dj_JSONSerializer;
+        serializer = st->signer.django.JSONSerializer;
     }
     sesstok_buf data, out;
     sesstok_buf_init(&data);
     sesstok_buf_init(&out);
     PyObject *result = NULL;
-    int rc = serializer == st->dj_JSONSerializer ? sesstok_json_encode(&data, obj, 0) : 1;
+    int rc = serializer == st->signer.django.JSONSerializer ? sesstok_json_encode(&data, obj, 0) : 1;
     if (rc != 0) {
         if (rc > 0) {
             /* custom serializer or a value for json.dumps: Django's code (it
              * calls back into our sign) */
             PyObject *argv[4] = {v->self, obj, serializer, compress ? compress : Py_False};
-            result = PyObject_Vectorcall(st->dj_Signer_sign_object, argv, 4, NULL);
+            result = PyObject_Vectorcall(st->signer.django.Signer_sign_object, argv, 4, NULL);
         }
         goto done;
     }
@@ -115,7 +115,7 @@ load_payload(sesstok_state *st, const char *p, Py_ssize_t n, PyObject *serialize
         if (text == NULL) {
             goto done;
         }
-        PyObject *decoded = PyObject_CallOneArg(st->dj_b64_decode, text);
+        PyObject *decoded = PyObject_CallOneArg(st->signer.django.b64_decode, text);
         Py_DECREF(text);
         if (decoded == NULL) {
             goto done;
@@ -139,10 +139,10 @@ load_payload(sesstok_state *st, const char *p, Py_ssize_t n, PyObject *serialize
         payload = (const char *)inflated.data;
         payload_len = (Py_ssize_t)inflated.len;
     }
-    if (serializer == st->dj_JSONSerializer) {
+    if (serializer == st->signer.django.JSONSerializer) {
         int fallback = 0;
-        result = sesstok_json_decode_lax_st(st, payload, payload_len, st->max_json_depth,
-                                         st->PayloadTooLarge ? st->PayloadTooLarge : PyExc_ValueError,
+        result = sesstok_json_decode_lax_st(st, payload, payload_len, st->limits.max_json_depth,
+                                         st->limits.too_large,
                                          &fallback);
         if (result != NULL || !fallback) {
             goto done;
@@ -152,7 +152,7 @@ load_payload(sesstok_state *st, const char *p, Py_ssize_t n, PyObject *serialize
     if ((data = PyBytes_FromStringAndSize(payload, payload_len)) != NULL) {
         PyObject *instance = PyObject_CallNoArgs(serializer);
         if (instance != NULL) {
-            result = PyObject_CallMethodOneArg(instance, st->str_loads, data);
+            result = PyObject_CallMethodOneArg(instance, st->signer.str[SN_LOADS], data);
             Py_DECREF(instance);
         }
     }
@@ -172,11 +172,11 @@ unsign_object_virtual(sesstok_state *st, signer_view *v, PyObject *signed_obj,
     PyObject *s;
     if (kwargs == NULL) {
         PyObject *args[2] = {v->self, signed_obj};
-        s = PyObject_VectorcallMethod(st->str_unsign, args,
+        s = PyObject_VectorcallMethod(st->signer.str[SN_UNSIGN], args,
                                       2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     }
     else {
-        PyObject *method = PyObject_GetAttr(v->self, st->str_unsign);
+        PyObject *method = PyObject_GetAttr(v->self, st->signer.str[SN_UNSIGN]);
         PyObject *args = method ? PyTuple_Pack(1, signed_obj) : NULL;
         s = args ? PyObject_Call(method, args, kwargs) : NULL;
         Py_XDECREF(args);
@@ -185,7 +185,7 @@ unsign_object_virtual(sesstok_state *st, signer_view *v, PyObject *signed_obj,
     if (s == NULL) {
         return NULL;
     }
-    PyObject *b = PyObject_CallMethodNoArgs(s, st->str_encode);
+    PyObject *b = PyObject_CallMethodNoArgs(s, st->signer.str[SN_ENCODE]);
     Py_DECREF(s);
     if (b == NULL) {
         return NULL;
@@ -208,7 +208,7 @@ unsign_object_impl(sesstok_state *st, signer_view *v, PyObject *signed_obj, PyOb
                    PyObject *kwargs, PyObject *max_age)
 {
     if (serializer == NULL) {
-        serializer = st->dj_JSONSerializer;
+        serializer = st->signer.django.JSONSerializer;
     }
     if (v->virt_unsign) {
         return unsign_object_virtual(st, v, signed_obj, serializer, kwargs);
@@ -238,8 +238,8 @@ static int
 bind_unsign_keyword(sesstok_state *st, signer_view *v, unsign_object_args *a, PyObject *name,
                     PyObject *value)
 {
-    PyObject **slot = sesstok_str_eq(name, st->str_signed_obj)   ? &a->signed_obj
-                      : sesstok_str_eq(name, st->str_serializer) ? &a->serializer
+    PyObject **slot = sesstok_str_eq(name, st->signer.str[SN_SIGNED_OBJ])   ? &a->signed_obj
+                      : sesstok_str_eq(name, st->signer.str[SN_SERIALIZER]) ? &a->serializer
                                                                  : NULL;
     if (slot != NULL) {
         if (*slot != NULL) {
@@ -255,7 +255,7 @@ bind_unsign_keyword(sesstok_state *st, signer_view *v, unsign_object_args *a, Py
         }
         return PyDict_SetItem(a->kwargs, name, value);
     }
-    if (v->timestamp && sesstok_str_eq(name, st->str_max_age)) {
+    if (v->timestamp && sesstok_str_eq(name, st->signer.str[SN_MAX_AGE])) {
         a->max_age = value;
     }
     else if (a->unexpected == NULL) {
@@ -306,7 +306,7 @@ dumps(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
     if (sesstok_view_require_django(st) < 0 || sesstok_parse_args("dumps", args, nargs, kwnames, names, 5, 5, 1, argv) < 0) {
         return NULL;
     }
-    PyObject *signer = sesstok_signer_new_timestamp(st, argv[1], argv[2] ? argv[2] : st->str_salt_signing, NULL);
+    PyObject *signer = sesstok_signer_new_timestamp(st, argv[1], argv[2] ? argv[2] : st->signer.str[SN_SALT_SIGNING], NULL);
     if (signer == NULL) {
         return NULL;
     }
@@ -330,7 +330,7 @@ loads(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
     if (sesstok_view_require_django(st) < 0 || sesstok_parse_args("loads", args, nargs, kwnames, names, 6, 6, 1, argv) < 0) {
         return NULL;
     }
-    PyObject *signer = sesstok_signer_new_timestamp(st, argv[1], argv[2] ? argv[2] : st->str_salt_signing, argv[5]);
+    PyObject *signer = sesstok_signer_new_timestamp(st, argv[1], argv[2] ? argv[2] : st->signer.str[SN_SALT_SIGNING], argv[5]);
     if (signer == NULL) {
         return NULL;
     }

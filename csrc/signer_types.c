@@ -18,18 +18,18 @@ signer_set_fields(sesstok_state *st, PyObject *op, PyObject *key, PyObject *sep,
     if (truth < 0) {
         return -1;
     }
-    k = truth ? Py_NewRef(key) : sesstok_view_setting(st, st->str_SECRET_KEY);
+    k = truth ? Py_NewRef(key) : sesstok_view_setting(st, st->signer.str[SN_SECRET_KEY]);
     if (k == NULL) {
         return -1;
     }
     fb = fallback_keys && fallback_keys != Py_None
              ? Py_NewRef(fallback_keys)
-             : sesstok_view_setting(st, st->str_SECRET_KEY_FALLBACKS);
+             : sesstok_view_setting(st, st->signer.str[SN_SECRET_KEY_FALLBACKS]);
     if (fb == NULL) {
         goto error;
     }
     if (sep == NULL) {
-        sep = st->str_colon;
+        sep = st->signer.str[SN_COLON];
     }
     if ((truth = salt ? PyObject_IsTrue(salt) : 0) < 0) {
         goto error;
@@ -37,11 +37,11 @@ signer_set_fields(sesstok_state *st, PyObject *op, PyObject *key, PyObject *sep,
     if (truth) {
         sa = Py_NewRef(salt);
     }
-    else if (Py_IS_TYPE(op, st->SignerType)) {
-        sa = Py_NewRef(st->str_salt_signer);
+    else if (Py_IS_TYPE(op, st->signer.SignerType)) {
+        sa = Py_NewRef(st->signer.str[SN_SALT_SIGNER]);
     }
-    else if (Py_IS_TYPE(op, st->TimestampSignerType)) {
-        sa = Py_NewRef(st->str_salt_ts);
+    else if (Py_IS_TYPE(op, st->signer.TimestampSignerType)) {
+        sa = Py_NewRef(st->signer.str[SN_SALT_TS]);
     }
     else {
         /* "%s.%s" % (self.__class__.__module__, self.__class__.__name__) */
@@ -55,11 +55,11 @@ signer_set_fields(sesstok_state *st, PyObject *op, PyObject *key, PyObject *sep,
     if (sa == NULL || (truth = algorithm ? PyObject_IsTrue(algorithm) : 0) < 0) {
         goto error;
     }
-    al = Py_NewRef(truth ? algorithm : st->str_sha256);
+    al = Py_NewRef(truth ? algorithm : st->signer.str[SN_SHA256]);
     /* the separator check, with Django's own pattern */
     int unsafe = 0;
-    if (sep != st->str_colon) {
-        PyObject *match = PyObject_CallOneArg(st->dj_sep_unsafe_match, sep);
+    if (sep != st->signer.str[SN_COLON]) {
+        PyObject *match = PyObject_CallOneArg(st->signer.django.sep_unsafe_match, sep);
         if (match == NULL) {
             goto error;
         }
@@ -410,7 +410,7 @@ static PyType_Spec ts_spec = {
 PyObject *
 sesstok_signer_new_timestamp(sesstok_state *st, PyObject *key, PyObject *salt, PyObject *fallback_keys)
 {
-    PyTypeObject *tp = st->TimestampSignerType;
+    PyTypeObject *tp = st->signer.TimestampSignerType;
     PyObject *self = tp->tp_alloc(tp, 0);
     if (self != NULL && signer_set_fields(st, self, key, NULL, salt, NULL, fallback_keys) < 0) {
         Py_CLEAR(self);
@@ -419,33 +419,70 @@ sesstok_signer_new_timestamp(sesstok_state *st, PyObject *key, PyObject *salt, P
 }
 
 
+/* Texts of the interned names, in sesstok_signer_name order. */
+static const char *const signer_names[SN_COUNT] = {
+    [SN_SIGNATURE] = "signature",
+    [SN_TIMESTAMP] = "timestamp",
+    [SN_SIGN] = "sign",
+    [SN_UNSIGN] = "unsign",
+    [SN_SECRET_KEY] = "SECRET_KEY",
+    [SN_SECRET_KEY_FALLBACKS] = "SECRET_KEY_FALLBACKS",
+    [SN_TOTAL_SECONDS] = "total_seconds",
+    [SN_SIGNER] = "signer",
+    [SN_KEY] = "key",
+    [SN_FALLBACK_KEYS] = "fallback_keys",
+    [SN_SEP] = "sep",
+    [SN_SALT] = "salt",
+    [SN_ALGORITHM] = "algorithm",
+    [SN_LOADS] = "loads",
+    [SN_COLON] = ":",
+    [SN_ENCODE] = "encode",
+    [SN_SHA256] = "sha256",
+    [SN_SALT_SIGNING] = "django.core.signing",
+    [SN_SALT_SIGNER] = "django.core.signing.Signer",
+    [SN_SALT_TS] = "django.core.signing.TimestampSigner",
+    [SN_SIGNED_OBJ] = "signed_obj",
+    [SN_SERIALIZER] = "serializer",
+    [SN_MAX_AGE] = "max_age",
+};
+
+/* A new reference to the method `name` defined by type tp itself. */
+static PyObject *
+own_method(PyTypeObject *tp, const char *name)
+{
+    PyObject *m = PyDict_GetItemString(tp->tp_dict, name);
+    if (m == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "%s.%s missing", tp->tp_name, name);
+        return NULL;
+    }
+    return Py_NewRef(m);
+}
+
 int
 sesstok_signer_exec(PyObject *m)
 {
     sesstok_state *st = sesstok_get_state(m);
-    st->SignerType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &signer_spec, NULL);
-    if (st->SignerType == NULL) {
+    sesstok_signer_state *s = &st->signer;
+    if (sesstok_intern_names(s->str, signer_names, SN_COUNT) < 0) {
         return -1;
     }
-    st->TimestampSignerType =
-        (PyTypeObject *)PyType_FromModuleAndSpec(m, &ts_spec, (PyObject *)st->SignerType);
-    if (st->TimestampSignerType == NULL) {
+    s->SignerType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &signer_spec, NULL);
+    if (s->SignerType == NULL) {
         return -1;
     }
-    if (PyModule_AddType(m, st->SignerType) < 0 || PyModule_AddType(m, st->TimestampSignerType) < 0) {
+    s->TimestampSignerType =
+        (PyTypeObject *)PyType_FromModuleAndSpec(m, &ts_spec, (PyObject *)s->SignerType);
+    if (s->TimestampSignerType == NULL || PyModule_AddType(m, s->SignerType) < 0
+        || PyModule_AddType(m, s->TimestampSignerType) < 0) {
         return -1;
     }
     /* our method descriptors, to tell when a subclass overrides one */
-    PyObject *sd = st->SignerType->tp_dict, *td = st->TimestampSignerType->tp_dict;
-    st->m_signature = Py_XNewRef(PyDict_GetItemString(sd, "signature"));
-    st->m_sign = Py_XNewRef(PyDict_GetItemString(sd, "sign"));
-    st->m_unsign = Py_XNewRef(PyDict_GetItemString(sd, "unsign"));
-    st->m_ts_sign = Py_XNewRef(PyDict_GetItemString(td, "sign"));
-    st->m_ts_unsign = Py_XNewRef(PyDict_GetItemString(td, "unsign"));
-    st->m_timestamp = Py_XNewRef(PyDict_GetItemString(td, "timestamp"));
-    if (!st->m_signature || !st->m_sign || !st->m_unsign || !st->m_ts_sign || !st->m_ts_unsign
-        || !st->m_timestamp) {
-        PyErr_SetString(PyExc_RuntimeError, "signer method descriptors missing");
+    if ((s->m_signature = own_method(s->SignerType, "signature")) == NULL
+        || (s->m_sign = own_method(s->SignerType, "sign")) == NULL
+        || (s->m_unsign = own_method(s->SignerType, "unsign")) == NULL
+        || (s->m_ts_sign = own_method(s->TimestampSignerType, "sign")) == NULL
+        || (s->m_ts_unsign = own_method(s->TimestampSignerType, "unsign")) == NULL
+        || (s->m_timestamp = own_method(s->TimestampSignerType, "timestamp")) == NULL) {
         return -1;
     }
     if (PyModule_AddFunctions(m, sesstok_signed_methods) < 0
@@ -453,4 +490,67 @@ sesstok_signer_exec(PyObject *m)
         return -1;
     }
     return PyModule_AddFunctions(m, sesstok_django_methods);
+}
+
+int
+sesstok_signer_traverse(sesstok_state *st, visitproc visit, void *arg)
+{
+    sesstok_signer_state *s = &st->signer;
+    Py_VISIT(s->SignerType);
+    Py_VISIT(s->TimestampSignerType);
+    Py_VISIT(s->m_signature);
+    Py_VISIT(s->m_sign);
+    Py_VISIT(s->m_unsign);
+    Py_VISIT(s->m_ts_sign);
+    Py_VISIT(s->m_ts_unsign);
+    Py_VISIT(s->m_timestamp);
+    for (int i = 0; i < SN_COUNT; i++) {
+        Py_VISIT(s->str[i]);
+    }
+    Py_VISIT(s->django.settings);
+    Py_VISIT(s->django.BadSignature);
+    Py_VISIT(s->django.SignatureExpired);
+    Py_VISIT(s->django.JSONSerializer);
+    Py_VISIT(s->django.sep_unsafe_match);
+    Py_VISIT(s->django.Signer);
+    Py_VISIT(s->django.TimestampSigner);
+    Py_VISIT(s->django.Signer_sign);
+    Py_VISIT(s->django.Signer_unsign);
+    Py_VISIT(s->django.Signer_sign_object);
+    Py_VISIT(s->django.base64_hmac);
+    Py_VISIT(s->django.b64_decode);
+    Py_VISIT(s->django.b62_encode);
+    Py_VISIT(s->django.b62_decode);
+    return 0;
+}
+
+void
+sesstok_signer_clear(sesstok_state *st)
+{
+    sesstok_signer_state *s = &st->signer;
+    Py_CLEAR(s->SignerType);
+    Py_CLEAR(s->TimestampSignerType);
+    Py_CLEAR(s->m_signature);
+    Py_CLEAR(s->m_sign);
+    Py_CLEAR(s->m_unsign);
+    Py_CLEAR(s->m_ts_sign);
+    Py_CLEAR(s->m_ts_unsign);
+    Py_CLEAR(s->m_timestamp);
+    for (int i = 0; i < SN_COUNT; i++) {
+        Py_CLEAR(s->str[i]);
+    }
+    Py_CLEAR(s->django.settings);
+    Py_CLEAR(s->django.BadSignature);
+    Py_CLEAR(s->django.SignatureExpired);
+    Py_CLEAR(s->django.JSONSerializer);
+    Py_CLEAR(s->django.sep_unsafe_match);
+    Py_CLEAR(s->django.Signer);
+    Py_CLEAR(s->django.TimestampSigner);
+    Py_CLEAR(s->django.Signer_sign);
+    Py_CLEAR(s->django.Signer_unsign);
+    Py_CLEAR(s->django.Signer_sign_object);
+    Py_CLEAR(s->django.base64_hmac);
+    Py_CLEAR(s->django.b64_decode);
+    Py_CLEAR(s->django.b62_encode);
+    Py_CLEAR(s->django.b62_decode);
 }

@@ -18,7 +18,7 @@ sesstok_view_clear(signer_view *v)
 int
 sesstok_view_require_django(sesstok_state *st)
 {
-    if (st->dj_settings == NULL) {
+    if (st->signer.django.settings == NULL) {
         PyErr_SetString(PyExc_RuntimeError,
                         "sesstok._core signers need Django: import sesstok.signing first");
         return -1;
@@ -33,7 +33,7 @@ sesstok_view_require_django(sesstok_state *st)
 PyObject *
 sesstok_view_setting(sesstok_state *st, PyObject *name)
 {
-    PyObject *d = PyObject_GenericGetDict(st->dj_settings, NULL);
+    PyObject *d = PyObject_GenericGetDict(st->signer.django.settings, NULL);
     if (d == NULL) {
         PyErr_Clear();
     }
@@ -48,7 +48,7 @@ sesstok_view_setting(sesstok_state *st, PyObject *name)
             return NULL;
         }
     }
-    return PyObject_GetAttr(st->dj_settings, name);
+    return PyObject_GetAttr(st->signer.django.settings, name);
 }
 
 /* Is `name` on type(self) something other than our C method `ours`? */
@@ -78,7 +78,7 @@ sesstok_view_native(sesstok_state *st, SignerObject *so, signer_view *v)
     memset(v, 0, sizeof(*v));
     v->self = (PyObject *)so;
     v->native = so;
-    v->timestamp = PyObject_TypeCheck((PyObject *)so, st->TimestampSignerType);
+    v->timestamp = PyObject_TypeCheck((PyObject *)so, st->signer.TimestampSignerType);
     if (so->key == NULL || so->sep == NULL || so->salt == NULL || so->algorithm == NULL) {
         sesstok_view_missing((PyObject *)so, so->key == NULL ? "key" : so->sep == NULL ? "sep"
                                                   : so->salt == NULL ? "salt" : "algorithm");
@@ -89,12 +89,12 @@ sesstok_view_native(sesstok_state *st, SignerObject *so, signer_view *v)
     v->salt = Py_NewRef(so->salt);
     v->algorithm = Py_NewRef(so->algorithm);
     PyTypeObject *tp = Py_TYPE(so);
-    if (tp != st->SignerType && tp != st->TimestampSignerType) {
+    if (tp != st->signer.SignerType && tp != st->signer.TimestampSignerType) {
         PyObject *self = (PyObject *)so;
-        if ((v->virt_signature = is_overridden(self, st->str_signature, st->m_signature)) < 0
-            || (v->virt_sign = is_overridden(self, st->str_sign, v->timestamp ? st->m_ts_sign : st->m_sign)) < 0
-            || (v->virt_unsign = is_overridden(self, st->str_unsign, v->timestamp ? st->m_ts_unsign : st->m_unsign)) < 0
-            || (v->timestamp && (v->virt_timestamp = is_overridden(self, st->str_timestamp, st->m_timestamp)) < 0)) {
+        if ((v->virt_signature = is_overridden(self, st->signer.str[SN_SIGNATURE], st->signer.m_signature)) < 0
+            || (v->virt_sign = is_overridden(self, st->signer.str[SN_SIGN], v->timestamp ? st->signer.m_ts_sign : st->signer.m_sign)) < 0
+            || (v->virt_unsign = is_overridden(self, st->signer.str[SN_UNSIGN], v->timestamp ? st->signer.m_ts_unsign : st->signer.m_unsign)) < 0
+            || (v->timestamp && (v->virt_timestamp = is_overridden(self, st->signer.str[SN_TIMESTAMP], st->signer.m_timestamp)) < 0)) {
             sesstok_view_clear(v);
             return -1;
         }
@@ -124,19 +124,19 @@ sesstok_view_attrs(sesstok_state *st, PyObject *self, int timestamp, signer_view
     memset(v, 0, sizeof(*v));
     v->self = self;
     v->timestamp = timestamp;
-    if ((v->key = PyObject_GetAttr(self, st->str_key)) == NULL
-        || (v->sep = PyObject_GetAttr(self, st->str_sep)) == NULL
-        || (v->salt = PyObject_GetAttr(self, st->str_salt)) == NULL
-        || (v->algorithm = PyObject_GetAttr(self, st->str_algorithm)) == NULL) {
+    if ((v->key = PyObject_GetAttr(self, st->signer.str[SN_KEY])) == NULL
+        || (v->sep = PyObject_GetAttr(self, st->signer.str[SN_SEP])) == NULL
+        || (v->salt = PyObject_GetAttr(self, st->signer.str[SN_SALT])) == NULL
+        || (v->algorithm = PyObject_GetAttr(self, st->signer.str[SN_ALGORITHM])) == NULL) {
         sesstok_view_clear(v);
         return -1;
     }
-    PyObject *base = timestamp ? st->dj_TimestampSigner : st->dj_Signer;
+    PyObject *base = timestamp ? st->signer.django.TimestampSigner : st->signer.django.Signer;
     if ((PyObject *)Py_TYPE(self) != base) {
-        if ((v->virt_signature = differs_from(self, base, st->str_signature)) < 0
-            || (v->virt_sign = differs_from(self, base, st->str_sign)) < 0
-            || (v->virt_unsign = differs_from(self, base, st->str_unsign)) < 0
-            || (v->virt_timestamp = differs_from(self, base, st->str_timestamp)) < 0) {
+        if ((v->virt_signature = differs_from(self, base, st->signer.str[SN_SIGNATURE])) < 0
+            || (v->virt_sign = differs_from(self, base, st->signer.str[SN_SIGN])) < 0
+            || (v->virt_unsign = differs_from(self, base, st->signer.str[SN_UNSIGN])) < 0
+            || (v->virt_timestamp = differs_from(self, base, st->signer.str[SN_TIMESTAMP])) < 0) {
             sesstok_view_clear(v);
             return -1;
         }
@@ -153,7 +153,7 @@ sesstok_view_fallback_keys(sesstok_state *st, signer_view *v)
         }
         return Py_NewRef(v->native->fallback_keys);
     }
-    return PyObject_GetAttr(v->self, st->str_fallback_keys);
+    return PyObject_GetAttr(v->self, st->signer.str[SN_FALLBACK_KEYS]);
 }
 
 /* salt + "signer", as Signer.signature computes it (cached on our objects). */
@@ -163,7 +163,7 @@ sesstok_view_key_salt(sesstok_state *st, signer_view *v)
     if (v->native && v->native->key_salt) {
         return Py_NewRef(v->native->key_salt);
     }
-    PyObject *ks = PyNumber_Add(v->salt, st->str_signer);
+    PyObject *ks = PyNumber_Add(v->salt, st->signer.str[SN_SIGNER]);
     if (ks != NULL && v->native) {
         Py_XSETREF(v->native->key_salt, Py_NewRef(ks));
     }
@@ -183,7 +183,7 @@ sesstok_view_prepared(sesstok_state *st, signer_view *v, PyObject *key)
         || !PyUnicode_CheckExact(v->algorithm)) {
         return NULL;
     }
-    PyObject *prepared = sesstok_hmac_key_get(st, key, v->salt, st->str_signer, v->algorithm);
+    PyObject *prepared = sesstok_hmac_key_get(st, key, v->salt, st->signer.str[SN_SIGNER], v->algorithm);
     if (prepared != NULL && own && v->native) {
         Py_XSETREF(v->native->prepared, Py_NewRef(prepared));
     }
