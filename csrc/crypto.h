@@ -42,7 +42,11 @@ int sesstok_hmac_compute(sesstok_hmac_key *k, const unsigned char *msg,
                          size_t len, unsigned char *out);
 
 /* hmac_sha.c: set up / use the low-level SHA state copies. init returns 1
- * when the fast path is available for nid, 0 otherwise. */
+ * when the fast path is available for nid, 0 otherwise. The fast path is
+ * compiled in (sesstok_hmac_fast_path is 1) unless OpenSSL lacks the
+ * deprecated SHA functions or SESSTOK_NO_FAST_HMAC is defined; without it
+ * every HMAC takes the EVP path of crypto.c. */
+extern const int sesstok_hmac_fast_path;
 int sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid, const unsigned char *ipad,
                            const unsigned char *opad, size_t block_size);
 int sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg,

@@ -441,7 +441,8 @@ sesstok_crypto_exec(PyObject *m)
     if (st->crypto.HmacKeyType == NULL || PyModule_AddType(m, st->crypto.HmacKeyType) < 0) {
         goto error;
     }
-    if (PyModule_AddObjectRef(m, "HMAC_ALGORITHMS", names) < 0) {
+    if (PyModule_AddObjectRef(m, "HMAC_ALGORITHMS", names) < 0
+        || PyModule_AddObjectRef(m, "HMAC_FAST_PATH", sesstok_hmac_fast_path ? Py_True : Py_False) < 0) {
         goto error;
     }
     Py_DECREF(names);

@@ -474,9 +474,10 @@ static PyObject *
 json_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"data", "strict", "max_depth"};
+    static const sesstok_params params = {"json_decode", names, 3, 1, 1};
     PyObject *argv[3];
     sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_parse_args("json_decode", args, nargs, kwnames, names, 3, 1, 1, argv) < 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     PyObject *data = argv[0];

@@ -542,8 +542,10 @@ static PyObject *
 json_encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"obj", "sort_keys"};
+    static const sesstok_params params = {"json_encode", names, 2, 1, 1};
     PyObject *argv[2];
-    if (sesstok_parse_args("json_encode", args, nargs, kwnames, names, 2, 1, 1, argv) < 0) {
+    sesstok_state *st = sesstok_get_state(module);
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     int sort_keys = argv[1] ? PyObject_IsTrue(argv[1]) : 0;
@@ -563,7 +565,7 @@ json_encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
         PyObject *kw = a ? Py_BuildValue("{s:(ss),s:O}", "separators", ",", ":", "sort_keys",
                                          sort_keys ? Py_True : Py_False)
                          : NULL;
-        PyObject *text = kw ? PyObject_Call(sesstok_get_state(module)->json_dumps, a, kw) : NULL;
+        PyObject *text = kw ? PyObject_Call(st->json_dumps, a, kw) : NULL;
         if (text != NULL) {
             result = PyUnicode_AsASCIIString(text);
         }

@@ -52,53 +52,143 @@ sesstok_bytes_view(PyObject *obj, Py_buffer *view, const char **p, Py_ssize_t *n
     return 1;
 }
 
-int
-sesstok_parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t nargs,
-                         PyObject *kwnames, const char *const *names, int n, int max_pos,
-                         int min_args, PyObject **out, PyObject **extra)
+/* ---- argument parsing ------------------------------------------------------ */
+
+/* The interned names of p (a tuple, borrowed), made on first use and kept
+ * in module state under p's address (call sites declare p static). NULL
+ * when st is NULL or the table is full (the names are then compared as
+ * text only), or on error: then *failed is 1 and an exception is set. */
+static PyObject *
+interned_params(sesstok_state *st, const sesstok_params *p, int *failed)
 {
-    if (extra != NULL) {
-        *extra = NULL;
+    *failed = 0;
+    if (st == NULL) {
+        return NULL;
     }
-    if (nargs > max_pos) {
-        PyErr_Format(PyExc_TypeError, "%s() takes at most %d positional argument%s (%zd given)",
-                     fname, max_pos, max_pos == 1 ? "" : "s", nargs);
-        return -1;
+    sesstok_args_state *a = &st->args;
+    size_t h = ((uintptr_t)p >> 4) % SESSTOK_ARGS_CACHE;
+    for (size_t probe = 0; probe < SESSTOK_ARGS_CACHE; probe++) {
+        size_t i = (h + probe) % SESSTOK_ARGS_CACHE;
+        if (a->params[i] == p) {
+            return a->names[i];
+        }
+        if (a->params[i] == NULL) {
+            PyObject *t = PyTuple_New(p->n);
+            for (int k = 0; t != NULL && k < p->n; k++) {
+                PyObject *name = PyUnicode_InternFromString(p->names[k]);
+                if (name == NULL) {
+                    Py_CLEAR(t);
+                    break;
+                }
+                PyTuple_SET_ITEM(t, k, name);
+            }
+            if (t == NULL) {
+                *failed = 1;
+                return NULL;
+            }
+            a->params[i] = p;
+            a->names[i] = t;
+            return t;
+        }
     }
-    for (int i = 0; i < n; i++) {
-        out[i] = i < nargs ? args[i] : NULL;
-    }
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    for (Py_ssize_t k = 0; k < nkw; k++) {
-        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
-        int i = 0;
-        for (; i < n; i++) {
-            if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0) {
-                break;
+    return NULL;
+}
+
+/* Index of the parameter called `name`, or -1. Pointers first: Python's
+ * compiler interns keyword names, so this usually decides without comparing
+ * text (msgspec's find_keyword); then by value, for names built at run time
+ * (f(**{"k": v}) with a str made by concatenation). */
+static int
+find_param(const sesstok_params *p, PyObject *interned, PyObject *name)
+{
+    if (interned != NULL) {
+        for (int i = 0; i < p->n; i++) {
+            if (PyTuple_GET_ITEM(interned, i) == name) {
+                return i;
             }
         }
-        if (i == n) {
-            if (extra == NULL) {
-                PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname, name);
-                return -1;
+        for (int i = 0; i < p->n; i++) {
+            if (PyUnicode_Compare(name, PyTuple_GET_ITEM(interned, i)) == 0) {
+                return i;
             }
-            if (*extra == NULL && (*extra = PyList_New(0)) == NULL) {
+        }
+        return -1;
+    }
+    for (int i = 0; i < p->n; i++) {
+        if (PyUnicode_CompareWithASCIIString(name, p->names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* An unknown keyword: TypeError, or appended to the list *extra (made on
+ * first use) when the function takes **kwargs. */
+static int
+unknown_keyword(const sesstok_params *p, PyObject *name, PyObject **extra)
+{
+    if (extra == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", p->fname,
+                     name);
+        return -1;
+    }
+    if (*extra == NULL && (*extra = PyList_New(0)) == NULL) {
+        return -1;
+    }
+    return PyList_Append(*extra, name);
+}
+
+/* Place the keyword arguments into out. */
+static int
+bind_keywords(sesstok_state *st, const sesstok_params *p, PyObject *const *kwvalues,
+              PyObject *kwnames, PyObject **out, PyObject **extra)
+{
+    int failed;
+    PyObject *interned = interned_params(st, p, &failed);
+    if (failed) {
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kwnames); k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        int i = find_param(p, interned, name);
+        if (i < 0) {
+            if (unknown_keyword(p, name, extra) < 0) {
                 return -1;
-            }
-            if (PyList_Append(*extra, name) < 0) {
-                goto error;
             }
             continue;
         }
         if (out[i] != NULL) {
-            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname, names[i]);
-            goto error;
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", p->fname,
+                         p->names[i]);
+            return -1;
         }
-        out[i] = args[nargs + k];
+        out[i] = kwvalues[k];
     }
-    for (int i = 0; i < min_args; i++) {
+    return 0;
+}
+
+int
+sesstok_args_parse(sesstok_state *st, const sesstok_params *p, PyObject *const *args,
+                   Py_ssize_t nargs, PyObject *kwnames, PyObject **out, PyObject **extra)
+{
+    if (extra != NULL) {
+        *extra = NULL;
+    }
+    if (nargs > p->max_pos) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %d positional argument%s (%zd given)",
+                     p->fname, p->max_pos, p->max_pos == 1 ? "" : "s", nargs);
+        return -1;
+    }
+    for (int i = 0; i < p->n; i++) {
+        out[i] = i < nargs ? args[i] : NULL;
+    }
+    if (kwnames != NULL && bind_keywords(st, p, args + nargs, kwnames, out, extra) < 0) {
+        goto error;
+    }
+    for (int i = 0; i < p->min_args; i++) {
         if (out[i] == NULL) {
-            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", p->fname,
+                         p->names[i]);
             goto error;
         }
     }
@@ -117,11 +207,39 @@ error:
 }
 
 int
+sesstok_parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                         PyObject *kwnames, const char *const *names, int n, int max_pos,
+                         int min_args, PyObject **out, PyObject **extra)
+{
+    sesstok_params p = {fname, names, n, max_pos, min_args};
+    return sesstok_args_parse(NULL, &p, args, nargs, kwnames, out, extra);
+}
+
+int
 sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs,
                    PyObject *kwnames, const char *const *names, int n, int max_pos,
                    int min_args, PyObject **out)
 {
-    return sesstok_parse_args_extra(fname, args, nargs, kwnames, names, n, max_pos, min_args, out, NULL);
+    sesstok_params p = {fname, names, n, max_pos, min_args};
+    return sesstok_args_parse(NULL, &p, args, nargs, kwnames, out, NULL);
+}
+
+static int
+args_traverse(sesstok_state *st, visitproc visit, void *arg)
+{
+    for (int i = 0; i < SESSTOK_ARGS_CACHE; i++) {
+        Py_VISIT(st->args.names[i]);
+    }
+    return 0;
+}
+
+static void
+args_clear(sesstok_state *st)
+{
+    for (int i = 0; i < SESSTOK_ARGS_CACHE; i++) {
+        Py_CLEAR(st->args.names[i]);
+        st->args.params[i] = NULL;
+    }
 }
 
 /* ---- limits -------------------------------------------------------------- */
@@ -261,6 +379,9 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     sesstok_state *st = sesstok_get_state(m);
     int rc = shared_traverse(st, visit, arg);
     if (rc == 0) {
+        rc = args_traverse(st, visit, arg);
+    }
+    if (rc == 0) {
         rc = sesstok_crypto_traverse(st, visit, arg);
     }
     if (rc == 0) {
@@ -286,6 +407,7 @@ module_clear(PyObject *m)
 {
     sesstok_state *st = sesstok_get_state(m);
     shared_clear(st);
+    args_clear(st);
     sesstok_crypto_clear(st);
     sesstok_json_clear(st);
     sesstok_zlib_clear(st);

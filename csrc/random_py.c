@@ -155,8 +155,10 @@ static PyObject *
 random_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"length", "allowed_chars"};
+    static const sesstok_params params = {"random_string", names, 2, 2, 1};
     PyObject *argv[2];
-    if (sesstok_parse_args("random_string", args, nargs, kwnames, names, 2, 2, 1, argv) < 0) {
+    sesstok_state *st = sesstok_get_state(module);
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     Py_ssize_t length = PyNumber_AsSsize_t(argv[0], PyExc_OverflowError);

@@ -64,6 +64,14 @@ typedef struct {
     PyObject *decompress; /* zlib.decompress, to raise its exact errors */
 } sesstok_zlib_state;
 
+/* module.c: the argument parser's interned parameter names, one tuple per
+ * sesstok_params (by address) */
+#define SESSTOK_ARGS_CACHE 64
+typedef struct {
+    const void *params[SESSTOK_ARGS_CACHE];
+    PyObject *names[SESSTOK_ARGS_CACHE];
+} sesstok_args_state;
+
 /* module.c: limits Django lacks (configurable through set_limits) */
 typedef struct {
     Py_ssize_t max_decompressed_size;
@@ -148,6 +156,7 @@ typedef struct {
     PyObject *timedelta_type; /* datetime.timedelta */
 
     /* one struct per concern */
+    sesstok_args_state args;
     sesstok_limits_state limits;
     sesstok_crypto_state crypto;
     sesstok_json_state json;
@@ -209,17 +218,33 @@ PyObject *sesstok_raise_openssl_error(PyObject *exc_type, const char *what);
  * NULL. */
 int sesstok_bytes_view(PyObject *obj, Py_buffer *view, const char **p, Py_ssize_t *n);
 
-/* Parse the arguments of a METH_FASTCALL | METH_KEYWORDS call. names[0:n]
- * are the parameter names in order; the first max_pos may come positionally,
- * the rest only by keyword; the first min_args are required. out[i] gets a
- * borrowed reference, or NULL when parameter i was not given. */
+/* The parameters of a METH_FASTCALL | METH_KEYWORDS function: names[0:n]
+ * in order; the first max_pos may come positionally, the rest only by
+ * keyword; the first min_args are required. Declare it static: the parser
+ * keeps its interned names under its address. */
+typedef struct {
+    const char *fname;
+    const char *const *names;
+    int n;
+    int max_pos;
+    int min_args;
+} sesstok_params;
+
+/* Parse a call's arguments: out[i] gets a borrowed reference, or NULL when
+ * parameter i was not given. extra NULL: an unknown keyword raises
+ * TypeError; otherwise unknown keywords are collected into *extra (a new
+ * tuple of their names, or NULL when there were none), for a function that
+ * takes **kwargs. With st, keyword names are matched by pointer against
+ * names interned once per p (module state), then by value. */
+int sesstok_args_parse(sesstok_state *st, const sesstok_params *p, PyObject *const *args,
+                       Py_ssize_t nargs, PyObject *kwnames, PyObject **out, PyObject **extra);
+
+/* The same without the module state or a static sesstok_params: names are
+ * compared as text only. For callers that have not moved to
+ * sesstok_args_parse yet (jwt.c). */
 int sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs,
                        PyObject *kwnames, const char *const *names, int n, int max_pos,
                        int min_args, PyObject **out);
-
-/* The same, for a function that also takes **kwargs: unknown keyword
- * arguments are collected into *extra (a new tuple of their names, or NULL
- * when there were none) instead of raising. */
 int sesstok_parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t nargs,
                              PyObject *kwnames, const char *const *names, int n, int max_pos,
                              int min_args, PyObject **out, PyObject **extra);

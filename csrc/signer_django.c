@@ -113,6 +113,7 @@ django_signature(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                  PyObject *kwnames)
 {
     static const char *const names[] = {"value", "key"};
+    static const sesstok_params params = {"signature", names, 2, 2, 1};
     PyObject *argv[2];
     sesstok_state *st;
     signer_view v;
@@ -120,7 +121,7 @@ django_signature(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     PyObject *result = NULL;
-    if (sesstok_parse_args("signature", args, nargs, kwnames, names, 2, 2, 1, argv) == 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
         result = sesstok_signed_signature(st, &v, argv[0], argv[1]);
     }
     sesstok_view_clear(&v);
@@ -133,6 +134,7 @@ django_sign(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
             PyObject *kwnames)
 {
     static const char *const names[] = {"value"};
+    static const sesstok_params params = {"sign", names, 1, 1, 1};
     PyObject *argv[1];
     sesstok_state *st;
     signer_view v;
@@ -140,7 +142,7 @@ django_sign(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     PyObject *result = NULL;
-    if (sesstok_parse_args("sign", args, nargs, kwnames, names, 1, 1, 1, argv) == 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
         result = v.timestamp ? sesstok_signed_ts_sign(st, &v, argv[0])
                              : sesstok_signed_sign(st, &v, argv[0]);
     }
@@ -155,6 +157,8 @@ django_unsign(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
               PyObject *kwnames)
 {
     static const char *const names[] = {"value", "max_age"};
+    static const sesstok_params signer_params = {"unsign", names, 1, 1, 1};
+    static const sesstok_params ts_params = {"unsign", names, 2, 2, 1};
     PyObject *argv[2];
     sesstok_state *st;
     signer_view v;
@@ -162,8 +166,8 @@ django_unsign(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     PyObject *result = NULL;
-    if (sesstok_parse_args("unsign", args, nargs, kwnames, names, v.timestamp ? 2 : 1,
-                           v.timestamp ? 2 : 1, 1, argv) == 0) {
+    const sesstok_params *params = v.timestamp ? &ts_params : &signer_params;
+    if (sesstok_args_parse(st, params, args, nargs, kwnames, argv, NULL) == 0) {
         result = v.timestamp ? sesstok_signed_ts_unsign(st, &v, argv[0], argv[1])
                              : sesstok_signed_unsign(st, &v, argv[0]);
     }
@@ -177,6 +181,7 @@ django_sign_object(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                    PyObject *kwnames)
 {
     static const char *const names[] = {"obj", "serializer", "compress"};
+    static const sesstok_params params = {"sign_object", names, 3, 3, 1};
     PyObject *argv[3];
     sesstok_state *st;
     signer_view v;
@@ -184,7 +189,7 @@ django_sign_object(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     PyObject *result = NULL;
-    if (sesstok_parse_args("sign_object", args, nargs, kwnames, names, 3, 3, 1, argv) == 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
         result = sesstok_object_sign(st, &v, argv[0], argv[1], argv[2]);
     }
     sesstok_view_clear(&v);

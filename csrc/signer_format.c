@@ -650,10 +650,11 @@ static PyObject *
 base64_hmac(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"salt", "value", "key", "algorithm"};
+    static const sesstok_params params = {"base64_hmac", names, 4, 4, 4};
     PyObject *argv[4];
     sesstok_state *st = sesstok_get_state(module);
     if (sesstok_view_require_django(st) < 0
-        || sesstok_parse_args("base64_hmac", args, nargs, kwnames, names, 4, 4, 4, argv) < 0) {
+        || sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     PyObject *salt = argv[0], *value = argv[1], *key = argv[2], *algorithm = argv[3];

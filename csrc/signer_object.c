@@ -301,9 +301,10 @@ static PyObject *
 dumps(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"obj", "key", "salt", "serializer", "compress"};
+    static const sesstok_params params = {"dumps", names, 5, 5, 1};
     PyObject *argv[5];
     sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_view_require_django(st) < 0 || sesstok_parse_args("dumps", args, nargs, kwnames, names, 5, 5, 1, argv) < 0) {
+    if (sesstok_view_require_django(st) < 0 || sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     PyObject *signer = sesstok_signer_new_timestamp(st, argv[1], argv[2] ? argv[2] : st->signer.str[SN_SALT_SIGNING], NULL);
@@ -325,9 +326,10 @@ static PyObject *
 loads(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"s", "key", "salt", "serializer", "max_age", "fallback_keys"};
+    static const sesstok_params params = {"loads", names, 6, 6, 1};
     PyObject *argv[6];
     sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_view_require_django(st) < 0 || sesstok_parse_args("loads", args, nargs, kwnames, names, 6, 6, 1, argv) < 0) {
+    if (sesstok_view_require_django(st) < 0 || sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
         return NULL;
     }
     PyObject *signer = sesstok_signer_new_timestamp(st, argv[1], argv[2] ? argv[2] : st->signer.str[SN_SALT_SIGNING], argv[5]);

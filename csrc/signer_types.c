@@ -219,16 +219,17 @@ static PyObject *
 signer_signature(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"value", "key"};
+    static const sesstok_params params = {"signature", names, 2, 2, 1};
     PyObject *argv[2];
-    if (sesstok_parse_args("signature", args, nargs, kwnames, names, 2, 2, 1, argv) < 0) {
-        return NULL;
-    }
     sesstok_state *st;
     signer_view v;
     if (sesstok_view_of(op, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = sesstok_signed_signature(st, &v, argv[0], argv[1]);
+    PyObject *result = NULL;
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
+        result = sesstok_signed_signature(st, &v, argv[0], argv[1]);
+    }
     sesstok_view_clear(&v);
     return result;
 }
@@ -263,16 +264,17 @@ static PyObject *
 signer_sign_object(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"obj", "serializer", "compress"};
+    static const sesstok_params params = {"sign_object", names, 3, 3, 1};
     PyObject *argv[3];
-    if (sesstok_parse_args("sign_object", args, nargs, kwnames, names, 3, 3, 1, argv) < 0) {
-        return NULL;
-    }
     sesstok_state *st;
     signer_view v;
     if (sesstok_view_of(op, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = sesstok_object_sign(st, &v, argv[0], argv[1], argv[2]);
+    PyObject *result = NULL;
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
+        result = sesstok_object_sign(st, &v, argv[0], argv[1], argv[2]);
+    }
     sesstok_view_clear(&v);
     return result;
 }
@@ -329,16 +331,17 @@ static PyObject *
 ts_unsign(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"value", "max_age"};
+    static const sesstok_params params = {"unsign", names, 2, 2, 1};
     PyObject *argv[2];
-    if (sesstok_parse_args("unsign", args, nargs, kwnames, names, 2, 2, 1, argv) < 0) {
-        return NULL;
-    }
     sesstok_state *st;
     signer_view v;
     if (sesstok_view_of(op, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = sesstok_signed_ts_unsign(st, &v, argv[0], argv[1]);
+    PyObject *result = NULL;
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
+        result = sesstok_signed_ts_unsign(st, &v, argv[0], argv[1]);
+    }
     sesstok_view_clear(&v);
     return result;
 }

@@ -715,3 +715,20 @@ def test_install_django_takes_each_object_by_name():
         _core.install_django(1)
     assert _SIGNER.unsign(signed) == "v"
     assert _signing.loads(_DUMPED) == _SESSION
+
+
+# ---- the argument parser -------------------------------------------------------
+
+
+def test_keyword_names_match_by_value_too():
+    # Keyword names are matched by pointer against interned copies first; a
+    # name built at run time (not interned) must match by value all the same.
+    sort_keys = "".join(["sort", "_keys"])
+    max_age = "".join(["max", "_age"])
+    assert _core.json_encode({"b": 1, "a": 2}, **{sort_keys: True}) == b'{"a":2,"b":1}'
+    assert _TS.unsign(_TS_SIGNED, **{max_age: 10**9}) == "value"
+    assert _signing.loads(_DUMPED, **{"".join(["max", "_age"]): 10**9}) == _SESSION
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sorted'"):
+        _core.json_encode([1], **{"".join(["sor", "ted"]): True})
+    with pytest.raises(TypeError, match="multiple values for argument 'obj'"):
+        _core.json_encode([1], **{"".join(["o", "bj"]): 2})
