@@ -5,7 +5,13 @@
  * every copy, which costs more than hashing a session. The SHA*_CTX structs
  * are plain data, so a prepared key copies them with memcpy. These functions
  * are deprecated in OpenSSL 3 but present unless OpenSSL was built with
- * no-deprecated; then this file compiles to the EVP path only (crypto.c). */
+ * no-deprecated; then, or when SESSTOK_NO_FAST_HMAC is defined (setup.py:
+ * SESSTOK_NO_FAST_HMAC=1, a CI build of its own), this file compiles to
+ * stubs and every HMAC takes the EVP path of crypto.c.
+ *
+ * OPENSSL_NO_DEPRECATED_3_0 cannot be used to force that: OpenSSL's
+ * macros.h derives it from OPENSSL_NO_DEPRECATED, which this file
+ * undefines. */
 #undef OPENSSL_NO_DEPRECATED
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "crypto.h"
@@ -15,23 +21,27 @@
 #include <openssl/opensslconf.h>
 #include <openssl/sha.h>
 
-#if !defined(OPENSSL_NO_DEPRECATED_3_0)
+#if !defined(OPENSSL_NO_DEPRECATED_3_0) && !defined(SESSTOK_NO_FAST_HMAC)
 
-_Static_assert(sizeof(SHA512_CTX) <= SESSTOK_FAST_STATE_MAX, "state buffer too small");
-_Static_assert(sizeof(SHA256_CTX) <= SESSTOK_FAST_STATE_MAX, "state buffer too small");
-_Static_assert(sizeof(SHA_CTX) <= SESSTOK_FAST_STATE_MAX, "state buffer too small");
+_Static_assert(sizeof(SHA512_CTX) <= SESSTOK_FAST_STATE_MAX,
+               "state buffer too small");
+_Static_assert(sizeof(SHA256_CTX) <= SESSTOK_FAST_STATE_MAX,
+               "state buffer too small");
+_Static_assert(sizeof(SHA_CTX) <= SESSTOK_FAST_STATE_MAX,
+               "state buffer too small");
 
 const int sesstok_hmac_fast_path = 1;
 
 /* The states after absorbing ipad and opad, for each family. Return 1 on
  * success, 0 if the block size does not match or OpenSSL failed. */
 static int
-init_sha1(sesstok_hmac_key *k, const unsigned char *ipad, const unsigned char *opad,
-          size_t block_size)
+init_sha1(sesstok_hmac_key *k, const unsigned char *ipad,
+          const unsigned char *opad, size_t block_size)
 {
     SHA_CTX c[2];
-    if (block_size != SHA_CBLOCK || !SHA1_Init(&c[0]) || !SHA1_Update(&c[0], ipad, block_size)
-        || !SHA1_Init(&c[1]) || !SHA1_Update(&c[1], opad, block_size)) {
+    if (block_size != SHA_CBLOCK || !SHA1_Init(&c[0]) ||
+        !SHA1_Update(&c[0], ipad, block_size) || !SHA1_Init(&c[1]) ||
+        !SHA1_Update(&c[1], opad, block_size)) {
         return 0;
     }
     memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
@@ -41,12 +51,14 @@ init_sha1(sesstok_hmac_key *k, const unsigned char *ipad, const unsigned char *o
 }
 
 static int
-init_sha256(sesstok_hmac_key *k, int (*init)(SHA256_CTX *), const unsigned char *ipad,
-            const unsigned char *opad, size_t block_size)
+init_sha256(sesstok_hmac_key *k, int (*init)(SHA256_CTX *),
+            const unsigned char *ipad, const unsigned char *opad,
+            size_t block_size)
 {
     SHA256_CTX c[2];
-    if (block_size != SHA256_CBLOCK || !init(&c[0]) || !SHA256_Update(&c[0], ipad, block_size)
-        || !init(&c[1]) || !SHA256_Update(&c[1], opad, block_size)) {
+    if (block_size != SHA256_CBLOCK || !init(&c[0]) ||
+        !SHA256_Update(&c[0], ipad, block_size) || !init(&c[1]) ||
+        !SHA256_Update(&c[1], opad, block_size)) {
         return 0;
     }
     memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
@@ -56,12 +68,14 @@ init_sha256(sesstok_hmac_key *k, int (*init)(SHA256_CTX *), const unsigned char 
 }
 
 static int
-init_sha512(sesstok_hmac_key *k, int (*init)(SHA512_CTX *), const unsigned char *ipad,
-            const unsigned char *opad, size_t block_size)
+init_sha512(sesstok_hmac_key *k, int (*init)(SHA512_CTX *),
+            const unsigned char *ipad, const unsigned char *opad,
+            size_t block_size)
 {
     SHA512_CTX c[2];
-    if (block_size != SHA512_CBLOCK || !init(&c[0]) || !SHA512_Update(&c[0], ipad, block_size)
-        || !init(&c[1]) || !SHA512_Update(&c[1], opad, block_size)) {
+    if (block_size != SHA512_CBLOCK || !init(&c[0]) ||
+        !SHA512_Update(&c[0], ipad, block_size) || !init(&c[1]) ||
+        !SHA512_Update(&c[1], opad, block_size)) {
         return 0;
     }
     memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
@@ -103,7 +117,8 @@ sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid, const unsigned char *ipad,
  * SHA-384 use their family's functions (the state records the output
  * length, so SHA256_Final/SHA512_Final write the truncated digest). */
 static int
-mac_sha1(const sesstok_hmac_key *k, const unsigned char *msg, size_t len, unsigned char *out)
+mac_sha1(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
+         unsigned char *out)
 {
     SHA_CTX c;
     unsigned char ih[SHA_DIGEST_LENGTH];
@@ -116,7 +131,8 @@ mac_sha1(const sesstok_hmac_key *k, const unsigned char *msg, size_t len, unsign
 }
 
 static int
-mac_sha256(const sesstok_hmac_key *k, const unsigned char *msg, size_t len, unsigned char *out)
+mac_sha256(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
+           unsigned char *out)
 {
     SHA256_CTX c;
     unsigned char ih[SHA256_DIGEST_LENGTH];
@@ -129,7 +145,8 @@ mac_sha256(const sesstok_hmac_key *k, const unsigned char *msg, size_t len, unsi
 }
 
 static int
-mac_sha512(const sesstok_hmac_key *k, const unsigned char *msg, size_t len, unsigned char *out)
+mac_sha512(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
+           unsigned char *out)
 {
     SHA512_CTX c;
     unsigned char ih[SHA512_DIGEST_LENGTH];
@@ -142,8 +159,8 @@ mac_sha512(const sesstok_hmac_key *k, const unsigned char *msg, size_t len, unsi
 }
 
 int
-sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
-                          unsigned char *out)
+sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg,
+                          size_t len, unsigned char *out)
 {
     switch (k->fast) {
     case NID_sha1:
@@ -159,7 +176,7 @@ sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg, s
     }
 }
 
-#else /* OpenSSL without deprecated APIs: the EVP path does everything */
+#else /* no fast path: the EVP path of crypto.c does everything */
 
 const int sesstok_hmac_fast_path = 0;
 
@@ -172,8 +189,8 @@ sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid, const unsigned char *ipad,
 }
 
 int
-sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
-                          unsigned char *out)
+sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg,
+                          size_t len, unsigned char *out)
 {
     return -1;
 }

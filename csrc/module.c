@@ -29,7 +29,8 @@ sesstok_raise_openssl_error(PyObject *exc_type, const char *what)
 }
 
 int
-sesstok_bytes_view(PyObject *obj, Py_buffer *view, const char **p, Py_ssize_t *n)
+sesstok_bytes_view(PyObject *obj, Py_buffer *view, const char **p,
+                   Py_ssize_t *n)
 {
     view->obj = NULL;
     if (PyUnicode_Check(obj)) {
@@ -128,7 +129,8 @@ static int
 unknown_keyword(const sesstok_params *p, PyObject *name, PyObject **extra)
 {
     if (extra == NULL) {
-        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", p->fname,
+        PyErr_Format(PyExc_TypeError,
+                     "%s() got an unexpected keyword argument '%U'", p->fname,
                      name);
         return -1;
     }
@@ -140,8 +142,9 @@ unknown_keyword(const sesstok_params *p, PyObject *name, PyObject **extra)
 
 /* Place the keyword arguments into out. */
 static int
-bind_keywords(sesstok_state *st, const sesstok_params *p, PyObject *const *kwvalues,
-              PyObject *kwnames, PyObject **out, PyObject **extra)
+bind_keywords(sesstok_state *st, const sesstok_params *p,
+              PyObject *const *kwvalues, PyObject *kwnames, PyObject **out,
+              PyObject **extra)
 {
     int failed;
     PyObject *interned = interned_params(st, p, &failed);
@@ -158,8 +161,9 @@ bind_keywords(sesstok_state *st, const sesstok_params *p, PyObject *const *kwval
             continue;
         }
         if (out[i] != NULL) {
-            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", p->fname,
-                         p->names[i]);
+            PyErr_Format(PyExc_TypeError,
+                         "%s() got multiple values for argument '%s'",
+                         p->fname, p->names[i]);
             return -1;
         }
         out[i] = kwvalues[k];
@@ -168,26 +172,30 @@ bind_keywords(sesstok_state *st, const sesstok_params *p, PyObject *const *kwval
 }
 
 int
-sesstok_args_parse(sesstok_state *st, const sesstok_params *p, PyObject *const *args,
-                   Py_ssize_t nargs, PyObject *kwnames, PyObject **out, PyObject **extra)
+sesstok_args_parse(sesstok_state *st, const sesstok_params *p,
+                   PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                   PyObject **out, PyObject **extra)
 {
     if (extra != NULL) {
         *extra = NULL;
     }
     if (nargs > p->max_pos) {
-        PyErr_Format(PyExc_TypeError, "%s() takes at most %d positional argument%s (%zd given)",
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes at most %d positional argument%s (%zd given)",
                      p->fname, p->max_pos, p->max_pos == 1 ? "" : "s", nargs);
         return -1;
     }
     for (int i = 0; i < p->n; i++) {
         out[i] = i < nargs ? args[i] : NULL;
     }
-    if (kwnames != NULL && bind_keywords(st, p, args + nargs, kwnames, out, extra) < 0) {
+    if (kwnames != NULL &&
+        bind_keywords(st, p, args + nargs, kwnames, out, extra) < 0) {
         goto error;
     }
     for (int i = 0; i < p->min_args; i++) {
         if (out[i] == NULL) {
-            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", p->fname,
+            PyErr_Format(PyExc_TypeError,
+                         "%s() missing required argument '%s'", p->fname,
                          p->names[i]);
             goto error;
         }
@@ -207,8 +215,9 @@ error:
 }
 
 int
-sesstok_parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t nargs,
-                         PyObject *kwnames, const char *const *names, int n, int max_pos,
+sesstok_parse_args_extra(const char *fname, PyObject *const *args,
+                         Py_ssize_t nargs, PyObject *kwnames,
+                         const char *const *names, int n, int max_pos,
                          int min_args, PyObject **out, PyObject **extra)
 {
     sesstok_params p = {fname, names, n, max_pos, min_args};
@@ -217,8 +226,8 @@ sesstok_parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t na
 
 int
 sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs,
-                   PyObject *kwnames, const char *const *names, int n, int max_pos,
-                   int min_args, PyObject **out)
+                   PyObject *kwnames, const char *const *names, int n,
+                   int max_pos, int min_args, PyObject **out)
 {
     sesstok_params p = {fname, names, n, max_pos, min_args};
     return sesstok_args_parse(NULL, &p, args, nargs, kwnames, out, NULL);
@@ -245,19 +254,22 @@ args_clear(sesstok_state *st)
 /* ---- limits -------------------------------------------------------------- */
 
 #define DEFAULT_MAX_DECOMPRESSED (64 * 1024 * 1024)
-#define DEFAULT_MAX_JSON_DEPTH 512
+#define DEFAULT_MAX_JSON_DEPTH   512
 
-PyDoc_STRVAR(set_limits_doc,
-"set_limits(*, max_decompressed_size=None, max_json_depth=None)\n--\n\n"
-"Set limits Django does not have; return the previous ones as a dict.\n"
-"max_decompressed_size caps zlib output of signed values (default 64 MiB);\n"
-"max_json_depth caps JSON nesting of signed values (default 512).");
+PyDoc_STRVAR(
+    set_limits_doc,
+    "set_limits(*, max_decompressed_size=None, max_json_depth=None)\n--\n\n"
+    "Set limits Django does not have; return the previous ones as a dict.\n"
+    "max_decompressed_size caps zlib output of signed values (default 64 "
+    "MiB);\n"
+    "max_json_depth caps JSON nesting of signed values (default 512).");
 
 static PyObject *
 limits_dict(sesstok_state *st)
 {
-    return Py_BuildValue("{s:n,s:i}", "max_decompressed_size", st->limits.max_decompressed_size,
-                         "max_json_depth", st->limits.max_json_depth);
+    return Py_BuildValue("{s:n,s:i}", "max_decompressed_size",
+                         st->limits.max_decompressed_size, "max_json_depth",
+                         st->limits.max_json_depth);
 }
 
 static PyObject *
@@ -266,7 +278,8 @@ set_limits(PyObject *module, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"max_decompressed_size", "max_json_depth", NULL};
     PyObject *size = Py_None, *depth = Py_None;
     sesstok_state *st = sesstok_get_state(module);
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OO:set_limits", kwlist, &size, &depth)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OO:set_limits", kwlist,
+                                     &size, &depth)) {
         return NULL;
     }
     Py_ssize_t new_size = st->limits.max_decompressed_size;
@@ -277,7 +290,8 @@ set_limits(PyObject *module, PyObject *args, PyObject *kwargs)
             return NULL;
         }
         if (new_size < 1) {
-            PyErr_SetString(PyExc_ValueError, "max_decompressed_size must be positive");
+            PyErr_SetString(PyExc_ValueError,
+                            "max_decompressed_size must be positive");
             return NULL;
         }
     }
@@ -287,7 +301,8 @@ set_limits(PyObject *module, PyObject *args, PyObject *kwargs)
             return NULL;
         }
         if (new_depth < 1 || new_depth > 100000) {
-            PyErr_SetString(PyExc_ValueError, "max_json_depth must be between 1 and 100000");
+            PyErr_SetString(PyExc_ValueError,
+                            "max_json_depth must be between 1 and 100000");
             return NULL;
         }
     }
@@ -307,9 +322,10 @@ get_limits(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef module_methods[] = {
-    {"set_limits", (PyCFunction)(void (*)(void))set_limits, METH_VARARGS | METH_KEYWORDS,
-     set_limits_doc},
-    {"get_limits", get_limits, METH_NOARGS, "get_limits()\n--\n\nThe current limits as a dict."},
+    {"set_limits", (PyCFunction)(void (*)(void))set_limits,
+     METH_VARARGS | METH_KEYWORDS, set_limits_doc},
+    {"get_limits", get_limits, METH_NOARGS,
+     "get_limits()\n--\n\nThe current limits as a dict."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -329,22 +345,22 @@ sesstok_intern_names(PyObject **names, const char *const *texts, int n)
 /* The JWT objects in the module state, until jwt.c has its own struct with
  * its own traverse and clear functions: one per line, so branches merge
  * cleanly. */
-#define JWT_STATE_OBJECTS(X) \
-    X(JwtKeyType) \
-    X(JwtApiType) \
-    X(JwsApiType) \
-    X(JwtEncoderType) \
-    X(JwtDecoderType) \
-    X(jwt_key_cache) \
-    X(jwt_id_cache) \
-    X(jwt_header_cache) \
-    X(jwt_names) \
-    X(jwt_alg_names) \
-    X(jwt_exc) \
-    X(jwt_py) \
-    X(py_datetime_type) \
-    X(py_timedelta_type) \
-    X(py_json_dumps) \
+#define JWT_STATE_OBJECTS(X)                                                  \
+    X(JwtKeyType)                                                             \
+    X(JwtApiType)                                                             \
+    X(JwsApiType)                                                             \
+    X(JwtEncoderType)                                                         \
+    X(JwtDecoderType)                                                         \
+    X(jwt_key_cache)                                                          \
+    X(jwt_id_cache)                                                           \
+    X(jwt_header_cache)                                                       \
+    X(jwt_names)                                                              \
+    X(jwt_alg_names)                                                          \
+    X(jwt_exc)                                                                \
+    X(jwt_py)                                                                 \
+    X(py_datetime_type)                                                       \
+    X(py_timedelta_type)                                                      \
+    X(py_json_dumps)                                                          \
     /* end */
 
 /* The objects module.c itself holds: the shared ones and the limits. */
@@ -443,11 +459,11 @@ static int
 import_shared(sesstok_state *st)
 {
     static const char *const time_name[] = {"time"};
-    if ((st->time_module = import_attr("time", NULL)) == NULL
-        || (st->json_module = import_attr("json", NULL)) == NULL
-        || (st->json_dumps = import_attr("json", "dumps")) == NULL
-        || (st->datetime_type = import_attr("datetime", "datetime")) == NULL
-        || (st->timedelta_type = import_attr("datetime", "timedelta")) == NULL) {
+    if ((st->time_module = import_attr("time", NULL)) == NULL ||
+        (st->json_module = import_attr("json", NULL)) == NULL ||
+        (st->json_dumps = import_attr("json", "dumps")) == NULL ||
+        (st->datetime_type = import_attr("datetime", "datetime")) == NULL ||
+        (st->timedelta_type = import_attr("datetime", "timedelta")) == NULL) {
         return -1;
     }
     return sesstok_intern_names(&st->str_time, time_name, 1);
@@ -463,10 +479,13 @@ exec_state(PyObject *m)
     if (import_shared(st) < 0) {
         return -1;
     }
-    if (PyModule_AddIntConstant(m, "DEFAULT_MAX_DECOMPRESSED_SIZE", DEFAULT_MAX_DECOMPRESSED) < 0
-        || PyModule_AddIntConstant(m, "DEFAULT_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH) < 0
-        || PyModule_AddStringConstant(m, "OPENSSL_VERSION", OpenSSL_version(OPENSSL_VERSION)) < 0
-        || PyModule_AddStringConstant(m, "ZLIB_VERSION", zlibVersion()) < 0) {
+    if (PyModule_AddIntConstant(m, "DEFAULT_MAX_DECOMPRESSED_SIZE",
+                                DEFAULT_MAX_DECOMPRESSED) < 0 ||
+        PyModule_AddIntConstant(m, "DEFAULT_MAX_JSON_DEPTH",
+                                DEFAULT_MAX_JSON_DEPTH) < 0 ||
+        PyModule_AddStringConstant(m, "OPENSSL_VERSION",
+                                   OpenSSL_version(OPENSSL_VERSION)) < 0 ||
+        PyModule_AddStringConstant(m, "ZLIB_VERSION", zlibVersion()) < 0) {
         return -1;
     }
     return 0;
@@ -483,6 +502,12 @@ static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, sesstok_jwt_exec},
 #ifdef Py_mod_multiple_interpreters
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+#ifdef Py_mod_gil
+    /* The GIL guards the shared scratch state: each prepared HMAC key's
+     * work context, the reused zlib streams, the JSON member-name cache. On
+     * a free-threaded build the interpreter re-enables the GIL for us. */
+    {Py_mod_gil, Py_MOD_GIL_USED},
 #endif
     {0, NULL},
 };
