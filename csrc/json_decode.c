@@ -11,15 +11,15 @@
 /* One open container while building. */
 typedef struct {
     PyObject *container; /* list or dict (owned) */
-    PyObject *key;       /* dict: the member name waiting for its value (owned) */
-    size_t key_pos;      /* offset of that name's opening quote */
+    PyObject *key;  /* dict: the member name waiting for its value (owned) */
+    size_t key_pos; /* offset of that name's opening quote */
     int is_dict;
 } frame;
 
-#define FRAMES_INLINE 32
-#define KEY_CACHE_SIZE 32   /* per-document memo slots, a power of two */
-#define KEY_CACHE_MAXLEN 32 /* longer names are not memoized */
-#define KEY_CACHE_SLOTS 256 /* slots of the cross-call cache, st->json.keys */
+#define FRAMES_INLINE    32
+#define KEY_CACHE_SIZE   32  /* per-document memo slots, a power of two */
+#define KEY_CACHE_MAXLEN 32  /* longer names are not memoized */
+#define KEY_CACHE_SLOTS  256 /* slots of the cross-call cache, st->json.keys */
 
 typedef struct {
     const unsigned char *p; /* the key's bytes in the document */
@@ -31,20 +31,22 @@ typedef struct {
     sesstok_json_mode mode;
     PyObject *exc; /* STRICT: the class to raise */
     int max_depth;
-    int fallback;  /* LAX: json.loads must decide (no exception set) */
+    int fallback; /* LAX: json.loads must decide (no exception set) */
     PyObject *result;
     frame *frames;
     size_t depth, cap;
-    PyObject *keys;           /* list: member names kept across calls, or NULL */
-    PyObject *json_module;    /* LAX: the json module (borrowed) */
-    PyObject *parse_constant; /* LAX: json's default parse_constant, on first use */
-    uint32_t key_used;        /* bit i: key_cache[i] holds a key */
+    PyObject *keys;        /* list: member names kept across calls, or NULL */
+    PyObject *json_module; /* LAX: the json module (borrowed) */
+    PyObject
+        *parse_constant; /* LAX: json's default parse_constant, on first use */
+    uint32_t key_used;   /* bit i: key_cache[i] holds a key */
     key_slot key_cache[KEY_CACHE_SIZE];
     frame inline_frames[FRAMES_INLINE];
 } builder;
 
 static void
-builder_init(builder *b, sesstok_state *st, sesstok_json_mode mode, int max_depth, PyObject *exc)
+builder_init(builder *b, sesstok_state *st, sesstok_json_mode mode,
+             int max_depth, PyObject *exc)
 {
     b->keys = st != NULL ? st->json.keys : NULL;
     b->json_module = st != NULL ? st->json_module : NULL;
@@ -115,9 +117,11 @@ add_value(builder *b, PyObject *v)
     if (rc < 0) {
         return -1;
     }
-    if (b->mode == SESSTOK_JSON_STRICT && PyDict_GET_SIZE(f->container) == before) {
-        PyErr_Format(b->exc, "Invalid JSON: duplicate member name %.80R at offset %zu", f->key,
-                     f->key_pos);
+    if (b->mode == SESSTOK_JSON_STRICT &&
+        PyDict_GET_SIZE(f->container) == before) {
+        PyErr_Format(b->exc,
+                     "Invalid JSON: duplicate member name %.80R at offset %zu",
+                     f->key, f->key_pos);
         return -1;
     }
     Py_CLEAR(f->key);
@@ -187,11 +191,13 @@ make_str(builder *b, const unsigned char *data, const sesstok_json_string *s)
     if (u == NULL) {
         return NULL;
     }
-    if (s->plain && s->maxchar <= 0xff && (s->maxchar <= 0x7f || b->mode == SESSTOK_JSON_LAX)) {
+    if (s->plain && s->maxchar <= 0xff &&
+        (s->maxchar <= 0x7f || b->mode == SESSTOK_JSON_LAX)) {
         memcpy(PyUnicode_1BYTE_DATA(u), data + s->start, s->length);
     }
     else {
-        sesstok_json_decode_string(data, b->mode, s, PyUnicode_DATA(u), PyUnicode_KIND(u));
+        sesstok_json_decode_string(data, b->mode, s, PyUnicode_DATA(u),
+                                   PyUnicode_KIND(u));
     }
     return u;
 }
@@ -222,11 +228,14 @@ on_key(void *ctx, const unsigned char *data, const sesstok_json_string *s)
     size_t len = s->end - s->start;
     const unsigned char *p = data + s->start;
     f->key_pos = s->start - 1;
-    if (b->keys != NULL && s->plain && s->maxchar <= 0x7f && len > 0 && len <= KEY_CACHE_MAXLEN) {
-        Py_ssize_t h = (Py_ssize_t)(key_hash(p, len) % (unsigned)PyList_GET_SIZE(b->keys));
+    if (b->keys != NULL && s->plain && s->maxchar <= 0x7f && len > 0 &&
+        len <= KEY_CACHE_MAXLEN) {
+        Py_ssize_t h = (Py_ssize_t)(key_hash(p, len) %
+                                    (unsigned)PyList_GET_SIZE(b->keys));
         PyObject *k = PyList_GET_ITEM(b->keys, h);
-        if (PyUnicode_CheckExact(k) && (size_t)PyUnicode_GET_LENGTH(k) == len
-            && memcmp(PyUnicode_1BYTE_DATA(k), p, len) == 0) {
+        if (PyUnicode_CheckExact(k) &&
+            (size_t)PyUnicode_GET_LENGTH(k) == len &&
+            memcmp(PyUnicode_1BYTE_DATA(k), p, len) == 0) {
             f->key = Py_NewRef(k);
             return 0;
         }
@@ -244,7 +253,8 @@ on_key(void *ctx, const unsigned char *data, const sesstok_json_string *s)
     if (b->depth > 1 && s->plain && len > 0 && len <= KEY_CACHE_MAXLEN) {
         unsigned h = key_hash(p, len) & (KEY_CACHE_SIZE - 1);
         key_slot *slot = &b->key_cache[h];
-        if ((b->key_used & (1u << h)) && slot->len == len && memcmp(slot->p, p, len) == 0) {
+        if ((b->key_used & (1u << h)) && slot->len == len &&
+            memcmp(slot->p, p, len) == 0) {
             f->key = Py_NewRef(slot->str);
             return 0;
         }
@@ -267,7 +277,8 @@ on_key(void *ctx, const unsigned char *data, const sesstok_json_string *s)
 }
 
 static int
-on_number(void *ctx, const unsigned char *text, size_t len, int is_float, size_t pos)
+on_number(void *ctx, const unsigned char *text, size_t len, int is_float,
+          size_t pos)
 {
     builder *b = ctx;
     if (!is_float && len <= 18) {
@@ -315,10 +326,12 @@ on_number(void *ctx, const unsigned char *text, size_t len, int is_float, size_t
             }
             else {
                 PyErr_Clear();
-                PyErr_Format(b->exc,
-                             "Invalid JSON: integer of %zu digits exceeds the interpreter's "
-                             "limit (sys.get_int_max_str_digits()) at offset %zu",
-                             len - (text[0] == '-'), pos);
+                PyErr_Format(
+                    b->exc,
+                    "Invalid JSON: integer of %zu digits exceeds the "
+                    "interpreter's "
+                    "limit (sys.get_int_max_str_digits()) at offset %zu",
+                    len - (text[0] == '-'), pos);
             }
         }
     }
@@ -346,14 +359,19 @@ on_constant(void *ctx, sesstok_json_constant which, size_t pos)
     /* NaN, Infinity, -Infinity (LAX only): json.loads returns
      * parse_constant(name) of its default decoder, the very float objects of
      * json.decoder._CONSTANTS; ask it, so that identity matches too. */
-    const char *name = which == SESSTOK_JSON_NAN ? "NaN"
-                       : which == SESSTOK_JSON_INF ? "Infinity" : "-Infinity";
+    const char *name = which == SESSTOK_JSON_NAN   ? "NaN"
+                       : which == SESSTOK_JSON_INF ? "Infinity"
+                                                   : "-Infinity";
     if (b->parse_constant == NULL && b->json_module != NULL) {
-        PyObject *decoder = PyObject_GetAttrString(b->json_module, "_default_decoder");
-        b->parse_constant = decoder ? PyObject_GetAttrString(decoder, "parse_constant") : NULL;
+        PyObject *decoder =
+            PyObject_GetAttrString(b->json_module, "_default_decoder");
+        b->parse_constant =
+            decoder ? PyObject_GetAttrString(decoder, "parse_constant") : NULL;
         Py_XDECREF(decoder);
     }
-    PyObject *v = b->parse_constant ? PyObject_CallFunction(b->parse_constant, "s", name) : NULL;
+    PyObject *v = b->parse_constant
+                      ? PyObject_CallFunction(b->parse_constant, "s", name)
+                      : NULL;
     if (v == NULL) {
         PyErr_Clear();
         b->fallback = 1; /* let json.loads itself decide */
@@ -379,8 +397,9 @@ static PyObject *
 build(builder *b, const char *data, Py_ssize_t n, int *rc, size_t *err_pos)
 {
     *err_pos = 0;
-    *rc = sesstok_json_parse((const unsigned char *)data, n > 0 ? (size_t)n : 0, b->mode,
-                             b->max_depth, &build_handler, b, err_pos);
+    *rc =
+        sesstok_json_parse((const unsigned char *)data, n > 0 ? (size_t)n : 0,
+                           b->mode, b->max_depth, &build_handler, b, err_pos);
     PyObject *result = b->result;
     b->result = NULL;
     if (*rc != SESSTOK_JSON_OK) {
@@ -391,14 +410,15 @@ build(builder *b, const char *data, Py_ssize_t n, int *rc, size_t *err_pos)
 }
 
 PyObject *
-sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth, PyObject *exc)
+sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth,
+                           PyObject *exc)
 {
     return sesstok_json_decode_strict_st(NULL, data, n, max_depth, exc);
 }
 
 PyObject *
-sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n, int max_depth,
-                           PyObject *depth_exc, int *fallback)
+sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n,
+                           int max_depth, PyObject *depth_exc, int *fallback)
 {
     builder b;
     int rc;
@@ -411,7 +431,8 @@ sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n, in
     }
     switch (rc) {
     case SESSTOK_JSON_E_TOO_DEEP:
-        PyErr_Format(depth_exc, "JSON nesting exceeds the limit of %d levels", max_depth);
+        PyErr_Format(depth_exc, "JSON nesting exceeds the limit of %d levels",
+                     max_depth);
         break;
     case SESSTOK_JSON_E_NOMEM:
         PyErr_NoMemory();
@@ -428,8 +449,8 @@ sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n, in
 }
 
 PyObject *
-sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n, int max_depth,
-                              PyObject *exc)
+sesstok_json_decode_strict_st(sesstok_state *st, const char *data,
+                              Py_ssize_t n, int max_depth, PyObject *exc)
 {
     builder b;
     int rc;
@@ -441,7 +462,9 @@ sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n,
     }
     switch (rc) {
     case SESSTOK_JSON_E_TOO_DEEP:
-        PyErr_Format(exc, "Invalid JSON: nesting exceeds the limit of %d levels at offset %zu",
+        PyErr_Format(exc,
+                     "Invalid JSON: nesting exceeds the limit of %d levels at "
+                     "offset %zu",
                      max_depth, err_pos);
         break;
     case SESSTOK_JSON_E_NOMEM:
@@ -450,7 +473,8 @@ sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n,
     case SESSTOK_JSON_E_HANDLER:
         break; /* the handler raised */
     default:
-        PyErr_Format(exc, "Invalid JSON: %s at offset %zu", sesstok_json_strerror(rc), err_pos);
+        PyErr_Format(exc, "Invalid JSON: %s at offset %zu",
+                     sesstok_json_strerror(rc), err_pos);
         break;
     }
     return NULL;
@@ -459,113 +483,154 @@ sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n,
 /* ---- binding ------------------------------------------------------------ */
 
 PyDoc_STRVAR(json_decode_doc,
-"json_decode(data, *, strict=False, max_depth=None)\n--\n\n"
-"Decode JSON from bytes-like data (or str).\n\n"
-"Lax (the default) returns exactly json.loads(bytes(data).decode('latin-1'))\n"
-"(a str must be encodable as latin-1) and raises json's own errors, except\n"
-"that nesting deeper than max_depth raises ValueError.\n\n"
-"strict=True reads RFC 8259 JSON over UTF-8 (a str is encoded as UTF-8) and\n"
-"raises ValueError for invalid UTF-8, lone surrogate escapes, raw control\n"
-"characters, NaN/Infinity, numbers that are not finite doubles, integers of\n"
-"more than 4300 digits, duplicate member names, trailing data and nesting\n"
-"deeper than max_depth. max_depth=None means the module limit (set_limits).");
+             "json_decode(data, *, strict=False, max_depth=None)\n--\n\n"
+             "Decode JSON from bytes-like data (or str).\n\n"
+             "Lax (the default) returns exactly "
+             "json.loads(bytes(data).decode('latin-1'))\n"
+             "(a str must be encodable as latin-1) and raises json's own "
+             "errors, except\n"
+             "that nesting deeper than max_depth raises ValueError.\n\n"
+             "strict=True reads RFC 8259 JSON over UTF-8 (a str is encoded as "
+             "UTF-8) and\n"
+             "raises ValueError for invalid UTF-8, lone surrogate escapes, "
+             "raw control\n"
+             "characters, NaN/Infinity, numbers that are not finite doubles, "
+             "integers of\n"
+             "more than 4300 digits, duplicate member names, trailing data "
+             "and nesting\n"
+             "deeper than max_depth. max_depth=None means the module limit "
+             "(set_limits).");
+
+/* The max_depth argument (NULL or None: the module limit): 0, or -1. */
+static int
+max_depth_arg(sesstok_state *st, PyObject *arg, int *max_depth)
+{
+    *max_depth = st->limits.max_json_depth;
+    if (arg == NULL || arg == Py_None) {
+        return 0;
+    }
+    long d = PyLong_AsLong(arg);
+    if (d == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (d < 1 || d > 100000) {
+        PyErr_SetString(PyExc_ValueError,
+                        "max_depth must be between 1 and 100000");
+        return -1;
+    }
+    *max_depth = (int)d;
+    return 0;
+}
+
+/* The bytes json_decode reads from data: a str's UTF-8 (strict) or latin-1
+ * (lax), or a buffer's content. *holder or view keeps them alive; release
+ * with json_input_release. */
+typedef struct {
+    const char *p;
+    Py_ssize_t n;
+    PyObject *holder; /* owned: the latin-1 encoding of a wide str */
+    Py_buffer view;   /* view.obj set: a buffer to release */
+} json_input;
+
+static int
+json_input_of(PyObject *data, int strict, json_input *in)
+{
+    in->holder = NULL;
+    in->view.obj = NULL;
+    if (PyUnicode_Check(data)) {
+        if (strict) {
+            /* lone surrogates: UnicodeEncodeError, a ValueError */
+            in->p = PyUnicode_AsUTF8AndSize(data, &in->n);
+            return in->p == NULL ? -1 : 0;
+        }
+        if (PyUnicode_KIND(data) == PyUnicode_1BYTE_KIND) {
+            in->p = (const char *)PyUnicode_1BYTE_DATA(data); /* its latin-1 */
+            in->n = PyUnicode_GET_LENGTH(data);
+            return 0;
+        }
+        /* above U+00FF: raises UnicodeEncodeError, as .encode("latin-1") */
+        if ((in->holder = PyUnicode_AsLatin1String(data)) == NULL) {
+            return -1;
+        }
+        data = in->holder;
+    }
+    if (PyBytes_CheckExact(data)) {
+        in->p = PyBytes_AS_STRING(data); /* immutable, and held */
+        in->n = PyBytes_GET_SIZE(data);
+        return 0;
+    }
+    if (!PyObject_CheckBuffer(data)) {
+        PyErr_Format(PyExc_TypeError,
+                     "json_decode() argument 'data' must be bytes-like or "
+                     "str, not %.100s",
+                     Py_TYPE(data)->tp_name);
+        return -1;
+    }
+    if (PyObject_GetBuffer(data, &in->view, PyBUF_SIMPLE) < 0) {
+        return -1;
+    }
+    in->p = in->view.buf;
+    in->n = in->view.len;
+    return 0;
+}
+
+static void
+json_input_release(json_input *in)
+{
+    if (in->view.obj != NULL) {
+        PyBuffer_Release(&in->view);
+    }
+    Py_CLEAR(in->holder);
+}
+
+/* json.loads(bytes(data).decode("latin-1")), with the limit on depth. */
+static PyObject *
+decode_lax(sesstok_state *st, const char *p, Py_ssize_t n, int max_depth)
+{
+    int fallback = 0;
+    PyObject *result = sesstok_json_decode_lax_st(st, p, n, max_depth,
+                                                  PyExc_ValueError, &fallback);
+    if (result == NULL && fallback) {
+        /* json.loads raises its own error */
+        PyObject *text = PyUnicode_DecodeLatin1(p, n, NULL);
+        if (text != NULL) {
+            result = PyObject_CallMethod(st->json_module, "loads", "O", text);
+            Py_DECREF(text);
+        }
+    }
+    return result;
+}
 
 static PyObject *
-json_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+json_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+            PyObject *kwnames)
 {
     static const char *const names[] = {"data", "strict", "max_depth"};
     static const sesstok_params params = {"json_decode", names, 3, 1, 1};
     PyObject *argv[3];
     sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) <
+        0) {
         return NULL;
     }
-    PyObject *data = argv[0];
     int strict = argv[1] ? PyObject_IsTrue(argv[1]) : 0;
-    if (strict < 0) {
+    int max_depth;
+    json_input in;
+    if (strict < 0 || max_depth_arg(st, argv[2], &max_depth) < 0 ||
+        json_input_of(argv[0], strict, &in) < 0) {
         return NULL;
     }
-    int max_depth = st->limits.max_json_depth;
-    if (argv[2] != NULL && argv[2] != Py_None) {
-        long d = PyLong_AsLong(argv[2]);
-        if (d == -1 && PyErr_Occurred()) {
-            return NULL;
-        }
-        if (d < 1 || d > 100000) {
-            PyErr_SetString(PyExc_ValueError, "max_depth must be between 1 and 100000");
-            return NULL;
-        }
-        max_depth = (int)d;
-    }
-
-    Py_buffer view = {.obj = NULL};
-    PyObject *encoded = NULL, *result = NULL;
-    const char *p;
-    Py_ssize_t n;
-    if (PyUnicode_Check(data)) {
-        if (strict) {
-            p = PyUnicode_AsUTF8AndSize(data, &n); /* UnicodeEncodeError: a ValueError */
-            if (p == NULL) {
-                return NULL;
-            }
-        }
-        else if (PyUnicode_KIND(data) == PyUnicode_1BYTE_KIND) {
-            p = (const char *)PyUnicode_1BYTE_DATA(data); /* its latin-1 encoding */
-            n = PyUnicode_GET_LENGTH(data);
-        }
-        else {
-            /* above U+00FF: raises UnicodeEncodeError, as .encode("latin-1") */
-            encoded = PyUnicode_AsLatin1String(data);
-            if (encoded == NULL) {
-                return NULL;
-            }
-            p = PyBytes_AS_STRING(encoded);
-            n = PyBytes_GET_SIZE(encoded);
-        }
-    }
-    else if (PyBytes_CheckExact(data)) {
-        p = PyBytes_AS_STRING(data); /* immutable, and the caller holds it */
-        n = PyBytes_GET_SIZE(data);
-    }
-    else {
-        if (!PyObject_CheckBuffer(data)) {
-            PyErr_Format(PyExc_TypeError,
-                         "json_decode() argument 'data' must be bytes-like or str, not %.100s",
-                         Py_TYPE(data)->tp_name);
-            return NULL;
-        }
-        if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
-            return NULL;
-        }
-        p = view.buf;
-        n = view.len;
-    }
-
-    if (strict) {
-        result = sesstok_json_decode_strict_st(st, p, n, max_depth, PyExc_ValueError);
-    }
-    else {
-        int fallback = 0;
-        result = sesstok_json_decode_lax_st(st, p, n, max_depth, PyExc_ValueError, &fallback);
-        if (result == NULL && fallback) {
-            /* json.loads(bytes(data).decode("latin-1")) raises its own error */
-            PyObject *text = PyUnicode_DecodeLatin1(p, n, NULL);
-            if (text != NULL) {
-                result = PyObject_CallMethod(st->json_module, "loads", "O", text);
-                Py_DECREF(text);
-            }
-        }
-    }
-    if (view.obj != NULL) {
-        PyBuffer_Release(&view);
-    }
-    Py_XDECREF(encoded);
+    PyObject *result =
+        strict ? sesstok_json_decode_strict_st(st, in.p, in.n, max_depth,
+                                               PyExc_ValueError)
+               : decode_lax(st, in.p, in.n, max_depth);
+    json_input_release(&in);
     return result;
 }
 
 static PyMethodDef json_decode_methods[] = {
-    {"json_decode", (PyCFunction)(void (*)(void))json_decode, METH_FASTCALL | METH_KEYWORDS,
-     json_decode_doc},
+    {"json_decode", (PyCFunction)(void (*)(void))json_decode,
+     METH_FASTCALL | METH_KEYWORDS, json_decode_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,7 +16,7 @@
 /* Past this depth, reserve extra recursion-limit room so that C succeeds only
  * where json.dumps (a few Python frames deeper) would succeed too. */
 #define ENCODE_RESERVE_AT 64
-#define ENCODE_RESERVE 16
+#define ENCODE_RESERVE    16
 
 typedef struct {
     sesstok_buf *buf;
@@ -203,7 +203,8 @@ encode_long(sesstok_buf *b, PyObject *obj)
         }
         char tmp[24];
         char *end = tmp + sizeof(tmp), *p = end;
-        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        unsigned long long u =
+            v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
         do {
             *--p = (char)('0' + u % 10);
             u /= 10;
@@ -217,7 +218,8 @@ encode_long(sesstok_buf *b, PyObject *obj)
     if (r == NULL) {
         return -1;
     }
-    int rc = put_bytes(b, (const char *)PyUnicode_1BYTE_DATA(r), (size_t)PyUnicode_GET_LENGTH(r));
+    int rc = put_bytes(b, (const char *)PyUnicode_1BYTE_DATA(r),
+                       (size_t)PyUnicode_GET_LENGTH(r));
     Py_DECREF(r);
     return rc;
 }
@@ -369,10 +371,13 @@ typedef struct {
 static int
 compare_items(const void *pa, const void *pb)
 {
-    PyObject *a = ((const dict_item *)pa)->key, *b = ((const dict_item *)pb)->key;
-    if (PyUnicode_KIND(a) == PyUnicode_1BYTE_KIND && PyUnicode_KIND(b) == PyUnicode_1BYTE_KIND) {
+    PyObject *a = ((const dict_item *)pa)->key,
+             *b = ((const dict_item *)pb)->key;
+    if (PyUnicode_KIND(a) == PyUnicode_1BYTE_KIND &&
+        PyUnicode_KIND(b) == PyUnicode_1BYTE_KIND) {
         Py_ssize_t la = PyUnicode_GET_LENGTH(a), lb = PyUnicode_GET_LENGTH(b);
-        int c = memcmp(PyUnicode_1BYTE_DATA(a), PyUnicode_1BYTE_DATA(b), (size_t)(la < lb ? la : lb));
+        int c = memcmp(PyUnicode_1BYTE_DATA(a), PyUnicode_1BYTE_DATA(b),
+                       (size_t)(la < lb ? la : lb));
         if (c != 0) {
             return c;
         }
@@ -401,7 +406,8 @@ encode_dict_sorted(encoder *e, PyObject *dict)
     int rc = 0;
     while (k < n && PyDict_Next(dict, &pos, &key, &value)) {
         if (!PyUnicode_CheckExact(key)) {
-            rc = ENC_PYTHON; /* Python sorts mixed keys (or raises TypeError) */
+            rc =
+                ENC_PYTHON; /* Python sorts mixed keys (or raises TypeError) */
             goto done;
         }
         items[k].key = key;
@@ -410,8 +416,9 @@ encode_dict_sorted(encoder *e, PyObject *dict)
     }
     qsort(items, (size_t)k, sizeof(dict_item), compare_items);
     for (Py_ssize_t i = 0; i < k; i++) {
-        if ((i > 0 && put_char(e->buf, ',') < 0) || encode_str(e->buf, items[i].key) < 0
-            || put_char(e->buf, ':') < 0) {
+        if ((i > 0 && put_char(e->buf, ',') < 0) ||
+            encode_str(e->buf, items[i].key) < 0 ||
+            put_char(e->buf, ':') < 0) {
             rc = -1;
             goto done;
         }
@@ -530,22 +537,26 @@ sesstok_json_encode(sesstok_buf *buf, PyObject *obj, int sort_keys)
 
 /* ---- binding ------------------------------------------------------------ */
 
-PyDoc_STRVAR(json_encode_doc,
-"json_encode(obj, *, sort_keys=False)\n--\n\n"
-"Compact JSON as ASCII bytes: exactly\n"
-"json.dumps(obj, separators=(',', ':'), sort_keys=sort_keys).encode().\n"
-"Exact dict, list, tuple, str, int, float, bool and None are encoded in C;\n"
-"anything else (subclasses included) goes through json.dumps, which also\n"
-"raises its own errors (TypeError, circular references, RecursionError).");
+PyDoc_STRVAR(
+    json_encode_doc,
+    "json_encode(obj, *, sort_keys=False)\n--\n\n"
+    "Compact JSON as ASCII bytes: exactly\n"
+    "json.dumps(obj, separators=(',', ':'), sort_keys=sort_keys).encode().\n"
+    "Exact dict, list, tuple, str, int, float, bool and None are encoded in "
+    "C;\n"
+    "anything else (subclasses included) goes through json.dumps, which also\n"
+    "raises its own errors (TypeError, circular references, RecursionError).");
 
 static PyObject *
-json_encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+json_encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+            PyObject *kwnames)
 {
     static const char *const names[] = {"obj", "sort_keys"};
     static const sesstok_params params = {"json_encode", names, 2, 1, 1};
     PyObject *argv[2];
     sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) <
+        0) {
         return NULL;
     }
     int sort_keys = argv[1] ? PyObject_IsTrue(argv[1]) : 0;
@@ -557,14 +568,16 @@ json_encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
     PyObject *result = NULL;
     int rc = sesstok_json_encode(&buf, argv[0], sort_keys);
     if (rc == 0) {
-        result = PyBytes_FromStringAndSize((const char *)buf.data, (Py_ssize_t)buf.len);
+        result = PyBytes_FromStringAndSize((const char *)buf.data,
+                                           (Py_ssize_t)buf.len);
     }
     else if (rc > 0) {
         /* json.dumps(obj, separators=(",", ":"), sort_keys=sort_keys).encode("ascii") */
         PyObject *a = PyTuple_Pack(1, argv[0]);
-        PyObject *kw = a ? Py_BuildValue("{s:(ss),s:O}", "separators", ",", ":", "sort_keys",
-                                         sort_keys ? Py_True : Py_False)
-                         : NULL;
+        PyObject *kw =
+            a ? Py_BuildValue("{s:(ss),s:O}", "separators", ",", ":",
+                              "sort_keys", sort_keys ? Py_True : Py_False)
+              : NULL;
         PyObject *text = kw ? PyObject_Call(st->json_dumps, a, kw) : NULL;
         if (text != NULL) {
             result = PyUnicode_AsASCIIString(text);
@@ -578,7 +591,7 @@ json_encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
 }
 
 PyMethodDef sesstok_json_encode_methods[] = {
-    {"json_encode", (PyCFunction)(void (*)(void))json_encode, METH_FASTCALL | METH_KEYWORDS,
-     json_encode_doc},
+    {"json_encode", (PyCFunction)(void (*)(void))json_encode,
+     METH_FASTCALL | METH_KEYWORDS, json_encode_doc},
     {NULL, NULL, 0, NULL},
 };

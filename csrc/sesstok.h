@@ -165,20 +165,21 @@ typedef struct {
 
     /* JWT (jwt.c) */
     PyTypeObject *JwtKeyType;
-    PyTypeObject *JwtApiType;       /* base of sesstok.jwt.PyJWT */
-    PyTypeObject *JwsApiType;       /* base of sesstok.jwt.PyJWS */
+    PyTypeObject *JwtApiType; /* base of sesstok.jwt.PyJWT */
+    PyTypeObject *JwsApiType; /* base of sesstok.jwt.PyJWS */
     PyTypeObject *JwtEncoderType;
     PyTypeObject *JwtDecoderType;
-    PyObject *jwt_key_cache;        /* key object -> JwtKey, bounded */
-    PyObject *jwt_id_cache;         /* id -> (unhashable key object, JwtKey), bounded */
-    PyObject *jwt_header_cache;     /* header segment -> parsed header, bounded */
-    PyObject *jwt_names;            /* tuple of interned names (jwt.c N_*) */
-    PyObject *jwt_alg_names;        /* tuple of interned algorithm names */
-    PyObject *jwt_exc;              /* sesstok.exceptions classes, on first use */
-    PyObject *jwt_py;               /* sesstok.jwt, on first use (key loading) */
-    PyObject *py_datetime_type;     /* datetime.datetime, on first use */
-    PyObject *py_timedelta_type;    /* datetime.timedelta, on first use */
-    PyObject *py_json_dumps;        /* json.dumps, on first use */
+    PyObject *jwt_key_cache; /* key object -> JwtKey, bounded */
+    PyObject
+        *jwt_id_cache; /* id -> (unhashable key object, JwtKey), bounded */
+    PyObject *jwt_header_cache;  /* header segment -> parsed header, bounded */
+    PyObject *jwt_names;         /* tuple of interned names (jwt.c N_*) */
+    PyObject *jwt_alg_names;     /* tuple of interned algorithm names */
+    PyObject *jwt_exc;           /* sesstok.exceptions classes, on first use */
+    PyObject *jwt_py;            /* sesstok.jwt, on first use (key loading) */
+    PyObject *py_datetime_type;  /* datetime.datetime, on first use */
+    PyObject *py_timedelta_type; /* datetime.timedelta, on first use */
+    PyObject *py_json_dumps;     /* json.dumps, on first use */
 } sesstok_state;
 
 extern PyModuleDef sesstok_module_def;
@@ -216,7 +217,8 @@ PyObject *sesstok_raise_openssl_error(PyObject *exc_type, const char *what);
  * str with lone surrogates: UnicodeEncodeError). For a buffer, *view is
  * filled and must be released with PyBuffer_Release; otherwise view->obj is
  * NULL. */
-int sesstok_bytes_view(PyObject *obj, Py_buffer *view, const char **p, Py_ssize_t *n);
+int sesstok_bytes_view(PyObject *obj, Py_buffer *view, const char **p,
+                       Py_ssize_t *n);
 
 /* The parameters of a METH_FASTCALL | METH_KEYWORDS function: names[0:n]
  * in order; the first max_pos may come positionally, the rest only by
@@ -236,17 +238,20 @@ typedef struct {
  * tuple of their names, or NULL when there were none), for a function that
  * takes **kwargs. With st, keyword names are matched by pointer against
  * names interned once per p (module state), then by value. */
-int sesstok_args_parse(sesstok_state *st, const sesstok_params *p, PyObject *const *args,
-                       Py_ssize_t nargs, PyObject *kwnames, PyObject **out, PyObject **extra);
+int sesstok_args_parse(sesstok_state *st, const sesstok_params *p,
+                       PyObject *const *args, Py_ssize_t nargs,
+                       PyObject *kwnames, PyObject **out, PyObject **extra);
 
 /* The same without the module state or a static sesstok_params: names are
  * compared as text only. For callers that have not moved to
  * sesstok_args_parse yet (jwt.c). */
-int sesstok_parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs,
-                       PyObject *kwnames, const char *const *names, int n, int max_pos,
+int sesstok_parse_args(const char *fname, PyObject *const *args,
+                       Py_ssize_t nargs, PyObject *kwnames,
+                       const char *const *names, int n, int max_pos,
                        int min_args, PyObject **out);
-int sesstok_parse_args_extra(const char *fname, PyObject *const *args, Py_ssize_t nargs,
-                             PyObject *kwnames, const char *const *names, int n, int max_pos,
+int sesstok_parse_args_extra(const char *fname, PyObject *const *args,
+                             Py_ssize_t nargs, PyObject *kwnames,
+                             const char *const *names, int n, int max_pos,
                              int min_args, PyObject **out, PyObject **extra);
 
 /* Look up the digest for a hashlib algorithm name; NULL (no exception) if
@@ -260,8 +265,9 @@ const EVP_MD *sesstok_md_lookup(sesstok_state *st, PyObject *name);
  * Returns a new reference to an HmacKey, or NULL with an exception set.
  * Returns NULL *without* an exception when the algorithm is not computed in
  * C (the caller falls back). */
-PyObject *sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt,
-                               PyObject *suffix, PyObject *algorithm);
+PyObject *sesstok_hmac_key_get(sesstok_state *st, PyObject *secret,
+                               PyObject *salt, PyObject *suffix,
+                               PyObject *algorithm);
 
 /* The prepared key inside an HmacKey object. */
 sesstok_hmac_key *sesstok_hmac_key_of(PyObject *hmac_key_object);
@@ -276,7 +282,8 @@ int sesstok_codec_exec(PyObject *m);
 int sesstok_crypto_exec(PyObject *m);
 int sesstok_random_exec(PyObject *m);
 int sesstok_json_exec(PyObject *m);
-extern PyMethodDef sesstok_json_encode_methods[]; /* added by sesstok_json_exec */
+extern PyMethodDef
+    sesstok_json_encode_methods[]; /* added by sesstok_json_exec */
 int sesstok_zlib_exec(PyObject *m);
 int sesstok_signer_exec(PyObject *m);
 int sesstok_jwt_exec(PyObject *m);
@@ -303,8 +310,8 @@ int sesstok_json_encode(sesstok_buf *buf, PyObject *obj, int sort_keys);
  * NaN/Infinity, numbers outside double range, invalid UTF-8/escapes,
  * trailing data and nesting deeper than max_depth are refused. Return a new
  * reference, or NULL with `exc` raised (message says what was wrong). */
-PyObject *sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_depth,
-                                     PyObject *exc);
+PyObject *sesstok_json_decode_strict(const char *data, Py_ssize_t n,
+                                     int max_depth, PyObject *exc);
 
 /* json.loads(data.decode("latin-1")) for signed payloads, reusing st's str
  * objects for short ASCII member names seen in earlier calls (their hashes
@@ -313,23 +320,27 @@ PyObject *sesstok_json_decode_strict(const char *data, Py_ssize_t n, int max_dep
  * when Python's json.loads must decide (malformed input, so it raises its
  * exact error); or NULL with an exception set (nesting deeper than
  * max_depth raises `depth_exc`; MemoryError). */
-PyObject *sesstok_json_decode_lax_st(sesstok_state *st, const char *data, Py_ssize_t n,
-                                     int max_depth, PyObject *depth_exc, int *fallback);
+PyObject *sesstok_json_decode_lax_st(sesstok_state *st, const char *data,
+                                     Py_ssize_t n, int max_depth,
+                                     PyObject *depth_exc, int *fallback);
 /* sesstok_json_decode_strict with st's member-name cache. */
-PyObject *sesstok_json_decode_strict_st(sesstok_state *st, const char *data, Py_ssize_t n,
-                                        int max_depth, PyObject *exc);
+PyObject *sesstok_json_decode_strict_st(sesstok_state *st, const char *data,
+                                        Py_ssize_t n, int max_depth,
+                                        PyObject *exc);
 
 /* ---- zlib (zlib.c) --------------------------------------------------------- */
 
 /* zlib.compress(data) (level -1) with a reused stream; result in out. */
-int sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n,
-                          sesstok_buf *out);
+int sesstok_zlib_compress(sesstok_state *st, const unsigned char *data,
+                          size_t n, sesstok_buf *out);
 /* Inflate data into out, as sesstok_zlib_decompress does. Return 0, or -1
  * with an exception set. */
-int sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out);
+int sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data,
+                         size_t n, sesstok_buf *out);
 /* zlib.decompress(data) refusing output above st->max_decompressed_size
  * (raises PayloadTooLarge). zlib errors are raised exactly as zlib.decompress
  * raises them. Return a new bytes object or NULL with an exception set. */
-PyObject *sesstok_zlib_decompress(sesstok_state *st, const unsigned char *data, size_t n);
+PyObject *sesstok_zlib_decompress(sesstok_state *st, const unsigned char *data,
+                                  size_t n);
 
 #endif

@@ -27,8 +27,7 @@
 #define SIGNED_B64_MAX ((SESSTOK_MAX_DIGEST * 4) / 3 + 4)
 
 typedef struct {
-    PyObject_HEAD
-    PyObject *key;
+    PyObject_HEAD PyObject *key;
     PyObject *fallback_keys;
     PyObject *sep;
     PyObject *salt;
@@ -125,9 +124,8 @@ extern PyMethodDef sesstok_signed_methods[];
 /* ---- signer_object.c ---------------------------------------------------- */
 
 /* mirrors Signer.sign_object (serializer, compress may be NULL) */
-PyObject *sesstok_object_sign(sesstok_state *st, signer_view *v,
-                              PyObject *obj, PyObject *serializer,
-                              PyObject *compress);
+PyObject *sesstok_object_sign(sesstok_state *st, signer_view *v, PyObject *obj,
+                              PyObject *serializer, PyObject *compress);
 /* mirrors Signer.unsign_object(signed_obj, serializer=..., **kwargs) for a
  * call's own arguments: args[0:nargs] are signed_obj and serializer, then
  * the keyword arguments named by kwnames. */

@@ -10,7 +10,8 @@ mac_b64(PyObject *prepared, const char *msg, Py_ssize_t n, char *out)
 {
     unsigned char mac[SESSTOK_MAX_DIGEST];
     sesstok_hmac_key *k = sesstok_hmac_key_of(prepared);
-    if (sesstok_hmac_compute(k, (const unsigned char *)msg, (size_t)n, mac) < 0) {
+    if (sesstok_hmac_compute(k, (const unsigned char *)msg, (size_t)n, mac) <
+        0) {
         sesstok_raise_openssl_error(PyExc_ValueError, "HMAC");
         return -1;
     }
@@ -41,7 +42,8 @@ mac_b64_str(PyObject *prepared, PyObject *value)
  * virtual dispatch. Returns a str (or whatever Django's base64_hmac returns
  * on the general path). */
 PyObject *
-sesstok_signed_signature(sesstok_state *st, signer_view *v, PyObject *value, PyObject *key)
+sesstok_signed_signature(sesstok_state *st, signer_view *v, PyObject *value,
+                         PyObject *key)
 {
     if (key == NULL || key == Py_None) {
         key = v->key;
@@ -70,7 +72,8 @@ sesstok_signed_signature(sesstok_state *st, signer_view *v, PyObject *value, PyO
     else if ((key_salt = sesstok_view_key_salt(st, v)) != NULL) {
         /* the general path: Django's own base64_hmac */
         PyObject *args[4] = {key_salt, value, key, v->algorithm};
-        result = PyObject_Vectorcall(st->signer.django.base64_hmac, args, 4, NULL);
+        result =
+            PyObject_Vectorcall(st->signer.django.base64_hmac, args, 4, NULL);
     }
 done:
     Py_XDECREF(prepared);
@@ -80,12 +83,14 @@ done:
 
 /* self.signature(value, key) with virtual dispatch. */
 static PyObject *
-signature_call(sesstok_state *st, signer_view *v, PyObject *value, PyObject *key)
+signature_call(sesstok_state *st, signer_view *v, PyObject *value,
+               PyObject *key)
 {
     if (v->virt_signature) {
         PyObject *args[3] = {v->self, value, key};
-        return PyObject_VectorcallMethod(st->signer.str[SN_SIGNATURE], args,
-                                         (key ? 3 : 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        return PyObject_VectorcallMethod(
+            st->signer.str[SN_SIGNATURE], args,
+            (key ? 3 : 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     }
     return sesstok_signed_signature(st, v, value, key);
 }
@@ -123,18 +128,22 @@ sesstok_signed_buf_to_str(sesstok_buf *buf, int ascii)
         }
         return s;
     }
-    return PyUnicode_DecodeUTF8((const char *)buf->data, (Py_ssize_t)buf->len, "strict");
+    return PyUnicode_DecodeUTF8((const char *)buf->data, (Py_ssize_t)buf->len,
+                                "strict");
 }
 
 /* The current timestamp as Django's TimestampSigner.timestamp() makes it:
  * b62_encode(int(time.time())). Appends it to buf. */
 int
-sesstok_signed_append_timestamp(sesstok_state *st, signer_view *v, sesstok_buf *buf, int *ascii)
+sesstok_signed_append_timestamp(sesstok_state *st, signer_view *v,
+                                sesstok_buf *buf, int *ascii)
 {
     PyObject *ts;
     if (v->virt_timestamp) {
         PyObject *args[1] = {v->self};
-        ts = PyObject_VectorcallMethod(st->signer.str[SN_TIMESTAMP], args, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        ts = PyObject_VectorcallMethod(st->signer.str[SN_TIMESTAMP], args,
+                                       1 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                       NULL);
         if (ts == NULL) {
             return -1;
         }
@@ -169,9 +178,11 @@ sesstok_signed_append_timestamp(sesstok_state *st, signer_view *v, sesstok_buf *
         if (s == NULL) {
             return -1;
         }
-        int rc = PyUnicode_Check(s) ? sesstok_signed_append_str(buf, s, ascii) : -1;
+        int rc =
+            PyUnicode_Check(s) ? sesstok_signed_append_str(buf, s, ascii) : -1;
         if (rc < 0 && !PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "b62_encode() did not return str");
+            PyErr_SetString(PyExc_TypeError,
+                            "b62_encode() did not return str");
         }
         Py_DECREF(s);
         return rc;
@@ -205,16 +216,19 @@ append_formatted(sesstok_buf *buf, PyObject *value, int *ascii)
 /* Given buf holding the text to sign (UTF-8), append sep and its signature
  * and return the whole as str. mirrors Signer.sign on a str value. */
 PyObject *
-sesstok_signed_finish(sesstok_state *st, signer_view *v, sesstok_buf *buf, int ascii)
+sesstok_signed_finish(sesstok_state *st, signer_view *v, sesstok_buf *buf,
+                      int ascii)
 {
     size_t signed_len = buf->len;
     if (!v->virt_signature) {
         PyObject *prepared = sesstok_view_prepared(st, v, v->key);
         if (prepared != NULL) {
             char sig[SIGNED_B64_MAX];
-            Py_ssize_t siglen = mac_b64(prepared, (const char *)buf->data, (Py_ssize_t)signed_len, sig);
+            Py_ssize_t siglen = mac_b64(prepared, (const char *)buf->data,
+                                        (Py_ssize_t)signed_len, sig);
             Py_DECREF(prepared);
-            if (siglen < 0 || sesstok_signed_append_str(buf, v->sep, &ascii) < 0) {
+            if (siglen < 0 ||
+                sesstok_signed_append_str(buf, v->sep, &ascii) < 0) {
                 return NULL;
             }
             if (sesstok_buf_append(buf, sig, (size_t)siglen) < 0) {
@@ -250,7 +264,8 @@ sesstok_signed_sign(sesstok_state *st, signer_view *v, PyObject *value)
     if (!PyUnicode_CheckExact(value) || !PyUnicode_CheckExact(v->sep)) {
         /* "%s" of a non-str value and force_bytes differ (bytes!): Django's code */
         PyObject *args[2] = {v->self, value};
-        return PyObject_Vectorcall(st->signer.django.Signer_sign, args, 2, NULL);
+        return PyObject_Vectorcall(st->signer.django.Signer_sign, args, 2,
+                                   NULL);
     }
     sesstok_buf buf;
     sesstok_buf_init(&buf);
@@ -272,15 +287,17 @@ sesstok_signed_ts_sign(sesstok_state *st, signer_view *v, PyObject *value)
     int ascii = 1;
     PyObject *result = NULL;
     /* value = "%s%s%s" % (value, self.sep, self.timestamp()) */
-    if (append_formatted(&buf, value, &ascii) < 0 || append_formatted(&buf, v->sep, &ascii) < 0
-        || sesstok_signed_append_timestamp(st, v, &buf, &ascii) < 0) {
+    if (append_formatted(&buf, value, &ascii) < 0 ||
+        append_formatted(&buf, v->sep, &ascii) < 0 ||
+        sesstok_signed_append_timestamp(st, v, &buf, &ascii) < 0) {
         goto done;
     }
     if (!PyUnicode_CheckExact(v->sep)) {
         PyObject *s = sesstok_signed_buf_to_str(&buf, ascii);
         if (s != NULL) {
             PyObject *args[2] = {v->self, s};
-            result = PyObject_Vectorcall(st->signer.django.Signer_sign, args, 2, NULL);
+            result = PyObject_Vectorcall(st->signer.django.Signer_sign, args,
+                                         2, NULL);
             Py_DECREF(s);
         }
         goto done;
@@ -297,9 +314,12 @@ sesstok_signed_sign_call(sesstok_state *st, signer_view *v, PyObject *value)
 {
     if (v->virt_sign) {
         PyObject *args[2] = {v->self, value};
-        return PyObject_VectorcallMethod(st->signer.str[SN_SIGN], args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        return PyObject_VectorcallMethod(st->signer.str[SN_SIGN], args,
+                                         2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                         NULL);
     }
-    return v->timestamp ? sesstok_signed_ts_sign(st, v, value) : sesstok_signed_sign(st, v, value);
+    return v->timestamp ? sesstok_signed_ts_sign(st, v, value)
+                        : sesstok_signed_sign(st, v, value);
 }
 
 /* Last occurrence of needle in hay[0:n]; -1 if absent. */
@@ -322,7 +342,8 @@ raise_bad_signature_sig(sesstok_state *st, const char *sig, Py_ssize_t n)
 {
     PyObject *s = PyUnicode_DecodeUTF8(sig, n, "strict");
     if (s != NULL) {
-        PyObject *msg = PyUnicode_FromFormat("Signature \"%U\" does not match", s);
+        PyObject *msg =
+            PyUnicode_FromFormat("Signature \"%U\" does not match", s);
         if (msg != NULL) {
             PyErr_SetObject(st->signer.django.BadSignature, msg);
             Py_DECREF(msg);
@@ -335,7 +356,8 @@ raise_bad_signature_sig(sesstok_state *st, const char *sig, Py_ssize_t n)
 /* Does expected (a str or bytes from signature()) equal sig? mirrors
  * constant_time_compare(sig, expected). Return 1, 0 or -1. */
 static int
-compare_signature(sesstok_state *st, const char *sig, Py_ssize_t siglen, PyObject *expected)
+compare_signature(sesstok_state *st, const char *sig, Py_ssize_t siglen,
+                  PyObject *expected)
 {
     const char *p;
     Py_ssize_t n;
@@ -367,8 +389,9 @@ compare_signature(sesstok_state *st, const char *sig, Py_ssize_t siglen, PyObjec
 /* Check sig against the signature of value under one key. 1 match, 0 not,
  * -1 error. value is UTF-8 text value_p[0:value_n]; value_obj lazily made. */
 static int
-check_key(sesstok_state *st, signer_view *v, PyObject *key, const char *value_p, Py_ssize_t value_n,
-          PyObject **value_obj, const char *sig, Py_ssize_t siglen)
+check_key(sesstok_state *st, signer_view *v, PyObject *key,
+          const char *value_p, Py_ssize_t value_n, PyObject **value_obj,
+          const char *sig, Py_ssize_t siglen)
 {
     if (!v->virt_signature) {
         PyObject *k = key;
@@ -393,7 +416,8 @@ check_key(sesstok_state *st, signer_view *v, PyObject *key, const char *value_p,
             return -1;
         }
     }
-    if (*value_obj == NULL && (*value_obj = PyUnicode_DecodeUTF8(value_p, value_n, "strict")) == NULL) {
+    if (*value_obj == NULL && (*value_obj = PyUnicode_DecodeUTF8(
+                                   value_p, value_n, "strict")) == NULL) {
         return -1;
     }
     PyObject *expected = signature_call(st, v, *value_obj, key);
@@ -410,11 +434,11 @@ check_key(sesstok_state *st, signer_view *v, PyObject *key, const char *value_p,
  * return 0; -1 with an exception otherwise; 1 when Django's own code must
  * run (no exception). *text borrows from signed_value. */
 static int
-unsign_core(sesstok_state *st, signer_view *v, PyObject *signed_value, const char **text,
-            Py_ssize_t *value_n)
+unsign_core(sesstok_state *st, signer_view *v, PyObject *signed_value,
+            const char **text, Py_ssize_t *value_n)
 {
-    if (!PyUnicode_CheckExact(signed_value) || !PyUnicode_CheckExact(v->sep)
-        || PyUnicode_GET_LENGTH(v->sep) == 0) {
+    if (!PyUnicode_CheckExact(signed_value) || !PyUnicode_CheckExact(v->sep) ||
+        PyUnicode_GET_LENGTH(v->sep) == 0) {
         return 1;
     }
     Py_ssize_t n, sepn;
@@ -430,7 +454,8 @@ unsign_core(sesstok_state *st, signer_view *v, PyObject *signed_value, const cha
     }
     Py_ssize_t at = rfind_bytes(p, n, sepp, sepn);
     if (at < 0) {
-        PyErr_Format(st->signer.django.BadSignature, "No \"%U\" found in value", v->sep);
+        PyErr_Format(st->signer.django.BadSignature,
+                     "No \"%U\" found in value", v->sep);
         return -1;
     }
     const char *sig = p + at + sepn;
@@ -446,7 +471,8 @@ unsign_core(sesstok_state *st, signer_view *v, PyObject *signed_value, const cha
         if (it == NULL) {
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
                 PyErr_Clear();
-                PyErr_Format(PyExc_TypeError, "Value after * must be an iterable, not %.200s",
+                PyErr_Format(PyExc_TypeError,
+                             "Value after * must be an iterable, not %.200s",
                              Py_TYPE(fallbacks)->tp_name);
             }
             Py_DECREF(fallbacks);
@@ -485,7 +511,8 @@ unsign_core(sesstok_state *st, signer_view *v, PyObject *signed_value, const cha
 
 /* mirrors Signer.unsign (non-virtual) */
 PyObject *
-sesstok_signed_unsign(sesstok_state *st, signer_view *v, PyObject *signed_value)
+sesstok_signed_unsign(sesstok_state *st, signer_view *v,
+                      PyObject *signed_value)
 {
     const char *text;
     Py_ssize_t n;
@@ -495,7 +522,8 @@ sesstok_signed_unsign(sesstok_state *st, signer_view *v, PyObject *signed_value)
     }
     if (rc > 0) {
         PyObject *args[2] = {v->self, signed_value};
-        return PyObject_Vectorcall(st->signer.django.Signer_unsign, args, 2, NULL);
+        return PyObject_Vectorcall(st->signer.django.Signer_unsign, args, 2,
+                                   NULL);
     }
     return PyUnicode_DecodeUTF8(text, n, "strict");
 }
@@ -503,7 +531,8 @@ sesstok_signed_unsign(sesstok_state *st, signer_view *v, PyObject *signed_value)
 /* The timestamp check of TimestampSigner.unsign on the unsigned text
  * result[0:n] (UTF-8). Return the length of the value part, or -1. */
 static Py_ssize_t
-check_timestamp(sesstok_state *st, signer_view *v, const char *text, Py_ssize_t n, PyObject *max_age)
+check_timestamp(sesstok_state *st, signer_view *v, const char *text,
+                Py_ssize_t n, PyObject *max_age)
 {
     Py_ssize_t sepn;
     const char *sepp = PyUnicode_AsUTF8AndSize(v->sep, &sepn);
@@ -513,7 +542,8 @@ check_timestamp(sesstok_state *st, signer_view *v, const char *text, Py_ssize_t 
     /* value, timestamp = result.rsplit(self.sep, 1) */
     Py_ssize_t at = rfind_bytes(text, n, sepp, sepn);
     if (at < 0) {
-        PyErr_SetString(PyExc_ValueError, "not enough values to unpack (expected 2, got 1)");
+        PyErr_SetString(PyExc_ValueError,
+                        "not enough values to unpack (expected 2, got 1)");
         return -1;
     }
     const char *tsp = text + at + sepn;
@@ -544,16 +574,20 @@ check_timestamp(sesstok_state *st, signer_view *v, const char *text, Py_ssize_t 
             result = -1;
         }
         else if (is_td) {
-            Py_SETREF(limit, PyObject_CallMethodNoArgs(max_age, st->signer.str[SN_TOTAL_SECONDS]));
+            Py_SETREF(limit, PyObject_CallMethodNoArgs(
+                                 max_age, st->signer.str[SN_TOTAL_SECONDS]));
         }
-        if (result >= 0 && limit != NULL && (now = PyObject_CallMethodNoArgs(st->time_module, st->str_time)) != NULL
-            && (age = PyNumber_Subtract(now, timestamp)) != NULL) {
+        if (result >= 0 && limit != NULL &&
+            (now = PyObject_CallMethodNoArgs(st->time_module, st->str_time)) !=
+                NULL &&
+            (age = PyNumber_Subtract(now, timestamp)) != NULL) {
             int expired = PyObject_RichCompareBool(age, limit, Py_GT);
             if (expired < 0) {
                 result = -1;
             }
             else if (expired) {
-                PyObject *msg = PyUnicode_FromFormat("Signature age %S > %S seconds", age, limit);
+                PyObject *msg = PyUnicode_FromFormat(
+                    "Signature age %S > %S seconds", age, limit);
                 if (msg != NULL) {
                     PyErr_SetObject(st->signer.django.SignatureExpired, msg);
                     Py_DECREF(msg);
@@ -580,11 +614,13 @@ django_unsign_text(sesstok_state *st, signer_view *v, PyObject *signed_value,
                    const char **text, Py_ssize_t *n, PyObject **holder)
 {
     PyObject *args[2] = {v->self, signed_value};
-    PyObject *result = PyObject_Vectorcall(st->signer.django.Signer_unsign, args, 2, NULL);
+    PyObject *result =
+        PyObject_Vectorcall(st->signer.django.Signer_unsign, args, 2, NULL);
     if (result == NULL) {
         return -1;
     }
-    if (!PyUnicode_Check(result) || (v->timestamp && !PyUnicode_Check(v->sep))) {
+    if (!PyUnicode_Check(result) ||
+        (v->timestamp && !PyUnicode_Check(v->sep))) {
         /* cannot happen for Django's Signer.unsign on str input */
         Py_DECREF(result);
         PyErr_SetString(PyExc_TypeError, "unsign() returned a non-str value");
@@ -599,8 +635,9 @@ django_unsign_text(sesstok_state *st, signer_view *v, PyObject *signed_value,
 }
 
 int
-sesstok_signed_unsign_text(sesstok_state *st, signer_view *v, PyObject *signed_value,
-                           PyObject *max_age, const char **text, Py_ssize_t *value_n,
+sesstok_signed_unsign_text(sesstok_state *st, signer_view *v,
+                           PyObject *signed_value, PyObject *max_age,
+                           const char **text, Py_ssize_t *value_n,
                            PyObject **holder)
 {
     Py_ssize_t n;
@@ -631,12 +668,14 @@ sesstok_signed_unsign_text(sesstok_state *st, signer_view *v, PyObject *signed_v
 
 /* mirrors TimestampSigner.unsign (non-virtual) */
 PyObject *
-sesstok_signed_ts_unsign(sesstok_state *st, signer_view *v, PyObject *signed_value, PyObject *max_age)
+sesstok_signed_ts_unsign(sesstok_state *st, signer_view *v,
+                         PyObject *signed_value, PyObject *max_age)
 {
     const char *text;
     Py_ssize_t n;
     PyObject *holder = NULL;
-    if (sesstok_signed_unsign_text(st, v, signed_value, max_age, &text, &n, &holder) < 0) {
+    if (sesstok_signed_unsign_text(st, v, signed_value, max_age, &text, &n,
+                                   &holder) < 0) {
         return NULL;
     }
     PyObject *result = PyUnicode_DecodeUTF8(text, n, "strict");
@@ -647,20 +686,26 @@ sesstok_signed_ts_unsign(sesstok_state *st, signer_view *v, PyObject *signed_val
 /* mirrors django.core.signing.base64_hmac(salt, value, key, algorithm) with
  * an explicit algorithm (sesstok.signing handles Django's default). */
 static PyObject *
-base64_hmac(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+base64_hmac(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+            PyObject *kwnames)
 {
     static const char *const names[] = {"salt", "value", "key", "algorithm"};
     static const sesstok_params params = {"base64_hmac", names, 4, 4, 4};
     PyObject *argv[4];
     sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_view_require_django(st) < 0
-        || sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) < 0) {
+    if (sesstok_view_require_django(st) < 0 ||
+        sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) <
+            0) {
         return NULL;
     }
-    PyObject *salt = argv[0], *value = argv[1], *key = argv[2], *algorithm = argv[3];
-    if (PyUnicode_CheckExact(salt) && (PyUnicode_CheckExact(value) || PyBytes_CheckExact(value))
-        && (PyUnicode_CheckExact(key) || PyBytes_CheckExact(key)) && PyUnicode_CheckExact(algorithm)) {
-        PyObject *prepared = sesstok_hmac_key_get(st, key, salt, NULL, algorithm);
+    PyObject *salt = argv[0], *value = argv[1], *key = argv[2],
+             *algorithm = argv[3];
+    if (PyUnicode_CheckExact(salt) &&
+        (PyUnicode_CheckExact(value) || PyBytes_CheckExact(value)) &&
+        (PyUnicode_CheckExact(key) || PyBytes_CheckExact(key)) &&
+        PyUnicode_CheckExact(algorithm)) {
+        PyObject *prepared =
+            sesstok_hmac_key_get(st, key, salt, NULL, algorithm);
         if (prepared != NULL) {
             PyObject *result = mac_b64_str(prepared, value);
             Py_DECREF(prepared);
@@ -675,7 +720,9 @@ base64_hmac(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject 
 }
 
 PyMethodDef sesstok_signed_methods[] = {
-    {"base64_hmac", (PyCFunction)(void (*)(void))base64_hmac, METH_FASTCALL | METH_KEYWORDS,
-     "base64_hmac(salt, value, key, algorithm)\n--\n\nb64_encode(salted_hmac(...).digest()).decode()."},
+    {"base64_hmac", (PyCFunction)(void (*)(void))base64_hmac,
+     METH_FASTCALL | METH_KEYWORDS,
+     "base64_hmac(salt, value, key, "
+     "algorithm)\n--\n\nb64_encode(salted_hmac(...).digest()).decode()."},
     {NULL, NULL, 0, NULL},
 };

@@ -6,65 +6,102 @@
 #include <string.h>
 #include <structmember.h>
 
-/* mirrors Signer.__init__ after argument parsing; NULL means "not given" */
+/* bool(v) for an optional argument (NULL: not given, false): 1, 0 or -1. */
 static int
-signer_set_fields(sesstok_state *st, PyObject *op, PyObject *key, PyObject *sep, PyObject *salt,
-                  PyObject *algorithm, PyObject *fallback_keys)
+given_and_true(PyObject *v)
 {
-    SignerObject *self = Signer_CAST(op);
-    PyObject *k = NULL, *fb = NULL, *sa = NULL, *al = NULL;
-    /* self.key = key or settings.SECRET_KEY */
-    int truth = key ? PyObject_IsTrue(key) : 0;
+    return v == NULL ? 0 : PyObject_IsTrue(v);
+}
+
+/* The salt Signer.__init__ defaults to: "%s.%s" % (self.__class__.__module__,
+ * self.__class__.__name__), interned for our own two types. */
+static PyObject *
+default_salt(sesstok_state *st, PyObject *op)
+{
+    if (Py_IS_TYPE(op, st->signer.SignerType)) {
+        return Py_NewRef(st->signer.str[SN_SALT_SIGNER]);
+    }
+    if (Py_IS_TYPE(op, st->signer.TimestampSignerType)) {
+        return Py_NewRef(st->signer.str[SN_SALT_TS]);
+    }
+    PyObject *cls = (PyObject *)Py_TYPE(op);
+    PyObject *mod = PyObject_GetAttrString(cls, "__module__");
+    PyObject *name = mod ? PyObject_GetAttrString(cls, "__name__") : NULL;
+    PyObject *salt = name ? PyUnicode_FromFormat("%S.%S", mod, name) : NULL;
+    Py_XDECREF(mod);
+    Py_XDECREF(name);
+    return salt;
+}
+
+/* Django's separator check, with its own pattern: 1 unsafe, 0 safe, -1. */
+static int
+sep_is_unsafe(sesstok_state *st, PyObject *sep)
+{
+    if (sep == st->signer.str[SN_COLON]) {
+        return 0;
+    }
+    PyObject *match =
+        PyObject_CallOneArg(st->signer.django.sep_unsafe_match, sep);
+    if (match == NULL) {
+        return -1;
+    }
+    int unsafe = match != Py_None;
+    Py_DECREF(match);
+    return unsafe;
+}
+
+/* key or settings.SECRET_KEY; fallback_keys or settings.SECRET_KEY_FALLBACKS
+ * (mirrors the first two lines of Signer.__init__). New references. */
+static int
+signer_keys(sesstok_state *st, PyObject *key, PyObject *fallback_keys,
+            PyObject **k, PyObject **fb)
+{
+    int truth = given_and_true(key);
     if (truth < 0) {
         return -1;
     }
-    k = truth ? Py_NewRef(key) : sesstok_view_setting(st, st->signer.str[SN_SECRET_KEY]);
-    if (k == NULL) {
+    *k = truth ? Py_NewRef(key)
+               : sesstok_view_setting(st, st->signer.str[SN_SECRET_KEY]);
+    if (*k == NULL) {
         return -1;
     }
-    fb = fallback_keys && fallback_keys != Py_None
-             ? Py_NewRef(fallback_keys)
-             : sesstok_view_setting(st, st->signer.str[SN_SECRET_KEY_FALLBACKS]);
-    if (fb == NULL) {
-        goto error;
+    *fb = fallback_keys && fallback_keys != Py_None
+              ? Py_NewRef(fallback_keys)
+              : sesstok_view_setting(st,
+                                     st->signer.str[SN_SECRET_KEY_FALLBACKS]);
+    if (*fb == NULL) {
+        Py_CLEAR(*k);
+        return -1;
+    }
+    return 0;
+}
+
+/* mirrors Signer.__init__ after argument parsing; NULL means "not given" */
+static int
+signer_set_fields(sesstok_state *st, PyObject *op, PyObject *key,
+                  PyObject *sep, PyObject *salt, PyObject *algorithm,
+                  PyObject *fallback_keys)
+{
+    SignerObject *self = Signer_CAST(op);
+    PyObject *k = NULL, *fb = NULL, *sa = NULL, *al = NULL;
+    if (signer_keys(st, key, fallback_keys, &k, &fb) < 0) {
+        return -1;
     }
     if (sep == NULL) {
         sep = st->signer.str[SN_COLON];
     }
-    if ((truth = salt ? PyObject_IsTrue(salt) : 0) < 0) {
+    int truth = given_and_true(salt);
+    if (truth < 0 ||
+        (sa = truth ? Py_NewRef(salt) : default_salt(st, op)) == NULL) {
         goto error;
     }
-    if (truth) {
-        sa = Py_NewRef(salt);
-    }
-    else if (Py_IS_TYPE(op, st->signer.SignerType)) {
-        sa = Py_NewRef(st->signer.str[SN_SALT_SIGNER]);
-    }
-    else if (Py_IS_TYPE(op, st->signer.TimestampSignerType)) {
-        sa = Py_NewRef(st->signer.str[SN_SALT_TS]);
-    }
-    else {
-        /* "%s.%s" % (self.__class__.__module__, self.__class__.__name__) */
-        PyObject *cls = (PyObject *)Py_TYPE(op);
-        PyObject *mod = PyObject_GetAttrString(cls, "__module__");
-        PyObject *name = mod ? PyObject_GetAttrString(cls, "__name__") : NULL;
-        sa = name ? PyUnicode_FromFormat("%S.%S", mod, name) : NULL;
-        Py_XDECREF(mod);
-        Py_XDECREF(name);
-    }
-    if (sa == NULL || (truth = algorithm ? PyObject_IsTrue(algorithm) : 0) < 0) {
+    if ((truth = given_and_true(algorithm)) < 0) {
         goto error;
     }
     al = Py_NewRef(truth ? algorithm : st->signer.str[SN_SHA256]);
-    /* the separator check, with Django's own pattern */
-    int unsafe = 0;
-    if (sep != st->signer.str[SN_COLON]) {
-        PyObject *match = PyObject_CallOneArg(st->signer.django.sep_unsafe_match, sep);
-        if (match == NULL) {
-            goto error;
-        }
-        unsafe = match != Py_None;
-        Py_DECREF(match);
+    int unsafe = sep_is_unsafe(st, sep);
+    if (unsafe < 0) {
+        goto error;
     }
     Py_XSETREF(self->key, k);
     Py_XSETREF(self->fallback_keys, fb);
@@ -75,7 +112,9 @@ signer_set_fields(sesstok_state *st, PyObject *op, PyObject *key, PyObject *sep,
     Py_CLEAR(self->prepared);
     if (unsafe) {
         PyErr_Format(PyExc_ValueError,
-                     "Unsafe Signer separator: %R (cannot be empty or consist of only A-z0-9-_=)", sep);
+                     "Unsafe Signer separator: %R (cannot be empty or consist "
+                     "of only A-z0-9-_=)",
+                     sep);
         return -1;
     }
     return 0;
@@ -95,13 +134,18 @@ signer_init(PyObject *op, PyObject *args, PyObject *kwargs)
         return -1;
     }
     if (PyTuple_GET_SIZE(args) != 0) {
-        PyErr_Format(PyExc_TypeError, "%s.__init__() takes 1 positional argument but %zd were given",
-                     _PyType_Name(Py_TYPE(op)), PyTuple_GET_SIZE(args) + 1);
+        PyErr_Format(
+            PyExc_TypeError,
+            "%s.__init__() takes 1 positional argument but %zd were given",
+            _PyType_Name(Py_TYPE(op)), PyTuple_GET_SIZE(args) + 1);
         return -1;
     }
-    static char *kwlist[] = {"key", "sep", "salt", "algorithm", "fallback_keys", NULL};
-    PyObject *key = NULL, *sep = NULL, *salt = NULL, *algorithm = NULL, *fallback_keys = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOOO:__init__", kwlist, &key, &sep, &salt, &algorithm,
+    static char *kwlist[] = {"key",       "sep",           "salt",
+                             "algorithm", "fallback_keys", NULL};
+    PyObject *key = NULL, *sep = NULL, *salt = NULL, *algorithm = NULL,
+             *fallback_keys = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOOO:__init__", kwlist,
+                                     &key, &sep, &salt, &algorithm,
                                      &fallback_keys)) {
         return -1;
     }
@@ -210,13 +254,16 @@ static PyGetSetDef signer_getset[] = {
 };
 
 static PyMemberDef signer_members[] = {
-    {"__dictoffset__", T_PYSSIZET, offsetof(SignerObject, dict), READONLY, NULL},
-    {"__weaklistoffset__", T_PYSSIZET, offsetof(SignerObject, weakreflist), READONLY, NULL},
+    {"__dictoffset__", T_PYSSIZET, offsetof(SignerObject, dict), READONLY,
+     NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(SignerObject, weakreflist),
+     READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 
 static PyObject *
-signer_signature(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+signer_signature(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames)
 {
     static const char *const names[] = {"value", "key"};
     static const sesstok_params params = {"signature", names, 2, 2, 1};
@@ -227,7 +274,8 @@ signer_signature(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject
         return NULL;
     }
     PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
+        0) {
         result = sesstok_signed_signature(st, &v, argv[0], argv[1]);
     }
     sesstok_view_clear(&v);
@@ -261,7 +309,8 @@ signer_unsign(PyObject *op, PyObject *value)
 }
 
 static PyObject *
-signer_sign_object(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+signer_sign_object(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kwnames)
 {
     static const char *const names[] = {"obj", "serializer", "compress"};
     static const sesstok_params params = {"sign_object", names, 3, 3, 1};
@@ -272,7 +321,8 @@ signer_sign_object(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
         return NULL;
     }
     PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
+        0) {
         result = sesstok_object_sign(st, &v, argv[0], argv[1], argv[2]);
     }
     sesstok_view_clear(&v);
@@ -281,14 +331,16 @@ signer_sign_object(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
 
 /* unsign_object(signed_obj, serializer=JSONSerializer, **kwargs) */
 static PyObject *
-signer_unsign_object(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+signer_unsign_object(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                     PyObject *kwnames)
 {
     sesstok_state *st;
     signer_view v;
     if (sesstok_view_of(op, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = sesstok_object_unsign_call(st, &v, args, nargs, kwnames);
+    PyObject *result =
+        sesstok_object_unsign_call(st, &v, args, nargs, kwnames);
     sesstok_view_clear(&v);
     return result;
 }
@@ -328,7 +380,8 @@ ts_sign(PyObject *op, PyObject *value)
 }
 
 static PyObject *
-ts_unsign(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+ts_unsign(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames)
 {
     static const char *const names[] = {"value", "max_age"};
     static const sesstok_params params = {"unsign", names, 2, 2, 1};
@@ -339,7 +392,8 @@ ts_unsign(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
         return NULL;
     }
     PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) == 0) {
+    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
+        0) {
         result = sesstok_signed_ts_unsign(st, &v, argv[0], argv[1]);
     }
     sesstok_view_clear(&v);
@@ -347,32 +401,43 @@ ts_unsign(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
 }
 
 static PyMethodDef signer_methods[] = {
-    {"signature", (PyCFunction)(void (*)(void))signer_signature, METH_FASTCALL | METH_KEYWORDS,
-     "signature(value, key=None)\n--\n\nThe base64 HMAC of value (Django's Signer.signature)."},
-    {"sign", signer_sign, METH_O, "sign(value, /)\n--\n\nvalue + sep + signature."},
+    {"signature", (PyCFunction)(void (*)(void))signer_signature,
+     METH_FASTCALL | METH_KEYWORDS,
+     "signature(value, key=None)\n--\n\nThe base64 HMAC of value (Django's "
+     "Signer.signature)."},
+    {"sign", signer_sign, METH_O,
+     "sign(value, /)\n--\n\nvalue + sep + signature."},
     {"unsign", signer_unsign, METH_O,
      "unsign(signed_value, /)\n--\n\nThe value, or BadSignature."},
-    {"sign_object", (PyCFunction)(void (*)(void))signer_sign_object, METH_FASTCALL | METH_KEYWORDS,
+    {"sign_object", (PyCFunction)(void (*)(void))signer_sign_object,
+     METH_FASTCALL | METH_KEYWORDS,
      "sign_object(obj, serializer=JSONSerializer, compress=False)\n--\n\n"
      "URL-safe signed (optionally compressed) serialization of obj."},
-    {"unsign_object", (PyCFunction)(void (*)(void))signer_unsign_object, METH_FASTCALL | METH_KEYWORDS,
+    {"unsign_object", (PyCFunction)(void (*)(void))signer_unsign_object,
+     METH_FASTCALL | METH_KEYWORDS,
      "unsign_object(signed_obj, serializer=JSONSerializer, **kwargs)\n--\n\n"
      "Reverse of sign_object; kwargs go to unsign()."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyMethodDef ts_methods[] = {
-    {"timestamp", ts_timestamp, METH_NOARGS, "timestamp()\n--\n\nb62_encode(int(time.time()))."},
-    {"sign", ts_sign, METH_O, "sign(value, /)\n--\n\nvalue + sep + timestamp, signed."},
-    {"unsign", (PyCFunction)(void (*)(void))ts_unsign, METH_FASTCALL | METH_KEYWORDS,
-     "unsign(value, max_age=None)\n--\n\nThe value, checking the timestamp against max_age\n"
+    {"timestamp", ts_timestamp, METH_NOARGS,
+     "timestamp()\n--\n\nb62_encode(int(time.time()))."},
+    {"sign", ts_sign, METH_O,
+     "sign(value, /)\n--\n\nvalue + sep + timestamp, signed."},
+    {"unsign", (PyCFunction)(void (*)(void))ts_unsign,
+     METH_FASTCALL | METH_KEYWORDS,
+     "unsign(value, max_age=None)\n--\n\nThe value, checking the timestamp "
+     "against max_age\n"
      "(seconds as int/float, or a timedelta); SignatureExpired when older."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyType_Slot signer_slots[] = {
-    {Py_tp_doc, "Signer(*, key=None, sep=':', salt=None, algorithm=None, fallback_keys=None)\n--\n\n"
-                "django.core.signing.Signer on sesstok's C core: same arguments, defaults,\n"
+    {Py_tp_doc, "Signer(*, key=None, sep=':', salt=None, algorithm=None, "
+                "fallback_keys=None)\n--\n\n"
+                "django.core.signing.Signer on sesstok's C core: same "
+                "arguments, defaults,\n"
                 "output and exceptions."},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_init, signer_init},
@@ -393,7 +458,8 @@ static PyType_Spec signer_spec = {
 };
 
 static PyType_Slot ts_slots[] = {
-    {Py_tp_doc, "TimestampSigner(*, key=None, sep=':', salt=None, algorithm=None, fallback_keys=None)\n--\n\n"
+    {Py_tp_doc, "TimestampSigner(*, key=None, sep=':', salt=None, "
+                "algorithm=None, fallback_keys=None)\n--\n\n"
                 "django.core.signing.TimestampSigner on sesstok's C core."},
     {Py_tp_methods, ts_methods},
     {0, NULL},
@@ -411,11 +477,13 @@ static PyType_Spec ts_spec = {
 /* TimestampSigner(key=key, salt=salt, fallback_keys=fallback_keys) without
  * a type call (NULL: not given). */
 PyObject *
-sesstok_signer_new_timestamp(sesstok_state *st, PyObject *key, PyObject *salt, PyObject *fallback_keys)
+sesstok_signer_new_timestamp(sesstok_state *st, PyObject *key, PyObject *salt,
+                             PyObject *fallback_keys)
 {
     PyTypeObject *tp = st->signer.TimestampSignerType;
     PyObject *self = tp->tp_alloc(tp, 0);
-    if (self != NULL && signer_set_fields(st, self, key, NULL, salt, NULL, fallback_keys) < 0) {
+    if (self != NULL && signer_set_fields(st, self, key, NULL, salt, NULL,
+                                          fallback_keys) < 0) {
         Py_CLEAR(self);
     }
     return self;
@@ -469,27 +537,31 @@ sesstok_signer_exec(PyObject *m)
     if (sesstok_intern_names(s->str, signer_names, SN_COUNT) < 0) {
         return -1;
     }
-    s->SignerType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &signer_spec, NULL);
+    s->SignerType =
+        (PyTypeObject *)PyType_FromModuleAndSpec(m, &signer_spec, NULL);
     if (s->SignerType == NULL) {
         return -1;
     }
-    s->TimestampSignerType =
-        (PyTypeObject *)PyType_FromModuleAndSpec(m, &ts_spec, (PyObject *)s->SignerType);
-    if (s->TimestampSignerType == NULL || PyModule_AddType(m, s->SignerType) < 0
-        || PyModule_AddType(m, s->TimestampSignerType) < 0) {
+    s->TimestampSignerType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        m, &ts_spec, (PyObject *)s->SignerType);
+    if (s->TimestampSignerType == NULL ||
+        PyModule_AddType(m, s->SignerType) < 0 ||
+        PyModule_AddType(m, s->TimestampSignerType) < 0) {
         return -1;
     }
     /* our method descriptors, to tell when a subclass overrides one */
-    if ((s->m_signature = own_method(s->SignerType, "signature")) == NULL
-        || (s->m_sign = own_method(s->SignerType, "sign")) == NULL
-        || (s->m_unsign = own_method(s->SignerType, "unsign")) == NULL
-        || (s->m_ts_sign = own_method(s->TimestampSignerType, "sign")) == NULL
-        || (s->m_ts_unsign = own_method(s->TimestampSignerType, "unsign")) == NULL
-        || (s->m_timestamp = own_method(s->TimestampSignerType, "timestamp")) == NULL) {
+    if ((s->m_signature = own_method(s->SignerType, "signature")) == NULL ||
+        (s->m_sign = own_method(s->SignerType, "sign")) == NULL ||
+        (s->m_unsign = own_method(s->SignerType, "unsign")) == NULL ||
+        (s->m_ts_sign = own_method(s->TimestampSignerType, "sign")) == NULL ||
+        (s->m_ts_unsign = own_method(s->TimestampSignerType, "unsign")) ==
+            NULL ||
+        (s->m_timestamp = own_method(s->TimestampSignerType, "timestamp")) ==
+            NULL) {
         return -1;
     }
-    if (PyModule_AddFunctions(m, sesstok_signed_methods) < 0
-        || PyModule_AddFunctions(m, sesstok_object_methods) < 0) {
+    if (PyModule_AddFunctions(m, sesstok_signed_methods) < 0 ||
+        PyModule_AddFunctions(m, sesstok_object_methods) < 0) {
         return -1;
     }
     return PyModule_AddFunctions(m, sesstok_django_methods);

@@ -19,8 +19,9 @@ int
 sesstok_view_require_django(sesstok_state *st)
 {
     if (st->signer.django.settings == NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "sesstok._core signers need Django: import sesstok.signing first");
+        PyErr_SetString(
+            PyExc_RuntimeError,
+            "sesstok._core signers need Django: import sesstok.signing first");
         return -1;
     }
     return 0;
@@ -38,7 +39,8 @@ sesstok_view_setting(sesstok_state *st, PyObject *name)
         PyErr_Clear();
     }
     else {
-        PyObject *v = PyDict_Check(d) ? PyDict_GetItemWithError(d, name) : NULL;
+        PyObject *v =
+            PyDict_Check(d) ? PyDict_GetItemWithError(d, name) : NULL;
         Py_XINCREF(v);
         Py_DECREF(d);
         if (v != NULL) {
@@ -78,10 +80,14 @@ sesstok_view_native(sesstok_state *st, SignerObject *so, signer_view *v)
     memset(v, 0, sizeof(*v));
     v->self = (PyObject *)so;
     v->native = so;
-    v->timestamp = PyObject_TypeCheck((PyObject *)so, st->signer.TimestampSignerType);
-    if (so->key == NULL || so->sep == NULL || so->salt == NULL || so->algorithm == NULL) {
-        sesstok_view_missing((PyObject *)so, so->key == NULL ? "key" : so->sep == NULL ? "sep"
-                                                  : so->salt == NULL ? "salt" : "algorithm");
+    v->timestamp =
+        PyObject_TypeCheck((PyObject *)so, st->signer.TimestampSignerType);
+    if (so->key == NULL || so->sep == NULL || so->salt == NULL ||
+        so->algorithm == NULL) {
+        sesstok_view_missing((PyObject *)so, so->key == NULL    ? "key"
+                                             : so->sep == NULL  ? "sep"
+                                             : so->salt == NULL ? "salt"
+                                                                : "algorithm");
         return -1;
     }
     v->key = Py_NewRef(so->key);
@@ -91,10 +97,20 @@ sesstok_view_native(sesstok_state *st, SignerObject *so, signer_view *v)
     PyTypeObject *tp = Py_TYPE(so);
     if (tp != st->signer.SignerType && tp != st->signer.TimestampSignerType) {
         PyObject *self = (PyObject *)so;
-        if ((v->virt_signature = is_overridden(self, st->signer.str[SN_SIGNATURE], st->signer.m_signature)) < 0
-            || (v->virt_sign = is_overridden(self, st->signer.str[SN_SIGN], v->timestamp ? st->signer.m_ts_sign : st->signer.m_sign)) < 0
-            || (v->virt_unsign = is_overridden(self, st->signer.str[SN_UNSIGN], v->timestamp ? st->signer.m_ts_unsign : st->signer.m_unsign)) < 0
-            || (v->timestamp && (v->virt_timestamp = is_overridden(self, st->signer.str[SN_TIMESTAMP], st->signer.m_timestamp)) < 0)) {
+        if ((v->virt_signature =
+                 is_overridden(self, st->signer.str[SN_SIGNATURE],
+                               st->signer.m_signature)) < 0 ||
+            (v->virt_sign = is_overridden(self, st->signer.str[SN_SIGN],
+                                          v->timestamp ? st->signer.m_ts_sign
+                                                       : st->signer.m_sign)) <
+                0 ||
+            (v->virt_unsign =
+                 is_overridden(self, st->signer.str[SN_UNSIGN],
+                               v->timestamp ? st->signer.m_ts_unsign
+                                            : st->signer.m_unsign)) < 0 ||
+            (v->timestamp && (v->virt_timestamp = is_overridden(
+                                  self, st->signer.str[SN_TIMESTAMP],
+                                  st->signer.m_timestamp)) < 0)) {
             sesstok_view_clear(v);
             return -1;
         }
@@ -119,24 +135,31 @@ differs_from(PyObject *self, PyObject *base, PyObject *name)
 /* For Django's own signer objects (accelerate_django): attributes by getattr;
  * methods a subclass overrides are called, as Django's code would. */
 int
-sesstok_view_attrs(sesstok_state *st, PyObject *self, int timestamp, signer_view *v)
+sesstok_view_attrs(sesstok_state *st, PyObject *self, int timestamp,
+                   signer_view *v)
 {
     memset(v, 0, sizeof(*v));
     v->self = self;
     v->timestamp = timestamp;
-    if ((v->key = PyObject_GetAttr(self, st->signer.str[SN_KEY])) == NULL
-        || (v->sep = PyObject_GetAttr(self, st->signer.str[SN_SEP])) == NULL
-        || (v->salt = PyObject_GetAttr(self, st->signer.str[SN_SALT])) == NULL
-        || (v->algorithm = PyObject_GetAttr(self, st->signer.str[SN_ALGORITHM])) == NULL) {
+    if ((v->key = PyObject_GetAttr(self, st->signer.str[SN_KEY])) == NULL ||
+        (v->sep = PyObject_GetAttr(self, st->signer.str[SN_SEP])) == NULL ||
+        (v->salt = PyObject_GetAttr(self, st->signer.str[SN_SALT])) == NULL ||
+        (v->algorithm =
+             PyObject_GetAttr(self, st->signer.str[SN_ALGORITHM])) == NULL) {
         sesstok_view_clear(v);
         return -1;
     }
-    PyObject *base = timestamp ? st->signer.django.TimestampSigner : st->signer.django.Signer;
+    PyObject *base = timestamp ? st->signer.django.TimestampSigner
+                               : st->signer.django.Signer;
     if ((PyObject *)Py_TYPE(self) != base) {
-        if ((v->virt_signature = differs_from(self, base, st->signer.str[SN_SIGNATURE])) < 0
-            || (v->virt_sign = differs_from(self, base, st->signer.str[SN_SIGN])) < 0
-            || (v->virt_unsign = differs_from(self, base, st->signer.str[SN_UNSIGN])) < 0
-            || (v->virt_timestamp = differs_from(self, base, st->signer.str[SN_TIMESTAMP])) < 0) {
+        if ((v->virt_signature =
+                 differs_from(self, base, st->signer.str[SN_SIGNATURE])) < 0 ||
+            (v->virt_sign =
+                 differs_from(self, base, st->signer.str[SN_SIGN])) < 0 ||
+            (v->virt_unsign =
+                 differs_from(self, base, st->signer.str[SN_UNSIGN])) < 0 ||
+            (v->virt_timestamp =
+                 differs_from(self, base, st->signer.str[SN_TIMESTAMP])) < 0) {
             sesstok_view_clear(v);
             return -1;
         }
@@ -179,11 +202,13 @@ sesstok_view_prepared(sesstok_state *st, signer_view *v, PyObject *key)
     if (own && v->native && v->native->prepared) {
         return Py_NewRef(v->native->prepared);
     }
-    if (!(PyUnicode_CheckExact(key) || PyBytes_CheckExact(key)) || !PyUnicode_CheckExact(v->salt)
-        || !PyUnicode_CheckExact(v->algorithm)) {
+    if (!(PyUnicode_CheckExact(key) || PyBytes_CheckExact(key)) ||
+        !PyUnicode_CheckExact(v->salt) ||
+        !PyUnicode_CheckExact(v->algorithm)) {
         return NULL;
     }
-    PyObject *prepared = sesstok_hmac_key_get(st, key, v->salt, st->signer.str[SN_SIGNER], v->algorithm);
+    PyObject *prepared = sesstok_hmac_key_get(
+        st, key, v->salt, st->signer.str[SN_SIGNER], v->algorithm);
     if (prepared != NULL && own && v->native) {
         Py_XSETREF(v->native->prepared, Py_NewRef(prepared));
     }

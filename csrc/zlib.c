@@ -11,7 +11,8 @@
 #include <string.h>
 
 int
-sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out)
+sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n,
+                      sesstok_buf *out)
 {
     if (n > UINT_MAX) {
         PyErr_SetString(PyExc_OverflowError, "value too large to compress");
@@ -58,7 +59,8 @@ sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n, se
 static PyObject *
 python_decompress(sesstok_state *st, const unsigned char *data, size_t n)
 {
-    PyObject *bytes = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)n);
+    PyObject *bytes =
+        PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)n);
     if (bytes == NULL) {
         return NULL;
     }
@@ -71,12 +73,14 @@ static PyObject *
 raise_too_large(sesstok_state *st)
 {
     PyErr_Format(st->limits.too_large,
-                 "Decompressed payload exceeds the limit of %zd bytes", st->limits.max_decompressed_size);
+                 "Decompressed payload exceeds the limit of %zd bytes",
+                 st->limits.max_decompressed_size);
     return NULL;
 }
 
 int
-sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out)
+sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n,
+                     sesstok_buf *out)
 {
     if (n > UINT_MAX) {
         raise_too_large(st);
@@ -139,7 +143,8 @@ sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n, ses
             }
             /* cannot happen: zlib.decompress succeeded where inflate failed */
             out->len = start;
-            int rc2 = sesstok_buf_append(out, PyBytes_AS_STRING(result), (size_t)PyBytes_GET_SIZE(result));
+            int rc2 = sesstok_buf_append(out, PyBytes_AS_STRING(result),
+                                         (size_t)PyBytes_GET_SIZE(result));
             Py_DECREF(result);
             if (rc2 < 0) {
                 PyErr_NoMemory();
@@ -156,7 +161,8 @@ sesstok_zlib_decompress(sesstok_state *st, const unsigned char *data, size_t n)
     sesstok_buf_init(&buf);
     PyObject *result = NULL;
     if (sesstok_zlib_inflate(st, data, n, &buf) == 0) {
-        result = PyBytes_FromStringAndSize((const char *)buf.data, (Py_ssize_t)buf.len);
+        result = PyBytes_FromStringAndSize((const char *)buf.data,
+                                           (Py_ssize_t)buf.len);
     }
     sesstok_buf_free(&buf);
     return result;
@@ -172,8 +178,10 @@ py_compress(PyObject *module, PyObject *arg)
     sesstok_buf buf;
     sesstok_buf_init(&buf);
     PyObject *result = NULL;
-    if (sesstok_zlib_compress(sesstok_get_state(module), view.buf, (size_t)view.len, &buf) == 0) {
-        result = PyBytes_FromStringAndSize((const char *)buf.data, (Py_ssize_t)buf.len);
+    if (sesstok_zlib_compress(sesstok_get_state(module), view.buf,
+                              (size_t)view.len, &buf) == 0) {
+        result = PyBytes_FromStringAndSize((const char *)buf.data,
+                                           (Py_ssize_t)buf.len);
     }
     sesstok_buf_free(&buf);
     PyBuffer_Release(&view);
@@ -187,16 +195,19 @@ py_decompress(PyObject *module, PyObject *arg)
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    PyObject *result = sesstok_zlib_decompress(sesstok_get_state(module), view.buf, (size_t)view.len);
+    PyObject *result = sesstok_zlib_decompress(sesstok_get_state(module),
+                                               view.buf, (size_t)view.len);
     PyBuffer_Release(&view);
     return result;
 }
 
 static PyMethodDef zlib_methods[] = {
     {"zlib_compress", py_compress, METH_O,
-     "zlib_compress(data, /)\n--\n\nzlib.compress(data) with a reused stream."},
+     "zlib_compress(data, /)\n--\n\nzlib.compress(data) with a reused "
+     "stream."},
     {"zlib_decompress", py_decompress, METH_O,
-     "zlib_decompress(data, /)\n--\n\nzlib.decompress(data), refusing output above\n"
+     "zlib_decompress(data, /)\n--\n\nzlib.decompress(data), refusing output "
+     "above\n"
      "max_decompressed_size (see set_limits)."},
     {NULL, NULL, 0, NULL},
 };
