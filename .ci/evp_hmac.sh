@@ -13,16 +13,12 @@ py=${1:?usage: .ci/evp_hmac.sh PYTHON [WORKDIR]}
 work=${2:-$(mktemp -d "${TMPDIR:-/tmp}/sesstok-evp.XXXXXX")}
 src="$work/src"
 
+# shellcheck source=.ci/lib.sh
+. "$here/lib.sh"
 say() { printf '  -> %s\n' "$*"; }
 
 say "copying the source tree to $src"
-rm -rf "$src"
-mkdir -p "$src"
-tar -C "$root" \
-    --exclude=./.git --exclude='./.venv*' --exclude=./build --exclude=./dist \
-    --exclude='*.so' --exclude='*.o' --exclude='*.egg-info' --exclude=__pycache__ \
-    --exclude=.hypothesis --exclude=.pytest_cache --exclude=./fuzz/out \
-    -cf - . | tar -C "$src" -xf -
+copy_source_tree "$root" "$src"
 
 say "building with SESSTOK_NO_FAST_HMAC=1"
 export SESSTOK_NO_FAST_HMAC=1

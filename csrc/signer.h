@@ -72,6 +72,11 @@ int sesstok_view_attrs(sesstok_state *st, PyObject *self, int timestamp,
  * checking that Django's objects are installed. */
 int sesstok_view_of(PyObject *op, sesstok_state **st, signer_view *v);
 void sesstok_view_clear(signer_view *v);
+/* Parse a method call's arguments by p into argv for the view v just made;
+ * on error, v is cleared and -1 returned. */
+int sesstok_view_args(sesstok_state *st, signer_view *v,
+                      const sesstok_params *p, PyObject *const *args,
+                      Py_ssize_t nargs, PyObject *kwnames, PyObject **argv);
 /* self.fallback_keys (a new reference). */
 PyObject *sesstok_view_fallback_keys(sesstok_state *st, signer_view *v);
 /* salt + "signer" (cached on our objects). */

@@ -120,6 +120,19 @@ django_view(PyObject *module, const char *fname, PyObject *const **args,
     return 0;
 }
 
+/* django_view, then the remaining arguments parsed by p into argv; on
+ * error (-1) nothing is left to clear. */
+static int
+django_view_args(PyObject *module, const char *fname, const sesstok_params *p,
+                 PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                 PyObject **argv, sesstok_state **st, signer_view *v)
+{
+    if (django_view(module, fname, &args, &nargs, st, v) < 0) {
+        return -1;
+    }
+    return sesstok_view_args(*st, v, p, args, nargs, kwnames, argv);
+}
+
 /* django_signature(self, timestamp, value, key=None): Signer.signature */
 static PyObject *
 django_signature(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
@@ -130,14 +143,11 @@ django_signature(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     PyObject *argv[2];
     sesstok_state *st;
     signer_view v;
-    if (django_view(module, "django_signature", &args, &nargs, &st, &v) < 0) {
+    if (django_view_args(module, "django_signature", &params, args, nargs,
+                         kwnames, argv, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
-        0) {
-        result = sesstok_signed_signature(st, &v, argv[0], argv[1]);
-    }
+    PyObject *result = sesstok_signed_signature(st, &v, argv[0], argv[1]);
     sesstok_view_clear(&v);
     return result;
 }
@@ -152,15 +162,12 @@ django_sign(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     PyObject *argv[1];
     sesstok_state *st;
     signer_view v;
-    if (django_view(module, "django_sign", &args, &nargs, &st, &v) < 0) {
+    if (django_view_args(module, "django_sign", &params, args, nargs, kwnames,
+                         argv, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
-        0) {
-        result = v.timestamp ? sesstok_signed_ts_sign(st, &v, argv[0])
-                             : sesstok_signed_sign(st, &v, argv[0]);
-    }
+    PyObject *result = v.timestamp ? sesstok_signed_ts_sign(st, &v, argv[0])
+                                   : sesstok_signed_sign(st, &v, argv[0]);
     sesstok_view_clear(&v);
     return result;
 }
@@ -180,14 +187,13 @@ django_unsign(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     if (django_view(module, "django_unsign", &args, &nargs, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = NULL;
-    const sesstok_params *params = v.timestamp ? &ts_params : &signer_params;
-    if (sesstok_args_parse(st, params, args, nargs, kwnames, argv, NULL) ==
-        0) {
-        result = v.timestamp
-                     ? sesstok_signed_ts_unsign(st, &v, argv[0], argv[1])
-                     : sesstok_signed_unsign(st, &v, argv[0]);
+    const sesstok_params *p = v.timestamp ? &ts_params : &signer_params;
+    if (sesstok_view_args(st, &v, p, args, nargs, kwnames, argv) < 0) {
+        return NULL;
     }
+    PyObject *result = v.timestamp
+                           ? sesstok_signed_ts_unsign(st, &v, argv[0], argv[1])
+                           : sesstok_signed_unsign(st, &v, argv[0]);
     sesstok_view_clear(&v);
     return result;
 }
@@ -202,15 +208,11 @@ django_sign_object(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     PyObject *argv[3];
     sesstok_state *st;
     signer_view v;
-    if (django_view(module, "django_sign_object", &args, &nargs, &st, &v) <
-        0) {
+    if (django_view_args(module, "django_sign_object", &params, args, nargs,
+                         kwnames, argv, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
-        0) {
-        result = sesstok_object_sign(st, &v, argv[0], argv[1], argv[2]);
-    }
+    PyObject *result = sesstok_object_sign(st, &v, argv[0], argv[1], argv[2]);
     sesstok_view_clear(&v);
     return result;
 }

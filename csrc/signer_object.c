@@ -345,6 +345,33 @@ done:
     return result;
 }
 
+/* The arguments of dumps/loads parsed by p into argv, and a view of
+ * TimestampSigner(key=argv[1], salt=argv[2] or "django.core.signing",
+ * fallback_keys=fallback_keys); *signer holds the signer. */
+static int
+module_signer(PyObject *module, const sesstok_params *p, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames, PyObject **argv,
+              int fallback_keys_at, sesstok_state **st, PyObject **signer,
+              signer_view *v)
+{
+    *st = sesstok_get_state(module);
+    if (sesstok_view_require_django(*st) < 0 ||
+        sesstok_args_parse(*st, p, args, nargs, kwnames, argv, NULL) < 0) {
+        return -1;
+    }
+    PyObject *salt = argv[2] ? argv[2] : (*st)->signer.str[SN_SALT_SIGNING];
+    PyObject *fallback_keys = fallback_keys_at ? argv[fallback_keys_at] : NULL;
+    *signer = sesstok_signer_new_timestamp(*st, argv[1], salt, fallback_keys);
+    if (*signer == NULL) {
+        return -1;
+    }
+    if (sesstok_view_native(*st, Signer_CAST(*signer), v) < 0) {
+        Py_CLEAR(*signer);
+        return -1;
+    }
+    return 0;
+}
+
 /* mirrors django.core.signing.dumps */
 static PyObject *
 dumps(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
@@ -353,25 +380,15 @@ dumps(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     static const char *const names[] = {"obj", "key", "salt", "serializer",
                                         "compress"};
     static const sesstok_params params = {"dumps", names, 5, 5, 1};
-    PyObject *argv[5];
-    sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_view_require_django(st) < 0 ||
-        sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) <
-            0) {
-        return NULL;
-    }
-    PyObject *signer = sesstok_signer_new_timestamp(
-        st, argv[1], argv[2] ? argv[2] : st->signer.str[SN_SALT_SIGNING],
-        NULL);
-    if (signer == NULL) {
-        return NULL;
-    }
+    PyObject *argv[5], *signer;
+    sesstok_state *st;
     signer_view v;
-    PyObject *result = NULL;
-    if (sesstok_view_native(st, Signer_CAST(signer), &v) == 0) {
-        result = sesstok_object_sign(st, &v, argv[0], argv[3], argv[4]);
-        sesstok_view_clear(&v);
+    if (module_signer(module, &params, args, nargs, kwnames, argv, 0, &st,
+                      &signer, &v) < 0) {
+        return NULL;
     }
+    PyObject *result = sesstok_object_sign(st, &v, argv[0], argv[3], argv[4]);
+    sesstok_view_clear(&v);
     Py_DECREF(signer);
     return result;
 }
@@ -384,29 +401,19 @@ loads(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     static const char *const names[] = {
         "s", "key", "salt", "serializer", "max_age", "fallback_keys"};
     static const sesstok_params params = {"loads", names, 6, 6, 1};
-    PyObject *argv[6];
-    sesstok_state *st = sesstok_get_state(module);
-    if (sesstok_view_require_django(st) < 0 ||
-        sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) <
-            0) {
-        return NULL;
-    }
-    PyObject *signer = sesstok_signer_new_timestamp(
-        st, argv[1], argv[2] ? argv[2] : st->signer.str[SN_SALT_SIGNING],
-        argv[5]);
-    if (signer == NULL) {
-        return NULL;
-    }
+    PyObject *argv[6], *signer;
+    sesstok_state *st;
     signer_view v;
-    PyObject *result = NULL;
-    if (sesstok_view_native(st, Signer_CAST(signer), &v) == 0) {
-        result = unsign_object_impl(st, &v, argv[0], argv[3], NULL, argv[4]);
-        sesstok_view_clear(&v);
+    if (module_signer(module, &params, args, nargs, kwnames, argv, 5, &st,
+                      &signer, &v) < 0) {
+        return NULL;
     }
+    PyObject *result =
+        unsign_object_impl(st, &v, argv[0], argv[3], NULL, argv[4]);
+    sesstok_view_clear(&v);
     Py_DECREF(signer);
     return result;
 }
-
 
 PyMethodDef sesstok_object_methods[] = {
     {"dumps", (PyCFunction)(void (*)(void))dumps,

@@ -261,6 +261,34 @@ static PyMemberDef signer_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+/* fn(st, view of op, value), for the methods that take one argument. */
+static PyObject *
+call_with_view(PyObject *op, PyObject *value,
+               PyObject *(*fn)(sesstok_state *, signer_view *, PyObject *))
+{
+    sesstok_state *st;
+    signer_view v;
+    if (sesstok_view_of(op, &st, &v) < 0) {
+        return NULL;
+    }
+    PyObject *result = fn(st, &v, value);
+    sesstok_view_clear(&v);
+    return result;
+}
+
+/* The view of op and the call's arguments parsed by p into argv; on error
+ * (-1) nothing is left to clear. */
+static int
+view_and_args(PyObject *op, const sesstok_params *p, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames, PyObject **argv,
+              sesstok_state **st, signer_view *v)
+{
+    if (sesstok_view_of(op, st, v) < 0) {
+        return -1;
+    }
+    return sesstok_view_args(*st, v, p, args, nargs, kwnames, argv);
+}
+
 static PyObject *
 signer_signature(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
                  PyObject *kwnames)
@@ -270,14 +298,10 @@ signer_signature(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     PyObject *argv[2];
     sesstok_state *st;
     signer_view v;
-    if (sesstok_view_of(op, &st, &v) < 0) {
+    if (view_and_args(op, &params, args, nargs, kwnames, argv, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
-        0) {
-        result = sesstok_signed_signature(st, &v, argv[0], argv[1]);
-    }
+    PyObject *result = sesstok_signed_signature(st, &v, argv[0], argv[1]);
     sesstok_view_clear(&v);
     return result;
 }
@@ -285,27 +309,13 @@ signer_signature(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
 static PyObject *
 signer_sign(PyObject *op, PyObject *value)
 {
-    sesstok_state *st;
-    signer_view v;
-    if (sesstok_view_of(op, &st, &v) < 0) {
-        return NULL;
-    }
-    PyObject *result = sesstok_signed_sign(st, &v, value);
-    sesstok_view_clear(&v);
-    return result;
+    return call_with_view(op, value, sesstok_signed_sign);
 }
 
 static PyObject *
 signer_unsign(PyObject *op, PyObject *value)
 {
-    sesstok_state *st;
-    signer_view v;
-    if (sesstok_view_of(op, &st, &v) < 0) {
-        return NULL;
-    }
-    PyObject *result = sesstok_signed_unsign(st, &v, value);
-    sesstok_view_clear(&v);
-    return result;
+    return call_with_view(op, value, sesstok_signed_unsign);
 }
 
 static PyObject *
@@ -317,14 +327,10 @@ signer_sign_object(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     PyObject *argv[3];
     sesstok_state *st;
     signer_view v;
-    if (sesstok_view_of(op, &st, &v) < 0) {
+    if (view_and_args(op, &params, args, nargs, kwnames, argv, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
-        0) {
-        result = sesstok_object_sign(st, &v, argv[0], argv[1], argv[2]);
-    }
+    PyObject *result = sesstok_object_sign(st, &v, argv[0], argv[1], argv[2]);
     sesstok_view_clear(&v);
     return result;
 }
@@ -369,14 +375,7 @@ ts_timestamp(PyObject *op, PyObject *unused)
 static PyObject *
 ts_sign(PyObject *op, PyObject *value)
 {
-    sesstok_state *st;
-    signer_view v;
-    if (sesstok_view_of(op, &st, &v) < 0) {
-        return NULL;
-    }
-    PyObject *result = sesstok_signed_ts_sign(st, &v, value);
-    sesstok_view_clear(&v);
-    return result;
+    return call_with_view(op, value, sesstok_signed_ts_sign);
 }
 
 static PyObject *
@@ -388,14 +387,10 @@ ts_unsign(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     PyObject *argv[2];
     sesstok_state *st;
     signer_view v;
-    if (sesstok_view_of(op, &st, &v) < 0) {
+    if (view_and_args(op, &params, args, nargs, kwnames, argv, &st, &v) < 0) {
         return NULL;
     }
-    PyObject *result = NULL;
-    if (sesstok_args_parse(st, &params, args, nargs, kwnames, argv, NULL) ==
-        0) {
-        result = sesstok_signed_ts_unsign(st, &v, argv[0], argv[1]);
-    }
+    PyObject *result = sesstok_signed_ts_unsign(st, &v, argv[0], argv[1]);
     sesstok_view_clear(&v);
     return result;
 }

@@ -224,3 +224,15 @@ sesstok_view_of(PyObject *op, sesstok_state **st, signer_view *v)
     }
     return sesstok_view_native(*st, Signer_CAST(op), v);
 }
+
+int
+sesstok_view_args(sesstok_state *st, signer_view *v, const sesstok_params *p,
+                  PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                  PyObject **argv)
+{
+    if (sesstok_args_parse(st, p, args, nargs, kwnames, argv, NULL) < 0) {
+        sesstok_view_clear(v);
+        return -1;
+    }
+    return 0;
+}
