@@ -165,21 +165,20 @@ typedef struct {
 
     /* JWT (jwt.c) */
     PyTypeObject *JwtKeyType;
-    PyTypeObject *JwtApiType; /* base of sesstok.jwt.PyJWT */
-    PyTypeObject *JwsApiType; /* base of sesstok.jwt.PyJWS */
+    PyTypeObject *JwtApiType;       /* base of sesstok.jwt.PyJWT */
+    PyTypeObject *JwsApiType;       /* base of sesstok.jwt.PyJWS */
     PyTypeObject *JwtEncoderType;
     PyTypeObject *JwtDecoderType;
-    PyObject *jwt_key_cache; /* key object -> JwtKey, bounded */
-    PyObject
-        *jwt_id_cache; /* id -> (unhashable key object, JwtKey), bounded */
-    PyObject *jwt_header_cache;  /* header segment -> parsed header, bounded */
-    PyObject *jwt_names;         /* tuple of interned names (jwt.c N_*) */
-    PyObject *jwt_alg_names;     /* tuple of interned algorithm names */
-    PyObject *jwt_exc;           /* sesstok.exceptions classes, on first use */
-    PyObject *jwt_py;            /* sesstok.jwt, on first use (key loading) */
-    PyObject *py_datetime_type;  /* datetime.datetime, on first use */
-    PyObject *py_timedelta_type; /* datetime.timedelta, on first use */
-    PyObject *py_json_dumps;     /* json.dumps, on first use */
+    PyObject *jwt_key_cache;        /* key object -> JwtKey, bounded */
+    PyObject *jwt_id_cache;         /* id -> (unhashable key object, JwtKey), bounded */
+    PyObject *jwt_header_cache;     /* header segment -> parsed header, bounded */
+    PyObject *jwt_names;            /* tuple of interned names (jwt.c N_*) */
+    PyObject *jwt_alg_names;        /* tuple of interned algorithm names */
+    PyObject *jwt_exc;              /* sesstok.exceptions classes, on first use */
+    PyObject *jwt_py;               /* sesstok.jwt, on first use (key loading) */
+    PyObject *py_datetime_type;     /* datetime.datetime, on first use */
+    PyObject *py_timedelta_type;    /* datetime.timedelta, on first use */
+    PyObject *py_json_dumps;        /* json.dumps, on first use */
 } sesstok_state;
 
 extern PyModuleDef sesstok_module_def;

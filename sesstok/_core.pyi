@@ -11,6 +11,7 @@ ZLIB_VERSION: str
 DEFAULT_MAX_DECOMPRESSED_SIZE: int
 DEFAULT_MAX_JSON_DEPTH: int
 HMAC_ALGORITHMS: list[str]
+HMAC_FAST_PATH: bool  # False in a SESSTOK_NO_FAST_HMAC=1 build
 
 def set_limits(*, max_decompressed_size: Optional[int] = ..., max_json_depth: Optional[int] = ...) -> dict[str, int]: ...
 def get_limits() -> dict[str, int]: ...
