@@ -41,12 +41,14 @@ size_t sesstok_b64url_decoded_max(size_t n);
  * simple way: only url-safe alphabet characters, no padding, n % 4 != 1,
  * non-zero trailing bits ignored (as binascii does). Return the decoded length,
  * or -1 if the input needs the general (Python) path. */
-long long sesstok_b64url_decode_lax(const char *in, size_t n, unsigned char *out);
+long long sesstok_b64url_decode_lax(const char *in, size_t n,
+                                    unsigned char *out);
 
 /* Strict decode for JWS: url-safe alphabet only, no padding, no whitespace,
  * n % 4 != 1 and zero trailing bits (canonical encoding). Return the decoded
  * length or -1 if the input is not canonical base64url. */
-long long sesstok_b64url_decode_strict(const char *in, size_t n, unsigned char *out);
+long long sesstok_b64url_decode_strict(const char *in, size_t n,
+                                       unsigned char *out);
 
 /* base62 with Django's alphabet "0-9A-Za-z" and a leading '-' for negatives.
  * out needs SESSTOK_B62_MAX bytes; return the length written. */

@@ -237,10 +237,9 @@ PyObject *sesstok_jwt_take_exception(void);
 
 /* sesstok.jwt, imported on first use (borrowed). */
 PyObject *sesstok_jwt_py(sesstok_state *st);
-/* st->jwt.datetime_type and st->jwt.timedelta_type, loaded on first use. */
-int sesstok_jwt_load_datetime(sesstok_state *st);
-/* json.dumps (borrowed), looked up on first use. */
-PyObject *sesstok_jwt_json_dumps_fn(sesstok_state *st);
+/* json.dumps, datetime.datetime and datetime.timedelta are the module's
+ * shared objects (st->json_dumps, st->datetime_type, st->timedelta_type),
+ * imported once by module.c. */
 
 /* ---- keys (jwt_key.c, jwt_key_type.c) ----------------------------------- */
 

@@ -332,10 +332,7 @@ leeway_seconds(sesstok_state *st, PyObject *leeway, double *out)
         *out = PyFloat_AsDouble(leeway);
         return 0;
     }
-    if (sesstok_jwt_load_datetime(st) < 0) {
-        return -1;
-    }
-    int is_td = PyObject_IsInstance(leeway, st->jwt.timedelta_type);
+    int is_td = PyObject_IsInstance(leeway, st->timedelta_type);
     if (is_td < 0) {
         return -1;
     }

@@ -382,40 +382,6 @@ sesstok_jwt_py(sesstok_state *st)
     return st->jwt.py_jwt;
 }
 
-int
-sesstok_jwt_load_datetime(sesstok_state *st)
-{
-    if (st->jwt.datetime_type != NULL) {
-        return 0;
-    }
-    PyObject *mod = PyImport_ImportModule("datetime");
-    if (mod == NULL) {
-        return -1;
-    }
-    PyObject *dt = PyObject_GetAttrString(mod, "datetime");
-    PyObject *td = dt ? PyObject_GetAttrString(mod, "timedelta") : NULL;
-    Py_DECREF(mod);
-    if (td == NULL) {
-        Py_XDECREF(dt);
-        return -1;
-    }
-    st->jwt.datetime_type = dt;
-    st->jwt.timedelta_type = td;
-    return 0;
-}
-
-PyObject *
-sesstok_jwt_json_dumps_fn(sesstok_state *st)
-{
-    if (st->jwt.json_dumps == NULL) {
-        PyObject *json = PyImport_ImportModule("json");
-        st->jwt.json_dumps =
-            json ? PyObject_GetAttrString(json, "dumps") : NULL;
-        Py_XDECREF(json);
-    }
-    return st->jwt.json_dumps;
-}
-
 /* ---- module functions: the Python-free files, for tests ----------------- */
 
 /* is_der_certificate(data) -> bool */
@@ -572,10 +538,7 @@ sesstok_jwt_exec(PyObject *m)
     X(names)                 \
     X(alg_names)             \
     X(exc)                   \
-    X(py_jwt)                \
-    X(datetime_type)         \
-    X(timedelta_type)        \
-    X(json_dumps)
+    X(py_jwt)
 // clang-format on
 
 int

@@ -12,10 +12,6 @@ static PyObject *
 python_json_dumps(sesstok_state *st, PyObject *obj, PyObject *json_encoder,
                   int sort_keys)
 {
-    PyObject *dumps = sesstok_jwt_json_dumps_fn(st);
-    if (dumps == NULL) {
-        return NULL;
-    }
     PyObject *seps = PyTuple_Pack(2, NAME(st, N_COMMA), NAME(st, N_COLON));
     if (seps == NULL) {
         return NULL;
@@ -29,7 +25,7 @@ python_json_dumps(sesstok_state *st, PyObject *obj, PyObject *json_encoder,
         return NULL;
     }
     PyObject *args = PyTuple_Pack(1, obj);
-    PyObject *s = args ? PyObject_Call(dumps, args, kwargs) : NULL;
+    PyObject *s = args ? PyObject_Call(st->json_dumps, args, kwargs) : NULL;
     Py_XDECREF(args);
     Py_DECREF(kwargs);
     return s;
@@ -143,10 +139,7 @@ convert_time_claim(sesstok_state *st, PyObject *payload, PyObject **out,
     if (Py_IS_TYPE(v, &PyLong_Type) || Py_IS_TYPE(v, &PyFloat_Type)) {
         return 0;
     }
-    if (sesstok_jwt_load_datetime(st) < 0) {
-        return -1;
-    }
-    int is_dt = PyObject_IsInstance(v, st->jwt.datetime_type);
+    int is_dt = PyObject_IsInstance(v, st->datetime_type);
     if (is_dt <= 0) {
         return is_dt;
     }

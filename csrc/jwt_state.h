@@ -28,10 +28,7 @@ typedef struct {
 
     /* looked up on first use */
     PyObject *exc;            /* sesstok.exceptions classes, by EXC_* id */
-    PyObject *py_jwt;         /* sesstok.jwt (key loading) */
-    PyObject *datetime_type;  /* datetime.datetime */
-    PyObject *timedelta_type; /* datetime.timedelta */
-    PyObject *json_dumps;     /* json.dumps */
+    PyObject *py_jwt; /* sesstok.jwt (key loading) */
 } JwtState;
 
 int sesstok_jwt_state_traverse(JwtState *js, visitproc visit, void *arg);

@@ -318,10 +318,14 @@ class _Custom(_signing.TimestampSigner):
         return "fixed"
 
 
-def _dj_call(kind, *args, **kwargs):
+def _dj_ts():
     from django.core import signing as dj
 
-    return _core.django_signer_call(kind, dj.TimestampSigner(key="leak-key"), True, *args, **kwargs)
+    return dj.TimestampSigner(key="leak-key")
+
+
+_DJ_TS = _dj_ts()
+_DJ_TS_OBJ = _DJ_TS.sign_object(_SESSION)
 
 
 def _set_attr(obj, name, value):
@@ -375,9 +379,16 @@ LEAK_CASES += [
     case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha256"),
     case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha512_256", note="general-path",
          raises=Exception),
-    case("django_signer_call", _dj_call, "sign", "value"),
-    case("django_signer_call", _dj_call, "unsign", "nope", raises=_signing.BadSignature, note="bad"),
-    case("django_signer_call", _dj_call, "sign_object", _SESSION, note="object"),
+    case("django_signature", _core.django_signature, _DJ_TS, True, "value"),
+    case("django_signature", _core.django_signature, _DJ_TS, True, raises=TypeError, note="arity"),
+    case("django_sign", _core.django_sign, _DJ_TS, True, "value"),
+    case("django_sign", _core.django_sign, _DJ_TS, False, b"bytes", note="general-path"),
+    case("django_unsign", _core.django_unsign, _DJ_TS, True, _DJ_TS.sign("v"), 10**9),
+    case("django_unsign", _core.django_unsign, _DJ_TS, True, "nope", raises=_signing.BadSignature, note="bad"),
+    case("django_sign_object", _core.django_sign_object, _DJ_TS, True, _SESSION, note="object"),
+    case("django_unsign_object", _core.django_unsign_object, _DJ_TS, True, _DJ_TS_OBJ, max_age=10**9),
+    case("django_unsign_object", _core.django_unsign_object, _DJ_TS, False, _DJ_TS_OBJ, nope=1,
+         raises=TypeError, note="kwargs"),
 ]
 
 # ---- JWT (sesstok.jwt: no Django needed) ------------------------------------------
@@ -709,3 +720,36 @@ def test_many_threads():
     finally:
         sys.setswitchinterval(old)
     assert not errors, errors[:5]
+
+
+# ---- install_django ----------------------------------------------------------
+
+
+def test_install_django_takes_each_object_by_name():
+    # a refused call changes nothing: the signers keep working
+    signed = _SIGNER.sign("v")
+    with pytest.raises(TypeError, match="missing keyword argument 'BadSignature'"):
+        _core.install_django(settings=object())
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        _core.install_django(bogus=1)
+    with pytest.raises(TypeError, match="keyword arguments only"):
+        _core.install_django(1)
+    assert _SIGNER.unsign(signed) == "v"
+    assert _signing.loads(_DUMPED) == _SESSION
+
+
+# ---- the argument parser -------------------------------------------------------
+
+
+def test_keyword_names_match_by_value_too():
+    # Keyword names are matched by pointer against interned copies first; a
+    # name built at run time (not interned) must match by value all the same.
+    sort_keys = "".join(["sort", "_keys"])
+    max_age = "".join(["max", "_age"])
+    assert _core.json_encode({"b": 1, "a": 2}, **{sort_keys: True}) == b'{"a":2,"b":1}'
+    assert _TS.unsign(_TS_SIGNED, **{max_age: 10**9}) == "value"
+    assert _signing.loads(_DUMPED, **{"".join(["max", "_age"]): 10**9}) == _SESSION
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sorted'"):
+        _core.json_encode([1], **{"".join(["sor", "ted"]): True})
+    with pytest.raises(TypeError, match="multiple values for argument 'obj'"):
+        _core.json_encode([1], **{"".join(["o", "bj"]): 2})
