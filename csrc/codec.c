@@ -95,8 +95,21 @@ sesstok_buf_putc(sesstok_buf *b, unsigned char c)
 #include <immintrin.h>
 #endif
 
-static const char b64url_alphabet[64] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+#define B64_ALPHABET                                                           \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+static const char b64url_alphabet[64] = B64_ALPHABET;
+
+/* Encode table: the two characters of each 12-bit value, so a 3-byte group
+ * takes two lookups. */
+#define B64_PAIR(i) {B64_ALPHABET[(i) >> 6], B64_ALPHABET[(i) & 63]}
+#define B64_PAIR4(i) B64_PAIR(i), B64_PAIR(i + 1), B64_PAIR(i + 2), B64_PAIR(i + 3)
+#define B64_PAIR16(i) B64_PAIR4(i), B64_PAIR4(i + 4), B64_PAIR4(i + 8), B64_PAIR4(i + 12)
+#define B64_PAIR64(i) B64_PAIR16(i), B64_PAIR16(i + 16), B64_PAIR16(i + 32), B64_PAIR16(i + 48)
+#define B64_PAIR256(i) B64_PAIR64(i), B64_PAIR64(i + 64), B64_PAIR64(i + 128), B64_PAIR64(i + 192)
+#define B64_PAIR1024(i)                                                        \
+    B64_PAIR256(i), B64_PAIR256(i + 256), B64_PAIR256(i + 512), B64_PAIR256(i + 768)
+static const char b64_pairs[4096][2] = {
+    B64_PAIR1024(0), B64_PAIR1024(1024), B64_PAIR1024(2048), B64_PAIR1024(3072)};
 
 /* The value (0..63) of each byte as a url-safe base64 character, X (0xFF)
  * if the byte is not in the alphabet; F makes one table entry of it. */
@@ -261,48 +274,49 @@ b64_encode_avx2(const unsigned char *in, size_t n, char *out)
     return i;
 }
 
-/* 0xFF in each byte of c that lies in [lo, hi] (signed compare, so bytes
- * >= 0x80 are never in range). */
-__attribute__((target("avx2"))) static inline __m256i
-b64_in_range(__m256i c, char lo, char hi)
-{
-    return _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8(lo - 1)),
-                            _mm256_cmpgt_epi8(_mm256_set1_epi8(hi + 1), c));
-}
-
 /* Decode whole blocks of 32 characters (24 bytes out, stored exactly) up to
  * the first block holding a byte outside the alphabet; return the number of
- * characters consumed. */
+ * characters consumed.
+ *
+ * Validation looks up both nibbles of each byte: hi_class[h] is one bit for
+ * the high nibble's class, lo_invalid[l] the classes in which low nibble l
+ * is not a url-safe character (high nibbles 0, 1 and 8..F: never valid);
+ * a byte is valid iff the two share no bit. The value is the byte plus an
+ * offset chosen by its high nibble, '_' taking slot 0. */
 __attribute__((target("avx2"))) static size_t
 b64_decode_avx2(const unsigned char *s, size_t n, unsigned char *out)
 {
+    /* classes: 2x '-': 0x01, 3x digits: 0x02, 4x/6x letters from 1: 0x04,
+     * 5x 'P'..'Z' and '_': 0x08, 7x 'p'..'z': 0x10, never valid: 0x20 */
+    const __m256i hi_class = _mm256_setr_epi8(
+        0x20, 0x20, 0x01, 0x02, 0x04, 0x08, 0x04, 0x10, 0x20, 0x20, 0x20, 0x20,
+        0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x01, 0x02, 0x04, 0x08, 0x04, 0x10,
+        0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20);
+    const __m256i lo_invalid = _mm256_setr_epi8(
+        0x25, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x23, 0x3B,
+        0x3B, 0x3A, 0x3B, 0x33, 0x25, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21,
+        0x21, 0x21, 0x23, 0x3B, 0x3B, 0x3A, 0x3B, 0x33);
+    const __m256i offset = _mm256_setr_epi8(
+        63 - '_', 0, 62 - '-', 52 - '0', -'A', -'A', 26 - 'a', 26 - 'a', 0, 0,
+        0, 0, 0, 0, 0, 0, 63 - '_', 0, 62 - '-', 52 - '0', -'A', -'A',
+        26 - 'a', 26 - 'a', 0, 0, 0, 0, 0, 0, 0, 0);
     const __m256i pack = _mm256_setr_epi8(
         2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, /* lane 0 */
         2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
     const __m256i join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
     size_t i = 0;
     for (; n - i >= 32; i += 32, out += 24) {
         __m256i c = _mm256_loadu_si256((const __m256i *)(s + i));
-        __m256i upper = b64_in_range(c, 'A', 'Z');
-        __m256i lower = b64_in_range(c, 'a', 'z');
-        __m256i digit = b64_in_range(c, '0', '9');
-        __m256i minus = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('-'));
-        __m256i under = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'));
-        __m256i valid = _mm256_or_si256(
-            _mm256_or_si256(upper, lower),
-            _mm256_or_si256(digit, _mm256_or_si256(minus, under)));
-        if (_mm256_movemask_epi8(valid) != -1) {
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi32(c, 4), nibble);
+        __m256i lo = _mm256_and_si256(c, nibble);
+        if (!_mm256_testz_si256(_mm256_shuffle_epi8(hi_class, hi),
+                                _mm256_shuffle_epi8(lo_invalid, lo))) {
             break; /* the scalar code finds and refuses the byte */
         }
-        __m256i shift = _mm256_or_si256(
-            _mm256_or_si256(_mm256_and_si256(upper, _mm256_set1_epi8(-'A')),
-                            _mm256_and_si256(lower, _mm256_set1_epi8(26 - 'a'))),
-            _mm256_or_si256(
-                _mm256_and_si256(digit, _mm256_set1_epi8(52 - '0')),
-                _mm256_or_si256(
-                    _mm256_and_si256(minus, _mm256_set1_epi8(62 - '-')),
-                    _mm256_and_si256(under, _mm256_set1_epi8(63 - '_')))));
-        __m256i v = _mm256_add_epi8(c, shift);
+        __m256i under = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'));
+        __m256i v = _mm256_add_epi8(
+            c, _mm256_shuffle_epi8(offset, _mm256_andnot_si256(under, hi)));
         /* four 6-bit values per 32-bit lane -> one 24-bit group */
         v = _mm256_maddubs_epi16(v, _mm256_set1_epi32(0x01400140));
         v = _mm256_madd_epi16(v, _mm256_set1_epi32(0x00011000));
@@ -334,10 +348,8 @@ sesstok_b64url_encode(const unsigned char *in, size_t n, char *out)
 #endif
     for (; i + 3 <= n; i += 3) {
         uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
-        o[0] = b64url_alphabet[(v >> 18) & 63];
-        o[1] = b64url_alphabet[(v >> 12) & 63];
-        o[2] = b64url_alphabet[(v >> 6) & 63];
-        o[3] = b64url_alphabet[v & 63];
+        memcpy(o, b64_pairs[v >> 12], 2);
+        memcpy(o + 2, b64_pairs[v & 0xFFF], 2);
         o += 4;
     }
     size_t rest = n - i;
