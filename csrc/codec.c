@@ -233,8 +233,8 @@ sesstok_b64url_set_impl(int impl)
 }
 
 #ifdef B64_HAVE_AVX2
-/* Encode whole blocks of 24 bytes while 28 can be read (two overlapping
- * 16-byte loads); return the number of input bytes consumed. */
+/* Encode whole blocks of 24 bytes (read with two overlapping 16-byte loads,
+ * never past the block); return the number of input bytes consumed. */
 __attribute__((target("avx2"))) static size_t
 b64_encode_avx2(const unsigned char *in, size_t n, char *out)
 {
@@ -249,9 +249,10 @@ b64_encode_avx2(const unsigned char *in, size_t n, char *out)
         'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
         '0' - 52, '0' - 52, '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0);
     size_t i = 0;
-    for (; n - i >= 28; i += 24, out += 32) {
+    for (; n - i >= 24; i += 24, out += 32) {
         __m128i lo = _mm_loadu_si128((const __m128i *)(in + i));
-        __m128i hi = _mm_loadu_si128((const __m128i *)(in + i + 12));
+        /* bytes 12..23 at the start of the upper lane */
+        __m128i hi = _mm_srli_si128(_mm_loadu_si128((const __m128i *)(in + i + 8)), 4);
         __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
         v = _mm256_shuffle_epi8(v, spread);
         /* split each 24-bit group into four 6-bit values, one per byte */
@@ -341,7 +342,7 @@ sesstok_b64url_encode(const unsigned char *in, size_t n, char *out)
     char *o = out;
     size_t i = 0;
 #ifdef B64_HAVE_AVX2
-    if (n >= 28 && sesstok_b64url_get_impl() == SESSTOK_B64_AVX2) {
+    if (n >= 24 && sesstok_b64url_get_impl() == SESSTOK_B64_AVX2) {
         i = b64_encode_avx2(in, n, out);
         o += i / 3 * 4;
     }

@@ -287,6 +287,18 @@ def test_every_impl_refuses_what_base64_refuses(data, draw):
                 assert decode_or_none(text, strict) == expected, (impl, strict)
 
 
+@pytest.mark.parametrize("impl", IMPLS)
+def test_every_length_every_impl(impl):
+    # the SIMD block sizes (24 bytes in, 32 characters out) and the tails around them
+    with b64_impl(impl):
+        for n in range(0, 200):
+            data = bytes((i * 151 + n) % 256 for i in range(n))
+            encoded = py_b64url_encode(data)
+            assert _core.b64url_encode(data) == encoded, n
+            assert _core.b64url_decode(encoded, strict=True) == data, n
+            assert _core.b64url_decode(encoded) == data, n
+
+
 NOT_ALPHABET = bytes(b for b in range(256) if chr(b) not in B64URL_ALPHABET)
 
 
