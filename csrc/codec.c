@@ -114,39 +114,25 @@ static const char b64_pairs[4096][2] = {
 /* The value (0..63) of each byte as a url-safe base64 character, X (0xFF)
  * if the byte is not in the alphabet; F makes one table entry of it. */
 #define X 0xFF
-#define B64_VALUES(F)                                                          \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(62), F(X), F(X),        \
-    F(52), F(53), F(54), F(55), F(56), F(57), F(58), F(59), \
-    F(60), F(61), F(X), F(X), F(X), F(X), F(X), F(X),       \
-    F(X), F(0), F(1), F(2), F(3), F(4), F(5), F(6),         \
-    F(7), F(8), F(9), F(10), F(11), F(12), F(13), F(14),    \
-    F(15), F(16), F(17), F(18), F(19), F(20), F(21), F(22), \
-    F(23), F(24), F(25), F(X), F(X), F(X), F(X), F(63),     \
-    F(X), F(26), F(27), F(28), F(29), F(30), F(31), F(32),  \
-    F(33), F(34), F(35), F(36), F(37), F(38), F(39), F(40), \
-    F(41), F(42), F(43), F(44), F(45), F(46), F(47), F(48), \
-    F(49), F(50), F(51), F(X), F(X), F(X), F(X), F(X),      \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
-    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),         \
+#define B64_X16(F)                                                      \
+    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),                        \
     F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),
+#define B64_VALUES(F)                                                  \
+    B64_X16(F) B64_X16(F) /* 0x00..0x1F */                       \
+    F(X), F(X), F(X), F(X), F(X), F(X), F(X), F(X),              \
+    F(X), F(X), F(X), F(X), F(X), F(62), F(X), F(X),             \
+    F(52), F(53), F(54), F(55), F(56), F(57), F(58), F(59),      \
+    F(60), F(61), F(X), F(X), F(X), F(X), F(X), F(X),            \
+    F(X), F(0), F(1), F(2), F(3), F(4), F(5), F(6),              \
+    F(7), F(8), F(9), F(10), F(11), F(12), F(13), F(14),         \
+    F(15), F(16), F(17), F(18), F(19), F(20), F(21), F(22),      \
+    F(23), F(24), F(25), F(X), F(X), F(X), F(X), F(63),          \
+    F(X), F(26), F(27), F(28), F(29), F(30), F(31), F(32),       \
+    F(33), F(34), F(35), F(36), F(37), F(38), F(39), F(40),      \
+    F(41), F(42), F(43), F(44), F(45), F(46), F(47), F(48),      \
+    F(49), F(50), F(51), F(X), F(X), F(X), F(X), F(X),           \
+    B64_X16(F) B64_X16(F) B64_X16(F) B64_X16(F) /* 0x80..0xFF */ \
+    B64_X16(F) B64_X16(F) B64_X16(F) B64_X16(F)
 /* Decode tables: the value pre-shifted into its place in a 24-bit group, so
  * a group of four characters is d0[a] | d1[b] | d2[c] | d3[d], and a
  * character outside the alphabet sets B64_BAD in the result. */
