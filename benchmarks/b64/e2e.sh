@@ -16,8 +16,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sesstok-e2e.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 count() { # count CASE N
-    PYTHONPATH=$checkout valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
-        "$python" "$here/e2e.py" "$1" "$2" >/dev/null 2>&1
+    rm -f "$work/cg.out"
+    PYTHONPATH=$checkout PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+        "$python" "$here/e2e.py" "$1" "$2" >"$work/log" 2>&1 || { cat "$work/log" >&2; exit 1; }
     sed -n 's/^summary: \([0-9]*\).*/\1/p; s/^totals: \([0-9]*\).*/\1/p' "$work/cg.out" | head -n 1
 }
 
@@ -26,7 +27,7 @@ echo "|---|---|---|---|"
 for impl in $impls; do
     if [ "$impl" = default ]; then unset SESSTOK_B64URL_IMPL; else export SESSTOK_B64URL_IMPL=$impl; fi
     for c in $cases; do
-        n=2000
+        case $c in *-20k) n=100 ;; *) n=2000 ;; esac
         base=$(count "$c" 0) full=$(count "$c" "$n")
         echo "| $checkout | $impl | $c | $(( (full - base) / n )) |"
     done
