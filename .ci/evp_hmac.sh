@@ -4,7 +4,8 @@
 # EVP path of csrc/crypto.c) in a copy of the source tree and run the
 # C-facing tests against that build. The tests compare with Django, PyJWT,
 # hashlib and the RFC 4231 / Wycheproof vectors, so both HMAC paths are held
-# to the same oracles.
+# to the same oracles. Then the JWT, signing and codec tests once more with
+# the scalar base64url forced (SESSTOK_B64URL_IMPL=scalar).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,3 +45,14 @@ tests=(tests/test_crypto.py tests/test_c_module.py tests/test_signing.py tests/t
        tests/test_sessions.py tests/test_jwt.py tests/test_jwt_c.py tests/test_jwt_vectors.py)
 say "running: ${tests[*]}"
 "$py" -m pytest -q -p no:cacheprovider "${tests[@]}"
+
+# the same build with the scalar base64url forced (the AVX2 one is chosen
+# wherever the CPU has it, so the scalar one would otherwise be tested only
+# through tests/test_codec.py's switch)
+scalar_tests=(tests/test_jwt_strict.py tests/test_signing.py tests/test_codec.py)
+say "running with SESSTOK_B64URL_IMPL=scalar: ${scalar_tests[*]}"
+SESSTOK_B64URL_IMPL=scalar "$py" -c '
+import sesstok._core as c
+assert c._b64url_impl() == "scalar", c._b64url_impl()
+'
+SESSTOK_B64URL_IMPL=scalar "$py" -m pytest -q -p no:cacheprovider "${scalar_tests[@]}"

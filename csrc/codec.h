@@ -27,6 +27,20 @@ int sesstok_buf_reserve(sesstok_buf *b, size_t extra);
 int sesstok_buf_append(sesstok_buf *b, const void *p, size_t n);
 int sesstok_buf_putc(sesstok_buf *b, unsigned char c);
 
+/* base64url implementations. The first call picks the fastest one the CPU
+ * supports, or the one the environment variable SESSTOK_B64URL_IMPL names
+ * ("scalar", "avx2") if the CPU supports it. All accept and refuse the same
+ * inputs and give the same bytes; tests and fuzz/fuzz_codec.c switch
+ * between them to check that. */
+enum { SESSTOK_B64_SCALAR, SESSTOK_B64_AVX2, SESSTOK_B64_IMPL_COUNT };
+/* The name of an implementation, or NULL if impl is out of range. */
+const char *sesstok_b64url_impl_name(int impl);
+/* 1 if this build and CPU can run impl, else 0. */
+int sesstok_b64url_impl_supported(int impl);
+int sesstok_b64url_get_impl(void);
+/* Switch to impl; return 0, or -1 (nothing changed) if it is not supported. */
+int sesstok_b64url_set_impl(int impl);
+
 /* base64url without padding (RFC 4648 section 5, as Django's b64_encode and
  * JWS produce it). */
 size_t sesstok_b64url_encoded_len(size_t n);

@@ -141,6 +141,65 @@ hex_encode(PyObject *module, PyObject *arg)
     return out;
 }
 
+/* _b64url_impl(name=None, /): the name of the base64url implementation in
+ * use; with a name, switch to it first (tests cover every implementation
+ * this way). ValueError if the name is unknown or the CPU cannot run it. */
+static PyObject *
+b64url_impl(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError,
+                     "_b64url_impl() takes at most 1 argument (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    if (nargs == 1 && args[0] != Py_None) {
+        const char *name =
+            PyUnicode_Check(args[0]) ? PyUnicode_AsUTF8(args[0]) : NULL;
+        if (name == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError,
+                                "_b64url_impl() needs a str or None");
+            }
+            return NULL;
+        }
+        int impl = 0;
+        while (impl < SESSTOK_B64_IMPL_COUNT &&
+               strcmp(name, sesstok_b64url_impl_name(impl)) != 0) {
+            impl++;
+        }
+        if (sesstok_b64url_set_impl(impl) < 0) {
+            PyErr_Format(
+                PyExc_ValueError,
+                "base64url implementation %R is unknown or not supported here",
+                args[0]);
+            return NULL;
+        }
+    }
+    return PyUnicode_FromString(
+        sesstok_b64url_impl_name(sesstok_b64url_get_impl()));
+}
+
+/* _b64url_impls(): the names of the implementations this CPU can run. */
+static PyObject *
+b64url_impls(PyObject *module, PyObject *unused)
+{
+    PyObject *out = PyList_New(0);
+    for (int impl = 0; out != NULL && impl < SESSTOK_B64_IMPL_COUNT; impl++) {
+        if (!sesstok_b64url_impl_supported(impl)) {
+            continue;
+        }
+        PyObject *name = PyUnicode_FromString(sesstok_b64url_impl_name(impl));
+        if (name == NULL || PyList_Append(out, name) < 0) {
+            Py_XDECREF(name);
+            Py_CLEAR(out);
+            break;
+        }
+        Py_DECREF(name);
+    }
+    return out;
+}
+
 static PyMethodDef codec_methods[] = {
     {"b64url_encode", b64url_encode, METH_O,
      "b64url_encode(data, /)\n--\n\nUnpadded base64url of bytes-like data, as "
@@ -157,6 +216,11 @@ static PyMethodDef codec_methods[] = {
      "ValueError otherwise."},
     {"hex", hex_encode, METH_O,
      "hex(data, /)\n--\n\nLower-case hex of bytes-like data."},
+    {"_b64url_impl", (PyCFunction)(void (*)(void))b64url_impl, METH_FASTCALL,
+     "_b64url_impl(name=None, /)\n--\n\nThe base64url implementation in use; "
+     "switch to name first (tests)."},
+    {"_b64url_impls", b64url_impls, METH_NOARGS,
+     "_b64url_impls()\n--\n\nThe base64url implementations this CPU can run."},
     {NULL, NULL, 0, NULL},
 };
 

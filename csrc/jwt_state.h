@@ -27,7 +27,7 @@ typedef struct {
     PyObject *alg_names;
 
     /* looked up on first use */
-    PyObject *exc;            /* sesstok.exceptions classes, by EXC_* id */
+    PyObject *exc;    /* sesstok.exceptions classes, by EXC_* id */
     PyObject *py_jwt; /* sesstok.jwt (key loading) */
 } JwtState;
 

@@ -229,8 +229,8 @@ int sesstok_args_parse(sesstok_state *st, const sesstok_params *p,
                        PyObject *kwnames, PyObject **out, PyObject **extra);
 
 /* The same without the module state or a static sesstok_params: names are
- * compared as text only. For callers that have not moved to
- * sesstok_args_parse yet (jwt.c). */
+ * compared as text only (codec_py.c; jwt_common.c, for the keywords its
+ * pointer match leaves, and to word the errors). */
 int sesstok_parse_args(const char *fname, PyObject *const *args,
                        Py_ssize_t nargs, PyObject *kwnames,
                        const char *const *names, int n, int max_pos,
