@@ -5,6 +5,8 @@ environment variables SESSTOK_OPENSSL_INCLUDE / SESSTOK_OPENSSL_LIBDIR (and
 SESSTOK_ZLIB_INCLUDE / SESSTOK_ZLIB_LIBDIR) when pkg-config is unavailable or
 points at the wrong installation. SESSTOK_SANITIZE=1 builds with
 AddressSanitizer and UndefinedBehaviorSanitizer (for CI; see .ci/run).
+SESSTOK_NO_FAST_HMAC=1 compiles out the SHA-1/SHA-2 HMAC fast path
+(csrc/hmac_sha.c), so every HMAC takes the EVP path (CI builds it too).
 
 A failed build is an error: there is no pure-Python fallback.
 """
@@ -74,6 +76,10 @@ def extension():
     else:
         extra_compile_args += ["-O2"]
 
+    define_macros = [("OPENSSL_API_COMPAT", "0x30000000L"), ("OPENSSL_NO_DEPRECATED", "1")]
+    if os.environ.get("SESSTOK_NO_FAST_HMAC") == "1":
+        define_macros.append(("SESSTOK_NO_FAST_HMAC", "1"))
+
     return Extension(
         "sesstok._core",
         sources=sorted(glob.glob(os.path.join("csrc", "*.c"))),
@@ -81,7 +87,7 @@ def extension():
         include_dirs=["csrc"] + include_dirs,
         library_dirs=library_dirs,
         libraries=libraries,
-        define_macros=[("OPENSSL_API_COMPAT", "0x30000000L"), ("OPENSSL_NO_DEPRECATED", "1")],
+        define_macros=define_macros,
         extra_compile_args=extra_compile_args,
         extra_link_args=extra_link_args,
     )

@@ -93,3 +93,15 @@ find_python() {
     done
     return 1
 }
+
+# copy_source_tree ROOT DEST: the source tree without build products, VCS
+# data or virtualenvs (for builds in a copy: sanitizers, EVP-only HMAC).
+copy_source_tree() {
+    rm -rf "$2"
+    mkdir -p "$2"
+    tar -C "$1" \
+        --exclude=./.git --exclude='./.venv*' --exclude=./build --exclude=./dist \
+        --exclude='*.so' --exclude='*.o' --exclude='*.egg-info' --exclude=__pycache__ \
+        --exclude=.hypothesis --exclude=.pytest_cache --exclude=./fuzz/out \
+        -cf - . | tar -C "$2" -xf -
+}

@@ -20,6 +20,8 @@ py=${1:?usage: .ci/sanitize.sh PYTHON [WORKDIR]}
 work=${2:-$(mktemp -d "${TMPDIR:-/tmp}/sesstok-sanitize.XXXXXX")}
 src="$work/src"
 
+# shellcheck source=.ci/lib.sh
+. "$here/lib.sh"
 say() { printf '  -> %s\n' "$*"; }
 
 libasan=$(gcc -print-file-name=libasan.so)
@@ -75,13 +77,7 @@ sanitized() {
 
 # ---- copy the source tree (no build products, no VCS, no venvs) ---------------------
 say "copying the source tree to $src"
-rm -rf "$src"
-mkdir -p "$src"
-tar -C "$root" \
-    --exclude=./.git --exclude='./.venv*' --exclude=./build --exclude=./dist \
-    --exclude='*.so' --exclude='*.o' --exclude='*.egg-info' --exclude=__pycache__ \
-    --exclude=.hypothesis --exclude=.pytest_cache --exclude=./fuzz/out \
-    -cf - . | tar -C "$src" -xf -
+copy_source_tree "$root" "$src"
 
 # ---- build ------------------------------------------------------------------------
 # CPython's own CFLAGS carry -fwrapv, which defines signed overflow and so

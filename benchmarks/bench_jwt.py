@@ -6,7 +6,8 @@ Every case checks first that both sides agree (identical tokens where the
 algorithm is deterministic; otherwise each side's token verifies with the
 other library; identical claims when decoding). Groups:
 
-- hmac: HS256/HS512 through the module functions, and sesstok's prepared
+- hmac: HS256/HS512 through the module functions (HS256 also with the
+  per-call `options=` SimpleJWT passes), and sesstok's prepared
   Encoder/Decoder against the same PyJWT call.
 - pem: RS256, ES256 and EdDSA with PEM strings as keys, as many PyJWT users
   pass them (PyJWT parses the PEM on every call; sesstok once).
@@ -19,6 +20,7 @@ other library; identical claims when decoding). Groups:
 
 import os
 import sys
+from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,6 +42,9 @@ CLAIMS = {
     "exp": 4102444800,
     "scope": ["read", "write"],
 }
+# what SimpleJWT's TokenBackend.decode passes without an audience
+SIMPLEJWT_OPTIONS = {"verify_aud": False, "verify_signature": True}
+SIMPLEJWT_LEEWAY = timedelta(0)  # TokenBackend.get_leeway() returns a timedelta
 FLOOR = round(1 / 1.3, 3)  # "within 1.3x of the raw operation"
 
 
@@ -85,6 +90,16 @@ def hmac_cases():
         yield Case(f"{alg} decode", lambda t=token, a=alg: pyjwt.decode(t, SECRET, algorithms=[a]),
                    lambda t=token, a=alg: jwt.decode(t, SECRET, algorithms=[a]), target=target_dec,
                    group="hmac")
+        if alg == "HS256":
+            # SimpleJWT's TokenBackend.decode passes options= (and the claim
+            # arguments) on every call: the per-call option merge
+            yield Case(f"{alg} decode options=", lambda t=token, a=alg: pyjwt.decode(
+                           t, SECRET, algorithms=[a], audience=None, issuer=None, leeway=SIMPLEJWT_LEEWAY,
+                           options=SIMPLEJWT_OPTIONS),
+                       lambda t=token, a=alg: jwt.decode(
+                           t, SECRET, algorithms=[a], audience=None, issuer=None, leeway=SIMPLEJWT_LEEWAY,
+                           options=SIMPLEJWT_OPTIONS),
+                       note="as SimpleJWT calls it", group="hmac")
         yield Case(f"{alg} Encoder.encode", lambda a=alg: pyjwt.encode(CLAIMS, SECRET, algorithm=a),
                    lambda e=encoder: e.encode(CLAIMS),
                    note="prepared", group="hmac")

@@ -27,6 +27,20 @@ int sesstok_buf_reserve(sesstok_buf *b, size_t extra);
 int sesstok_buf_append(sesstok_buf *b, const void *p, size_t n);
 int sesstok_buf_putc(sesstok_buf *b, unsigned char c);
 
+/* base64url implementations. The first call picks the fastest one the CPU
+ * supports, or the one the environment variable SESSTOK_B64URL_IMPL names
+ * ("scalar", "avx2") if the CPU supports it. All accept and refuse the same
+ * inputs and give the same bytes; tests and fuzz/fuzz_codec.c switch
+ * between them to check that. */
+enum { SESSTOK_B64_SCALAR, SESSTOK_B64_AVX2, SESSTOK_B64_IMPL_COUNT };
+/* The name of an implementation, or NULL if impl is out of range. */
+const char *sesstok_b64url_impl_name(int impl);
+/* 1 if this build and CPU can run impl, else 0. */
+int sesstok_b64url_impl_supported(int impl);
+int sesstok_b64url_get_impl(void);
+/* Switch to impl; return 0, or -1 (nothing changed) if it is not supported. */
+int sesstok_b64url_set_impl(int impl);
+
 /* base64url without padding (RFC 4648 section 5, as Django's b64_encode and
  * JWS produce it). */
 size_t sesstok_b64url_encoded_len(size_t n);
@@ -41,12 +55,14 @@ size_t sesstok_b64url_decoded_max(size_t n);
  * simple way: only url-safe alphabet characters, no padding, n % 4 != 1,
  * non-zero trailing bits ignored (as binascii does). Return the decoded length,
  * or -1 if the input needs the general (Python) path. */
-long long sesstok_b64url_decode_lax(const char *in, size_t n, unsigned char *out);
+long long sesstok_b64url_decode_lax(const char *in, size_t n,
+                                    unsigned char *out);
 
 /* Strict decode for JWS: url-safe alphabet only, no padding, no whitespace,
  * n % 4 != 1 and zero trailing bits (canonical encoding). Return the decoded
  * length or -1 if the input is not canonical base64url. */
-long long sesstok_b64url_decode_strict(const char *in, size_t n, unsigned char *out);
+long long sesstok_b64url_decode_strict(const char *in, size_t n,
+                                       unsigned char *out);
 
 /* base62 with Django's alphabet "0-9A-Za-z" and a leading '-' for negatives.
  * out needs SESSTOK_B62_MAX bytes; return the length written. */

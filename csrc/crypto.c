@@ -33,7 +33,8 @@ sesstok_hmac_key_init(sesstok_hmac_key *k, const EVP_MD *md,
     memset(k, 0, sizeof(*k));
     int bs = EVP_MD_get_block_size(md);
     int ds = EVP_MD_get_size(md);
-    if (bs <= 0 || bs > SESSTOK_MAX_BLOCK || ds <= 0 || ds > SESSTOK_MAX_DIGEST) {
+    if (bs <= 0 || bs > SESSTOK_MAX_BLOCK || ds <= 0 ||
+        ds > SESSTOK_MAX_DIGEST) {
         return -1;
     }
     memset(block, 0, sizeof(block));
@@ -58,8 +59,10 @@ sesstok_hmac_key_init(sesstok_hmac_key *k, const EVP_MD *md,
         pad[i] = block[i] ^ 0x36;
         opad[i] = block[i] ^ 0x5c;
     }
-    int ok = EVP_DigestInit_ex(k->inner, md, NULL) && EVP_DigestUpdate(k->inner, pad, (size_t)bs)
-             && EVP_DigestInit_ex(k->outer, md, NULL) && EVP_DigestUpdate(k->outer, opad, (size_t)bs);
+    int ok = EVP_DigestInit_ex(k->inner, md, NULL) &&
+             EVP_DigestUpdate(k->inner, pad, (size_t)bs) &&
+             EVP_DigestInit_ex(k->outer, md, NULL) &&
+             EVP_DigestUpdate(k->outer, opad, (size_t)bs);
     if (ok) {
         sesstok_hmac_fast_init(k, EVP_MD_get_type(md), pad, opad, (size_t)bs);
     }
@@ -91,10 +94,10 @@ sesstok_hmac_key_init_salted(sesstok_hmac_key *k, const EVP_MD *md,
         EVP_MD_CTX_free(ctx);
         return -1;
     }
-    int ok = EVP_DigestInit_ex(ctx, md, NULL)
-             && EVP_DigestUpdate(ctx, salt, saltlen)
-             && EVP_DigestUpdate(ctx, secret, secretlen)
-             && EVP_DigestFinal_ex(ctx, derived, NULL);
+    int ok = EVP_DigestInit_ex(ctx, md, NULL) &&
+             EVP_DigestUpdate(ctx, salt, saltlen) &&
+             EVP_DigestUpdate(ctx, secret, secretlen) &&
+             EVP_DigestFinal_ex(ctx, derived, NULL);
     EVP_MD_CTX_free(ctx);
     if (!ok) {
         return -1;
@@ -113,19 +116,20 @@ sesstok_hmac_compute(sesstok_hmac_key *k, const unsigned char *msg, size_t len,
     }
     unsigned char ihash[SESSTOK_MAX_DIGEST];
     unsigned int n = 0;
-    if (!EVP_MD_CTX_copy_ex(k->scratch, k->inner)
-        || !EVP_DigestUpdate(k->scratch, msg, len)
-        || !EVP_DigestFinal_ex(k->scratch, ihash, &n)
-        || !EVP_MD_CTX_copy_ex(k->scratch, k->outer)
-        || !EVP_DigestUpdate(k->scratch, ihash, n)
-        || !EVP_DigestFinal_ex(k->scratch, out, &n)) {
+    if (!EVP_MD_CTX_copy_ex(k->scratch, k->inner) ||
+        !EVP_DigestUpdate(k->scratch, msg, len) ||
+        !EVP_DigestFinal_ex(k->scratch, ihash, &n) ||
+        !EVP_MD_CTX_copy_ex(k->scratch, k->outer) ||
+        !EVP_DigestUpdate(k->scratch, ihash, n) ||
+        !EVP_DigestFinal_ex(k->scratch, out, &n)) {
         return -1;
     }
     return 0;
 }
 
 int
-sesstok_digest(const EVP_MD *md, const unsigned char *in, size_t n, unsigned char *out)
+sesstok_digest(const EVP_MD *md, const unsigned char *in, size_t n,
+               unsigned char *out)
 {
     return EVP_Digest(in, n, out, NULL, md, NULL) ? 0 : -1;
 }

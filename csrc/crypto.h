@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 
 #define SESSTOK_MAX_DIGEST EVP_MAX_MD_SIZE
-#define SESSTOK_MAX_BLOCK 144 /* SHA3-224 has the largest block: 144 bytes */
+#define SESSTOK_MAX_BLOCK  144 /* SHA3-224 has the largest block: 144 bytes */
 
 /* Precomputed HMAC state: the digest state after absorbing key^ipad and
  * key^opad. Computing a MAC copies these states and does nothing else. */
@@ -35,18 +35,25 @@ int sesstok_hmac_key_init(sesstok_hmac_key *k, const EVP_MD *md,
 /* Prepare Django's salted_hmac key: HMAC key = H(key_salt + secret). */
 int sesstok_hmac_key_init_salted(sesstok_hmac_key *k, const EVP_MD *md,
                                  const unsigned char *salt, size_t saltlen,
-                                 const unsigned char *secret, size_t secretlen);
+                                 const unsigned char *secret,
+                                 size_t secretlen);
 void sesstok_hmac_key_clear(sesstok_hmac_key *k);
 /* out must hold k->digest_size bytes. */
 int sesstok_hmac_compute(sesstok_hmac_key *k, const unsigned char *msg,
                          size_t len, unsigned char *out);
 
 /* hmac_sha.c: set up / use the low-level SHA state copies. init returns 1
- * when the fast path is available for nid, 0 otherwise. */
-int sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid, const unsigned char *ipad,
+ * when the fast path is available for nid, 0 otherwise. The fast path is
+ * compiled in (sesstok_hmac_fast_path is 1) unless OpenSSL lacks the
+ * deprecated SHA functions or SESSTOK_NO_FAST_HMAC is defined; without it
+ * every HMAC takes the EVP path of crypto.c. */
+extern const int sesstok_hmac_fast_path;
+int sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid,
+                           const unsigned char *ipad,
                            const unsigned char *opad, size_t block_size);
-int sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg,
-                              size_t len, unsigned char *out);
+int sesstok_hmac_fast_compute(const sesstok_hmac_key *k,
+                              const unsigned char *msg, size_t len,
+                              unsigned char *out);
 
 /* One-shot digest; out must hold EVP_MD_get_size(md) bytes. */
 int sesstok_digest(const EVP_MD *md, const unsigned char *in, size_t n,

@@ -5,12 +5,15 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
-/* hashlib name -> OpenSSL name, in sesstok_md_id order */
-static const char *const md_names[SESSTOK_MD_COUNT][2] = {
-    {"sha1", "SHA1"},         {"sha224", "SHA2-224"},     {"sha256", "SHA2-256"},
-    {"sha384", "SHA2-384"},   {"sha512", "SHA2-512"},     {"md5", "MD5"},
-    {"sha3_224", "SHA3-224"}, {"sha3_256", "SHA3-256"},   {"sha3_384", "SHA3-384"},
-    {"sha3_512", "SHA3-512"}, {"blake2b", "BLAKE2B-512"}, {"blake2s", "BLAKE2S-256"},
+/* hashlib names and OpenSSL names, in sesstok_md_id order */
+static const char *const md_hashlib_names[SESSTOK_MD_COUNT] = {
+    "sha1",     "sha224",   "sha256",   "sha384",   "sha512",  "md5",
+    "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
+};
+static const char *const md_openssl_names[SESSTOK_MD_COUNT] = {
+    "SHA1",     "SHA2-224", "SHA2-256",    "SHA2-384",
+    "SHA2-512", "MD5",      "SHA3-224",    "SHA3-256",
+    "SHA3-384", "SHA3-512", "BLAKE2B-512", "BLAKE2S-256",
 };
 
 /* Prepared keys kept at most; the cache is emptied when it is full. */
@@ -41,8 +44,7 @@ sesstok_md_lookup(sesstok_state *st, PyObject *name)
 /* ---- HmacKey --------------------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    sesstok_hmac_key key;
+    PyObject_HEAD sesstok_hmac_key key;
     PyObject *algorithm;
 } HmacKeyObject;
 
@@ -58,17 +60,22 @@ sesstok_hmac_key_of(PyObject *op)
  * secret_p/salt_p are raw bytes. */
 static PyObject *
 hmac_key_new_raw(sesstok_state *st, const EVP_MD *md, PyObject *algorithm,
-                 const char *secret, Py_ssize_t secretlen, const char *salt, Py_ssize_t saltlen)
+                 const char *secret, Py_ssize_t secretlen, const char *salt,
+                 Py_ssize_t saltlen)
 {
-    PyTypeObject *tp = st->HmacKeyType;
+    PyTypeObject *tp = st->crypto.HmacKeyType;
     HmacKeyObject *self = (HmacKeyObject *)tp->tp_alloc(tp, 0);
     if (self == NULL) {
         return NULL;
     }
-    int rc = salt == NULL
-                 ? sesstok_hmac_key_init(&self->key, md, (const unsigned char *)secret, (size_t)secretlen)
-                 : sesstok_hmac_key_init_salted(&self->key, md, (const unsigned char *)salt, (size_t)saltlen,
-                                                (const unsigned char *)secret, (size_t)secretlen);
+    int rc =
+        salt == NULL
+            ? sesstok_hmac_key_init(&self->key, md,
+                                    (const unsigned char *)secret,
+                                    (size_t)secretlen)
+            : sesstok_hmac_key_init_salted(
+                  &self->key, md, (const unsigned char *)salt, (size_t)saltlen,
+                  (const unsigned char *)secret, (size_t)secretlen);
     if (rc < 0) {
         Py_DECREF(self);
         return sesstok_raise_openssl_error(PyExc_ValueError, "HMAC key setup");
@@ -86,7 +93,8 @@ hmac_key_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (st == NULL) {
         return NULL;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|U$O:HmacKey", kwlist, &secret, &algorithm, &salt)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|U$O:HmacKey", kwlist,
+                                     &secret, &algorithm, &salt)) {
         return NULL;
     }
     if (algorithm == NULL) {
@@ -94,7 +102,8 @@ hmac_key_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     const EVP_MD *md = sesstok_md_lookup(st, algorithm);
     if (md == NULL) {
-        PyErr_Format(PyExc_ValueError, "unsupported HMAC algorithm %R", algorithm);
+        PyErr_Format(PyExc_ValueError, "unsupported HMAC algorithm %R",
+                     algorithm);
         return NULL;
     }
     Py_buffer sv, tv;
@@ -103,7 +112,9 @@ hmac_key_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     int rc = sesstok_bytes_view(secret, &sv, &sp, &sn);
     if (rc != 0) {
         if (rc > 0) {
-            PyErr_Format(PyExc_TypeError, "secret must be str or bytes, not %.100s", Py_TYPE(secret)->tp_name);
+            PyErr_Format(PyExc_TypeError,
+                         "secret must be str or bytes, not %.100s",
+                         Py_TYPE(secret)->tp_name);
         }
         return NULL;
     }
@@ -111,13 +122,17 @@ hmac_key_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         rc = sesstok_bytes_view(salt, &tv, &tp_, &tn);
         if (rc != 0) {
             if (rc > 0) {
-                PyErr_Format(PyExc_TypeError, "salt must be str or bytes, not %.100s", Py_TYPE(salt)->tp_name);
+                PyErr_Format(PyExc_TypeError,
+                             "salt must be str or bytes, not %.100s",
+                             Py_TYPE(salt)->tp_name);
             }
             PyBuffer_Release(&sv);
             return NULL;
         }
     }
-    PyObject *result = hmac_key_new_raw(st, md, algorithm, sp, sn, salt == Py_None ? NULL : (tp_ ? tp_ : ""), tn);
+    PyObject *result =
+        hmac_key_new_raw(st, md, algorithm, sp, sn,
+                         salt == Py_None ? NULL : (tp_ ? tp_ : ""), tn);
     if (sv.obj) {
         PyBuffer_Release(&sv);
     }
@@ -157,11 +172,14 @@ hmac_key_mac(HmacKeyObject *self, PyObject *msg, unsigned char *out)
     int rc = sesstok_bytes_view(msg, &view, &p, &n);
     if (rc != 0) {
         if (rc > 0) {
-            PyErr_Format(PyExc_TypeError, "message must be str or bytes-like, not %.100s", Py_TYPE(msg)->tp_name);
+            PyErr_Format(PyExc_TypeError,
+                         "message must be str or bytes-like, not %.100s",
+                         Py_TYPE(msg)->tp_name);
         }
         return -1;
     }
-    rc = sesstok_hmac_compute(&self->key, (const unsigned char *)p, (size_t)n, out);
+    rc = sesstok_hmac_compute(&self->key, (const unsigned char *)p, (size_t)n,
+                              out);
     if (view.obj) {
         PyBuffer_Release(&view);
     }
@@ -184,7 +202,8 @@ static PyObject *
 hmac_key_verify(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "verify() takes exactly two arguments (msg, mac)");
+        PyErr_SetString(PyExc_TypeError,
+                        "verify() takes exactly two arguments (msg, mac)");
         return NULL;
     }
     unsigned char mac[SESSTOK_MAX_DIGEST];
@@ -214,23 +233,28 @@ hmac_key_get_algorithm(PyObject *op, void *closure)
 }
 
 static PyMethodDef hmac_key_methods[] = {
-    {"digest", hmac_key_digest, METH_O, "digest(msg, /)\n--\n\nThe HMAC of msg (bytes)."},
+    {"digest", hmac_key_digest, METH_O,
+     "digest(msg, /)\n--\n\nThe HMAC of msg (bytes)."},
     {"verify", (PyCFunction)(void (*)(void))hmac_key_verify, METH_FASTCALL,
-     "verify(msg, mac, /)\n--\n\nWhether mac is the HMAC of msg (constant time)."},
+     "verify(msg, mac, /)\n--\n\nWhether mac is the HMAC of msg (constant "
+     "time)."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyGetSetDef hmac_key_getset[] = {
-    {"digest_size", hmac_key_get_digest_size, NULL, "Size of the MAC in bytes.", NULL},
-    {"algorithm", hmac_key_get_algorithm, NULL, "The hashlib name of the digest.", NULL},
+    {"digest_size", hmac_key_get_digest_size, NULL,
+     "Size of the MAC in bytes.", NULL},
+    {"algorithm", hmac_key_get_algorithm, NULL,
+     "The hashlib name of the digest.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyType_Slot hmac_key_slots[] = {
-    {Py_tp_doc, "HmacKey(secret, algorithm='sha256', *, salt=None)\n--\n\n"
-                "A prepared HMAC key holding the precomputed inner and outer digest\n"
-                "state. With salt, the key is Django's salted_hmac derivation\n"
-                "H(salt + secret); without, secret is the HMAC key itself."},
+    {Py_tp_doc,
+     "HmacKey(secret, algorithm='sha256', *, salt=None)\n--\n\n"
+     "A prepared HMAC key holding the precomputed inner and outer digest\n"
+     "state. With salt, the key is Django's salted_hmac derivation\n"
+     "H(salt + secret); without, secret is the HMAC key itself."},
     {Py_tp_new, hmac_key_tp_new},
     {Py_tp_dealloc, hmac_key_dealloc},
     {Py_tp_traverse, hmac_key_traverse},
@@ -242,22 +266,23 @@ static PyType_Slot hmac_key_slots[] = {
 static PyType_Spec hmac_key_spec = {
     .name = "sesstok._core.HmacKey",
     .basicsize = sizeof(HmacKeyObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags =
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = hmac_key_slots,
 };
 
 /* ---- the cache ------------------------------------------------------------- */
 
 PyObject *
-sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObject *suffix,
-                     PyObject *algorithm)
+sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt,
+                     PyObject *suffix, PyObject *algorithm)
 {
-    PyObject *cache_key = PyTuple_Pack(4, secret, salt ? salt : Py_None, suffix ? suffix : Py_None,
-                                       algorithm);
+    PyObject *cache_key = PyTuple_Pack(4, secret, salt ? salt : Py_None,
+                                       suffix ? suffix : Py_None, algorithm);
     if (cache_key == NULL) {
         return NULL;
     }
-    PyObject *key = PyDict_GetItemWithError(st->hmac_cache, cache_key);
+    PyObject *key = PyDict_GetItemWithError(st->crypto.hmac_cache, cache_key);
     if (key != NULL) {
         Py_DECREF(cache_key);
         return Py_NewRef(key);
@@ -289,7 +314,8 @@ sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObje
         key = hmac_key_new_raw(st, md, algorithm, sp, sn, NULL, 0);
     }
     else {
-        PyObject *full = suffix ? PyUnicode_Concat(salt, suffix) : Py_NewRef(salt);
+        PyObject *full =
+            suffix ? PyUnicode_Concat(salt, suffix) : Py_NewRef(salt);
         if (full == NULL) {
             goto error;
         }
@@ -301,10 +327,10 @@ sesstok_hmac_key_get(sesstok_state *st, PyObject *secret, PyObject *salt, PyObje
     if (key == NULL) {
         goto error;
     }
-    if (PyDict_GET_SIZE(st->hmac_cache) >= HMAC_CACHE_MAX) {
-        PyDict_Clear(st->hmac_cache);
+    if (PyDict_GET_SIZE(st->crypto.hmac_cache) >= HMAC_CACHE_MAX) {
+        PyDict_Clear(st->crypto.hmac_cache);
     }
-    if (PyDict_SetItem(st->hmac_cache, cache_key, key) < 0) {
+    if (PyDict_SetItem(st->crypto.hmac_cache, cache_key, key) < 0) {
         Py_DECREF(key);
         goto error;
     }
@@ -318,14 +344,15 @@ error:
 static PyObject *
 hmac_cache_clear(PyObject *module, PyObject *unused)
 {
-    PyDict_Clear(sesstok_get_state(module)->hmac_cache);
+    PyDict_Clear(sesstok_get_state(module)->crypto.hmac_cache);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 hmac_cache_size(PyObject *module, PyObject *unused)
 {
-    return PyLong_FromSsize_t(PyDict_GET_SIZE(sesstok_get_state(module)->hmac_cache));
+    return PyLong_FromSsize_t(
+        PyDict_GET_SIZE(sesstok_get_state(module)->crypto.hmac_cache));
 }
 
 /* mirrors hmac.compare_digest: two ASCII str, or two bytes-like values */
@@ -333,20 +360,27 @@ static PyObject *
 compare_digest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "compare_digest() takes exactly two arguments");
+        PyErr_SetString(PyExc_TypeError,
+                        "compare_digest() takes exactly two arguments");
         return NULL;
     }
     PyObject *a = args[0], *b = args[1];
     if (PyUnicode_Check(a) && PyUnicode_Check(b)) {
         if (!PyUnicode_IS_ASCII(a) || !PyUnicode_IS_ASCII(b)) {
-            PyErr_SetString(PyExc_TypeError, "comparing strings with non-ASCII characters is not supported");
+            PyErr_SetString(PyExc_TypeError,
+                            "comparing strings with non-ASCII characters is "
+                            "not supported");
             return NULL;
         }
-        return PyBool_FromLong(sesstok_ct_equal(PyUnicode_DATA(a), (size_t)PyUnicode_GET_LENGTH(a),
-                                                PyUnicode_DATA(b), (size_t)PyUnicode_GET_LENGTH(b)));
+        return PyBool_FromLong(sesstok_ct_equal(
+            PyUnicode_DATA(a), (size_t)PyUnicode_GET_LENGTH(a),
+            PyUnicode_DATA(b), (size_t)PyUnicode_GET_LENGTH(b)));
     }
-    if (PyUnicode_Check(a) || PyUnicode_Check(b) || !PyObject_CheckBuffer(a) || !PyObject_CheckBuffer(b)) {
-        PyErr_Format(PyExc_TypeError, "unsupported operand types(s) or combination of types: '%.100s' and '%.100s'",
+    if (PyUnicode_Check(a) || PyUnicode_Check(b) || !PyObject_CheckBuffer(a) ||
+        !PyObject_CheckBuffer(b)) {
+        PyErr_Format(PyExc_TypeError,
+                     "unsupported operand types(s) or combination of types: "
+                     "'%.100s' and '%.100s'",
                      Py_TYPE(a)->tp_name, Py_TYPE(b)->tp_name);
         return NULL;
     }
@@ -368,7 +402,9 @@ static PyObject *
 digest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "digest() takes exactly two arguments (algorithm, data)");
+        PyErr_SetString(
+            PyExc_TypeError,
+            "digest() takes exactly two arguments (algorithm, data)");
         return NULL;
     }
     sesstok_state *st = sesstok_get_state(module);
@@ -383,7 +419,8 @@ digest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     int rc = sesstok_bytes_view(args[1], &view, &p, &n);
     if (rc != 0) {
         if (rc > 0) {
-            PyErr_SetString(PyExc_TypeError, "digest() needs str or bytes-like data");
+            PyErr_SetString(PyExc_TypeError,
+                            "digest() needs str or bytes-like data");
         }
         return NULL;
     }
@@ -399,8 +436,10 @@ digest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyMethodDef crypto_methods[] = {
-    {"compare_digest", (PyCFunction)(void (*)(void))compare_digest, METH_FASTCALL,
-     "compare_digest(a, b, /)\n--\n\nConstant-time equality, as hmac.compare_digest: two ASCII str or two\nbytes-like values."},
+    {"compare_digest", (PyCFunction)(void (*)(void))compare_digest,
+     METH_FASTCALL,
+     "compare_digest(a, b, /)\n--\n\nConstant-time equality, as "
+     "hmac.compare_digest: two ASCII str or two\nbytes-like values."},
     {"digest", (PyCFunction)(void (*)(void))digest, METH_FASTCALL,
      "digest(algorithm, data, /)\n--\n\nOne-shot digest by hashlib name."},
     {"hmac_cache_clear", hmac_cache_clear, METH_NOARGS,
@@ -414,17 +453,18 @@ int
 sesstok_crypto_exec(PyObject *m)
 {
     sesstok_state *st = sesstok_get_state(m);
+    if (sesstok_intern_names(st->md_name, md_hashlib_names, SESSTOK_MD_COUNT) <
+        0) {
+        return -1;
+    }
     PyObject *names = PyList_New(0);
     if (names == NULL) {
         return -1;
     }
     for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
-        if ((st->md_name[i] = PyUnicode_InternFromString(md_names[i][0])) == NULL) {
-            goto error;
-        }
         /* An algorithm the provider lacks (e.g. MD5 under FIPS) stays NULL
          * and is computed by the Python fallback instead. */
-        st->md[i] = EVP_MD_fetch(NULL, md_names[i][1], NULL);
+        st->md[i] = EVP_MD_fetch(NULL, md_openssl_names[i], NULL);
         if (st->md[i] == NULL) {
             ERR_clear_error();
         }
@@ -432,14 +472,19 @@ sesstok_crypto_exec(PyObject *m)
             goto error;
         }
     }
-    if ((st->hmac_cache = PyDict_New()) == NULL) {
+    if ((st->crypto.hmac_cache = PyDict_New()) == NULL) {
         goto error;
     }
-    st->HmacKeyType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &hmac_key_spec, NULL);
-    if (st->HmacKeyType == NULL || PyModule_AddType(m, st->HmacKeyType) < 0) {
+    st->crypto.HmacKeyType =
+        (PyTypeObject *)PyType_FromModuleAndSpec(m, &hmac_key_spec, NULL);
+    if (st->crypto.HmacKeyType == NULL ||
+        PyModule_AddType(m, st->crypto.HmacKeyType) < 0) {
         goto error;
     }
-    if (PyModule_AddObjectRef(m, "HMAC_ALGORITHMS", names) < 0) {
+    if (PyModule_AddObjectRef(m, "HMAC_ALGORITHMS", names) < 0 ||
+        PyModule_AddObjectRef(m, "HMAC_FAST_PATH",
+                              sesstok_hmac_fast_path ? Py_True : Py_False) <
+            0) {
         goto error;
     }
     Py_DECREF(names);
@@ -447,4 +492,28 @@ sesstok_crypto_exec(PyObject *m)
 error:
     Py_DECREF(names);
     return -1;
+}
+
+/* The crypto state and the digest table (md, md_name) it fills. */
+int
+sesstok_crypto_traverse(sesstok_state *st, visitproc visit, void *arg)
+{
+    Py_VISIT(st->crypto.HmacKeyType);
+    Py_VISIT(st->crypto.hmac_cache);
+    for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
+        Py_VISIT(st->md_name[i]);
+    }
+    return 0;
+}
+
+void
+sesstok_crypto_clear(sesstok_state *st)
+{
+    Py_CLEAR(st->crypto.HmacKeyType);
+    Py_CLEAR(st->crypto.hmac_cache);
+    for (int i = 0; i < SESSTOK_MD_COUNT; i++) {
+        Py_CLEAR(st->md_name[i]);
+        EVP_MD_free(st->md[i]);
+        st->md[i] = NULL;
+    }
 }

@@ -5,7 +5,13 @@
  * every copy, which costs more than hashing a session. The SHA*_CTX structs
  * are plain data, so a prepared key copies them with memcpy. These functions
  * are deprecated in OpenSSL 3 but present unless OpenSSL was built with
- * no-deprecated; then this file compiles to the EVP path only (crypto.c). */
+ * no-deprecated; then, or when SESSTOK_NO_FAST_HMAC is defined (setup.py:
+ * SESSTOK_NO_FAST_HMAC=1, a CI build of its own), this file compiles to
+ * stubs and every HMAC takes the EVP path of crypto.c.
+ *
+ * OPENSSL_NO_DEPRECATED_3_0 cannot be used to force that: OpenSSL's
+ * macros.h derives it from OPENSSL_NO_DEPRECATED, which this file
+ * undefines. */
 #undef OPENSSL_NO_DEPRECATED
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "crypto.h"
@@ -15,97 +21,164 @@
 #include <openssl/opensslconf.h>
 #include <openssl/sha.h>
 
-#if !defined(OPENSSL_NO_DEPRECATED_3_0)
+#if !defined(OPENSSL_NO_DEPRECATED_3_0) && !defined(SESSTOK_NO_FAST_HMAC)
 
-_Static_assert(sizeof(SHA512_CTX) <= SESSTOK_FAST_STATE_MAX, "state buffer too small");
-_Static_assert(sizeof(SHA256_CTX) <= SESSTOK_FAST_STATE_MAX, "state buffer too small");
-_Static_assert(sizeof(SHA_CTX) <= SESSTOK_FAST_STATE_MAX, "state buffer too small");
+_Static_assert(sizeof(SHA512_CTX) <= SESSTOK_FAST_STATE_MAX,
+               "state buffer too small");
+_Static_assert(sizeof(SHA256_CTX) <= SESSTOK_FAST_STATE_MAX,
+               "state buffer too small");
+_Static_assert(sizeof(SHA_CTX) <= SESSTOK_FAST_STATE_MAX,
+               "state buffer too small");
+
+const int sesstok_hmac_fast_path = 1;
+
+/* The states after absorbing ipad and opad, for each family. Return 1 on
+ * success, 0 if the block size does not match or OpenSSL failed. */
+static int
+init_sha1(sesstok_hmac_key *k, const unsigned char *ipad,
+          const unsigned char *opad, size_t block_size)
+{
+    SHA_CTX c[2];
+    if (block_size != SHA_CBLOCK || !SHA1_Init(&c[0]) ||
+        !SHA1_Update(&c[0], ipad, block_size) || !SHA1_Init(&c[1]) ||
+        !SHA1_Update(&c[1], opad, block_size)) {
+        return 0;
+    }
+    memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
+    memcpy(k->fast_state[1], &c[1], sizeof(c[1]));
+    OPENSSL_cleanse(c, sizeof(c));
+    return 1;
+}
+
+static int
+init_sha256(sesstok_hmac_key *k, int (*init)(SHA256_CTX *),
+            const unsigned char *ipad, const unsigned char *opad,
+            size_t block_size)
+{
+    SHA256_CTX c[2];
+    if (block_size != SHA256_CBLOCK || !init(&c[0]) ||
+        !SHA256_Update(&c[0], ipad, block_size) || !init(&c[1]) ||
+        !SHA256_Update(&c[1], opad, block_size)) {
+        return 0;
+    }
+    memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
+    memcpy(k->fast_state[1], &c[1], sizeof(c[1]));
+    OPENSSL_cleanse(c, sizeof(c));
+    return 1;
+}
+
+static int
+init_sha512(sesstok_hmac_key *k, int (*init)(SHA512_CTX *),
+            const unsigned char *ipad, const unsigned char *opad,
+            size_t block_size)
+{
+    SHA512_CTX c[2];
+    if (block_size != SHA512_CBLOCK || !init(&c[0]) ||
+        !SHA512_Update(&c[0], ipad, block_size) || !init(&c[1]) ||
+        !SHA512_Update(&c[1], opad, block_size)) {
+        return 0;
+    }
+    memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
+    memcpy(k->fast_state[1], &c[1], sizeof(c[1]));
+    OPENSSL_cleanse(c, sizeof(c));
+    return 1;
+}
 
 int
 sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid, const unsigned char *ipad,
                        const unsigned char *opad, size_t block_size)
 {
-    k->fast = 0;
+    int ok = 0;
     switch (nid) {
-    case NID_sha1: {
-        SHA_CTX c[2];
-        if (block_size != SHA_CBLOCK || !SHA1_Init(&c[0]) || !SHA1_Update(&c[0], ipad, block_size)
-            || !SHA1_Init(&c[1]) || !SHA1_Update(&c[1], opad, block_size)) {
-            return 0;
-        }
-        memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
-        memcpy(k->fast_state[1], &c[1], sizeof(c[1]));
+    case NID_sha1:
+        ok = init_sha1(k, ipad, opad, block_size);
         break;
-    }
     case NID_sha224:
-    case NID_sha256: {
-        SHA256_CTX c[2];
-        int (*init)(SHA256_CTX *) = nid == NID_sha224 ? SHA224_Init : SHA256_Init;
-        if (block_size != SHA256_CBLOCK || !init(&c[0]) || !SHA256_Update(&c[0], ipad, block_size)
-            || !init(&c[1]) || !SHA256_Update(&c[1], opad, block_size)) {
-            return 0;
-        }
-        memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
-        memcpy(k->fast_state[1], &c[1], sizeof(c[1]));
+        ok = init_sha256(k, SHA224_Init, ipad, opad, block_size);
         break;
-    }
+    case NID_sha256:
+        ok = init_sha256(k, SHA256_Init, ipad, opad, block_size);
+        break;
     case NID_sha384:
-    case NID_sha512: {
-        SHA512_CTX c[2];
-        int (*init)(SHA512_CTX *) = nid == NID_sha384 ? SHA384_Init : SHA512_Init;
-        if (block_size != SHA512_CBLOCK || !init(&c[0]) || !SHA512_Update(&c[0], ipad, block_size)
-            || !init(&c[1]) || !SHA512_Update(&c[1], opad, block_size)) {
-            return 0;
-        }
-        memcpy(k->fast_state[0], &c[0], sizeof(c[0]));
-        memcpy(k->fast_state[1], &c[1], sizeof(c[1]));
+        ok = init_sha512(k, SHA384_Init, ipad, opad, block_size);
+        break;
+    case NID_sha512:
+        ok = init_sha512(k, SHA512_Init, ipad, opad, block_size);
+        break;
+    default:
         break;
     }
-    default:
-        return 0;
-    }
-    k->fast = nid;
-    return 1;
+    k->fast = ok ? nid : 0;
+    return ok;
 }
 
-/* Finish the inner hash into ih, then the outer hash into out. */
-#define HMAC_WITH(CTX, UPDATE, FINAL, DIGEST_LEN)                              \
-    do {                                                                       \
-        CTX c;                                                                 \
-        unsigned char ih[DIGEST_LEN];                                          \
-        memcpy(&c, k->fast_state[0], sizeof(c));                               \
-        if (!UPDATE(&c, msg, len) || !FINAL(ih, &c)) {                         \
-            return -1;                                                         \
-        }                                                                      \
-        memcpy(&c, k->fast_state[1], sizeof(c));                               \
-        if (!UPDATE(&c, ih, DIGEST_LEN) || !FINAL(out, &c)) {                  \
-            return -1;                                                         \
-        }                                                                      \
-        OPENSSL_cleanse(&c, sizeof(c));                                        \
-        return 0;                                                              \
-    } while (0)
+/* Inner hash of msg from the ipad state, then the outer hash of that from
+ * the opad state, into out. One function per state type; SHA-224 and
+ * SHA-384 use their family's functions (the state records the output
+ * length, so SHA256_Final/SHA512_Final write the truncated digest). */
+static int
+mac_sha1(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
+         unsigned char *out)
+{
+    SHA_CTX c;
+    unsigned char ih[SHA_DIGEST_LENGTH];
+    memcpy(&c, k->fast_state[0], sizeof(c));
+    int ok = SHA1_Update(&c, msg, len) && SHA1_Final(ih, &c);
+    memcpy(&c, k->fast_state[1], sizeof(c));
+    ok = ok && SHA1_Update(&c, ih, sizeof(ih)) && SHA1_Final(out, &c);
+    OPENSSL_cleanse(&c, sizeof(c));
+    return ok ? 0 : -1;
+}
+
+static int
+mac_sha256(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
+           unsigned char *out)
+{
+    SHA256_CTX c;
+    unsigned char ih[SHA256_DIGEST_LENGTH];
+    memcpy(&c, k->fast_state[0], sizeof(c));
+    int ok = SHA256_Update(&c, msg, len) && SHA256_Final(ih, &c);
+    memcpy(&c, k->fast_state[1], sizeof(c));
+    ok = ok && SHA256_Update(&c, ih, k->digest_size) && SHA256_Final(out, &c);
+    OPENSSL_cleanse(&c, sizeof(c));
+    return ok ? 0 : -1;
+}
+
+static int
+mac_sha512(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
+           unsigned char *out)
+{
+    SHA512_CTX c;
+    unsigned char ih[SHA512_DIGEST_LENGTH];
+    memcpy(&c, k->fast_state[0], sizeof(c));
+    int ok = SHA512_Update(&c, msg, len) && SHA512_Final(ih, &c);
+    memcpy(&c, k->fast_state[1], sizeof(c));
+    ok = ok && SHA512_Update(&c, ih, k->digest_size) && SHA512_Final(out, &c);
+    OPENSSL_cleanse(&c, sizeof(c));
+    return ok ? 0 : -1;
+}
 
 int
-sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
-                          unsigned char *out)
+sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg,
+                          size_t len, unsigned char *out)
 {
     switch (k->fast) {
     case NID_sha1:
-        HMAC_WITH(SHA_CTX, SHA1_Update, SHA1_Final, SHA_DIGEST_LENGTH);
+        return mac_sha1(k, msg, len, out);
     case NID_sha224:
-        HMAC_WITH(SHA256_CTX, SHA224_Update, SHA224_Final, SHA224_DIGEST_LENGTH);
     case NID_sha256:
-        HMAC_WITH(SHA256_CTX, SHA256_Update, SHA256_Final, SHA256_DIGEST_LENGTH);
+        return mac_sha256(k, msg, len, out);
     case NID_sha384:
-        HMAC_WITH(SHA512_CTX, SHA384_Update, SHA384_Final, SHA384_DIGEST_LENGTH);
     case NID_sha512:
-        HMAC_WITH(SHA512_CTX, SHA512_Update, SHA512_Final, SHA512_DIGEST_LENGTH);
+        return mac_sha512(k, msg, len, out);
     default:
         return -1;
     }
 }
 
-#else /* OpenSSL without deprecated APIs: the EVP path does everything */
+#else /* no fast path: the EVP path of crypto.c does everything */
+
+const int sesstok_hmac_fast_path = 0;
 
 int
 sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid, const unsigned char *ipad,
@@ -116,8 +189,8 @@ sesstok_hmac_fast_init(sesstok_hmac_key *k, int nid, const unsigned char *ipad,
 }
 
 int
-sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg, size_t len,
-                          unsigned char *out)
+sesstok_hmac_fast_compute(const sesstok_hmac_key *k, const unsigned char *msg,
+                          size_t len, unsigned char *out)
 {
     return -1;
 }

@@ -21,7 +21,8 @@ static const char *const error_text[SESSTOK_JSON_E_COUNT] = {
     [SESSTOK_JSON_E_LEADING_ZERO] = "number with a leading zero",
     [SESSTOK_JSON_E_INT_TOO_LONG] = "integer with more than 4300 digits",
     [SESSTOK_JSON_E_NON_FINITE] = "NaN and Infinity are not JSON numbers",
-    [SESSTOK_JSON_E_EXPECTING_NAME] = "expecting a member name in double quotes",
+    [SESSTOK_JSON_E_EXPECTING_NAME] =
+        "expecting a member name in double quotes",
     [SESSTOK_JSON_E_EXPECTING_COLON] = "expecting ':' after a member name",
     [SESSTOK_JSON_E_EXPECTING_OBJECT_END] = "expecting ',' or '}' in object",
     [SESSTOK_JSON_E_EXPECTING_ARRAY_END] = "expecting ',' or ']' in array",
@@ -43,8 +44,9 @@ sesstok_json_strerror(int code)
 
 /* ---- character classes ---------------------------------------------------- */
 
-#define C_WS 1    /* JSON whitespace: ' ' '\t' '\n' '\r' */
-#define C_PLAIN 2 /* stands for itself in a string: 0x20-0x7f except '"' and '\\' */
+#define C_WS 1 /* JSON whitespace: ' ' '\t' '\n' '\r' */
+#define C_PLAIN                                                               \
+    2 /* stands for itself in a string: 0x20-0x7f except '"' and '\\' */
 #define C_DIGIT 4 /* '0'-'9' */
 
 static const unsigned char cclass[256] = {
@@ -97,7 +99,10 @@ plain8(uint64_t x)
 static inline uint32_t
 range_of(uint32_t c)
 {
-    return c < 0x80 ? 0x7f : c < 0x100 ? 0xff : c < 0x10000 ? 0xffff : 0x10ffff;
+    return c < 0x80      ? 0x7f
+           : c < 0x100   ? 0xff
+           : c < 0x10000 ? 0xffff
+                         : 0x10ffff;
 }
 
 /* Four hex digits at p (the caller checked they are in bounds); -1 if one
@@ -127,7 +132,7 @@ hex4(const unsigned char *p, uint32_t *out)
 }
 
 #define IS_HIGH_SURROGATE(c) ((c) >= 0xD800 && (c) <= 0xDBFF)
-#define IS_LOW_SURROGATE(c) ((c) >= 0xDC00 && (c) <= 0xDFFF)
+#define IS_LOW_SURROGATE(c)  ((c) >= 0xDC00 && (c) <= 0xDFFF)
 
 /* Decode one well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF) starting at d[i] >= 0x80. Return its
@@ -157,7 +162,8 @@ utf8_decode(const unsigned char *d, size_t n, size_t i, uint32_t *cp)
         if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80) {
             return 0;
         }
-        *cp = ((uint32_t)(b0 & 0x0F) << 12) | ((uint32_t)(b1 & 0x3F) << 6) | (b2 & 0x3F);
+        *cp = ((uint32_t)(b0 & 0x0F) << 12) | ((uint32_t)(b1 & 0x3F) << 6) |
+              (b2 & 0x3F);
         return 3;
     }
     if (b0 < 0xF5) {
@@ -170,8 +176,8 @@ utf8_decode(const unsigned char *d, size_t n, size_t i, uint32_t *cp)
         if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80 || (b3 & 0xC0) != 0x80) {
             return 0;
         }
-        *cp = ((uint32_t)(b0 & 0x07) << 18) | ((uint32_t)(b1 & 0x3F) << 12)
-              | ((uint32_t)(b2 & 0x3F) << 6) | (b3 & 0x3F);
+        *cp = ((uint32_t)(b0 & 0x07) << 18) | ((uint32_t)(b1 & 0x3F) << 12) |
+              ((uint32_t)(b2 & 0x3F) << 6) | (b3 & 0x3F);
         return 4;
     }
     return 0;
@@ -184,8 +190,8 @@ utf8_decode(const unsigned char *d, size_t n, size_t i, uint32_t *cp)
  * (LAX) the surrogate is kept alone and the following escape is read on its
  * own. STRICT refuses lone surrogates. */
 static inline size_t
-decode_escape(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode,
-              uint32_t *cp, int *err)
+decode_escape(const unsigned char *d, size_t n, size_t i,
+              sesstok_json_mode mode, uint32_t *cp, int *err)
 {
     switch (d[i + 1]) {
     case '"':
@@ -226,7 +232,8 @@ decode_escape(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode
         *err = SESSTOK_JSON_E_BAD_UNICODE_ESCAPE;
         return 0;
     }
-    if (IS_HIGH_SURROGATE(c) && end + 6 < n && d[end] == '\\' && d[end + 1] == 'u') {
+    if (IS_HIGH_SURROGATE(c) && end + 6 < n && d[end] == '\\' &&
+        d[end + 1] == 'u') {
         if (hex4(d + end + 2, &c2) < 0) {
             *err = SESSTOK_JSON_E_BAD_UNICODE_ESCAPE;
             return 0;
@@ -236,7 +243,8 @@ decode_escape(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode
             return end + 6;
         }
     }
-    if (mode == SESSTOK_JSON_STRICT && (IS_HIGH_SURROGATE(c) || IS_LOW_SURROGATE(c))) {
+    if (mode == SESSTOK_JSON_STRICT &&
+        (IS_HIGH_SURROGATE(c) || IS_LOW_SURROGATE(c))) {
         *err = SESSTOK_JSON_E_LONE_SURROGATE;
         return 0;
     }
@@ -245,8 +253,9 @@ decode_escape(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode
 }
 
 int
-sesstok_json_scan_string(const unsigned char *d, size_t n, size_t pos, sesstok_json_mode mode,
-                         sesstok_json_string *s, size_t *err_pos)
+sesstok_json_scan_string(const unsigned char *d, size_t n, size_t pos,
+                         sesstok_json_mode mode, sesstok_json_string *s,
+                         size_t *err_pos)
 {
     size_t i = pos;
     size_t length = 0;
@@ -344,7 +353,8 @@ void
 sesstok_json_decode_string(const unsigned char *d, sesstok_json_mode mode,
                            const sesstok_json_string *s, void *out, int kind)
 {
-    if (kind == 1 && s->plain && (mode == SESSTOK_JSON_LAX || s->maxchar <= 0x7f)) {
+    if (kind == 1 && s->plain &&
+        (mode == SESSTOK_JSON_LAX || s->maxchar <= 0x7f)) {
         memcpy(out, d + s->start, s->length);
         return;
     }
@@ -389,11 +399,25 @@ sesstok_json_decode_string(const unsigned char *d, sesstok_json_mode mode,
 
 /* ---- the grammar driver ---------------------------------------------------- */
 
+/* The end of one or more digits from d[i] (a fraction's or an exponent's),
+ * or 0 if there is no digit at i. */
+static size_t
+skip_digits(const unsigned char *d, size_t n, size_t i)
+{
+    if (!is_digit(d, n, i)) {
+        return 0;
+    }
+    while (is_digit(d, n, i)) {
+        i++;
+    }
+    return i;
+}
+
 /* Scan a number at d[i] ('-' or a digit). Return the offset after it, or 0
  * with *err set. */
 static inline size_t
-scan_number(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode, int *is_float,
-            int *err)
+scan_number(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode,
+            int *is_float, int *err)
 {
     size_t start = i;
     if (d[i] == '-') {
@@ -413,19 +437,16 @@ scan_number(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode, 
         }
     }
     else {
-        *err = start == i ? SESSTOK_JSON_E_EXPECTING_VALUE : SESSTOK_JSON_E_BAD_NUMBER;
+        *err = start == i ? SESSTOK_JSON_E_EXPECTING_VALUE
+                          : SESSTOK_JSON_E_BAD_NUMBER;
         return 0;
     }
     size_t int_digits = i - digits_start;
     *is_float = 0;
     if (i < n && d[i] == '.') {
-        i++;
-        if (!is_digit(d, n, i)) {
+        if ((i = skip_digits(d, n, i + 1)) == 0) {
             *err = SESSTOK_JSON_E_BAD_NUMBER;
             return 0;
-        }
-        while (is_digit(d, n, i)) {
-            i++;
         }
         *is_float = 1;
     }
@@ -434,16 +455,14 @@ scan_number(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode, 
         if (i < n && (d[i] == '+' || d[i] == '-')) {
             i++;
         }
-        if (!is_digit(d, n, i)) {
+        if ((i = skip_digits(d, n, i)) == 0) {
             *err = SESSTOK_JSON_E_BAD_NUMBER;
             return 0;
         }
-        while (is_digit(d, n, i)) {
-            i++;
-        }
         *is_float = 1;
     }
-    if (mode == SESSTOK_JSON_STRICT && !*is_float && int_digits > SESSTOK_JSON_MAX_INT_DIGITS) {
+    if (mode == SESSTOK_JSON_STRICT && !*is_float &&
+        int_digits > SESSTOK_JSON_MAX_INT_DIGITS) {
         *err = SESSTOK_JSON_E_INT_TOO_LONG;
         return 0;
     }
@@ -451,234 +470,264 @@ scan_number(const unsigned char *d, size_t n, size_t i, sesstok_json_mode mode, 
 }
 
 static inline int
-matches(const unsigned char *d, size_t n, size_t i, const char *word, size_t len)
+matches(const unsigned char *d, size_t n, size_t i, const char *word,
+        size_t len)
 {
     return n - i >= len && memcmp(d + i, word, len) == 0;
 }
 
-#define STACK_INLINE 64
-#define IN_ARRAY 'A'
-#define IN_OBJECT 'O'
-
-int
-sesstok_json_parse(const unsigned char *d, size_t n, sesstok_json_mode mode, int max_depth,
-                   const sesstok_json_handler *h, void *ctx, size_t *err_pos)
+/* The literal constant at d[i] (null, true, false, and in LAX mode NaN,
+ * Infinity, -Infinity): its length and *which; 0 if there is none there.
+ * NaN and the infinities in STRICT mode: -1. */
+static int
+match_constant(const unsigned char *d, size_t n, size_t i,
+               sesstok_json_mode mode, sesstok_json_constant *which)
 {
-    unsigned char inline_stack[STACK_INLINE];
-    unsigned char *stack = inline_stack;
-    size_t cap = STACK_INLINE, depth = 0;
-    size_t limit = max_depth > 0 ? (size_t)max_depth : 0;
+    static const struct {
+        const char *word;
+        size_t len;
+        sesstok_json_constant which;
+        int finite;
+    } constants[] = {
+        {"null", 4, SESSTOK_JSON_NULL, 1},
+        {"true", 4, SESSTOK_JSON_TRUE, 1},
+        {"false", 5, SESSTOK_JSON_FALSE, 1},
+        {"NaN", 3, SESSTOK_JSON_NAN, 0},
+        {"Infinity", 8, SESSTOK_JSON_INF, 0},
+        {"-Infinity", 9, SESSTOK_JSON_NEG_INF, 0},
+    };
+    for (size_t k = 0; k < sizeof(constants) / sizeof(constants[0]); k++) {
+        if (d[i] == (unsigned char)constants[k].word[0] &&
+            matches(d, n, i, constants[k].word, constants[k].len)) {
+            if (!constants[k].finite && mode == SESSTOK_JSON_STRICT) {
+                return -1;
+            }
+            *which = constants[k].which;
+            return (int)constants[k].len;
+        }
+    }
+    return 0;
+}
+
+#define STACK_INLINE 64
+#define IN_ARRAY     'A'
+#define IN_OBJECT    'O'
+
+/* The driver's stack of open containers (IN_ARRAY / IN_OBJECT), inline
+ * up to STACK_INLINE levels, on the heap beyond, never past limit. */
+typedef struct {
+    unsigned char *data;
+    size_t depth, cap, limit;
+    unsigned char inline_data[STACK_INLINE];
+} container_stack;
+
+/* Open a container of `kind`: SESSTOK_JSON_OK, _E_TOO_DEEP or _E_NOMEM. */
+static int
+stack_push(container_stack *st, unsigned char kind)
+{
+    if (st->depth >= st->limit) {
+        return SESSTOK_JSON_E_TOO_DEEP;
+    }
+    if (st->depth == st->cap) {
+        size_t ncap = st->cap * 2 < st->limit ? st->cap * 2 : st->limit;
+        unsigned char *ns = st->data == st->inline_data
+                                ? malloc(ncap)
+                                : realloc(st->data, ncap);
+        if (ns == NULL) {
+            return SESSTOK_JSON_E_NOMEM;
+        }
+        if (st->data == st->inline_data) {
+            memcpy(ns, st->inline_data, st->depth);
+        }
+        st->data = ns;
+        st->cap = ncap;
+    }
+    st->data[st->depth++] = kind;
+    return SESSTOK_JSON_OK;
+}
+
+/* A grammar driver over three states (value, after_value, member) joined by
+ * goto: the transitions of a pushdown automaton whose stack is `stack`.
+ * Every error sets rc and at (the offset to report) and jumps to fail. */
+int
+sesstok_json_parse(const unsigned char *d, size_t n, sesstok_json_mode mode,
+                   int max_depth, const sesstok_json_handler *h, void *ctx,
+                   size_t *err_pos)
+{
+    container_stack stack;
+    stack.data = stack.inline_data;
+    stack.depth = 0;
+    stack.cap = STACK_INLINE;
+    stack.limit = max_depth > 0 ? (size_t)max_depth : 0;
     size_t i = skip_ws(d, n, 0);
+    size_t at = 0;
     int rc = SESSTOK_JSON_OK;
     sesstok_json_string s;
-
-#define FAIL(code, where)                                                      \
-    do {                                                                       \
-        rc = (code);                                                           \
-        *err_pos = (where);                                                    \
-        goto done;                                                             \
-    } while (0)
-#define EMIT(call, where)                                                      \
-    do {                                                                       \
-        if (call) {                                                            \
-            FAIL(SESSTOK_JSON_E_HANDLER, where);                               \
-        }                                                                      \
-    } while (0)
-#define PUSH(kind, where)                                                      \
-    do {                                                                       \
-        if (depth >= limit) {                                                  \
-            FAIL(SESSTOK_JSON_E_TOO_DEEP, where);                              \
-        }                                                                      \
-        if (depth == cap) {                                                    \
-            size_t ncap = cap * 2 < limit ? cap * 2 : limit;                   \
-            unsigned char *ns = stack == inline_stack ? malloc(ncap)           \
-                                                      : realloc(stack, ncap);  \
-            if (ns == NULL) {                                                  \
-                FAIL(SESSTOK_JSON_E_NOMEM, where);                             \
-            }                                                                  \
-            if (stack == inline_stack) {                                       \
-                memcpy(ns, inline_stack, depth);                               \
-            }                                                                  \
-            stack = ns;                                                        \
-            cap = ncap;                                                        \
-        }                                                                      \
-        stack[depth++] = (kind);                                               \
-    } while (0)
+    sesstok_json_constant which;
 
 value:
     /* i is at the first byte of a value (whitespace skipped) */
+    at = i;
     if (i >= n) {
-        FAIL(SESSTOK_JSON_E_EXPECTING_VALUE, i);
+        rc = SESSTOK_JSON_E_EXPECTING_VALUE;
+        goto fail;
     }
     switch (d[i]) {
     case '{':
-        PUSH(IN_OBJECT, i);
-        EMIT(h->begin_object(ctx, i), i);
+        if ((rc = stack_push(&stack, IN_OBJECT)) != SESSTOK_JSON_OK) {
+            goto fail;
+        }
+        if (h->begin_object(ctx, i)) {
+            goto handler_failed;
+        }
         i = skip_ws(d, n, i + 1);
         if (i < n && d[i] == '}') {
-            depth--;
-            EMIT(h->end_object(ctx, i), i);
-            i++;
-            goto after_value;
+            goto close_object;
         }
         goto member;
     case '[':
-        PUSH(IN_ARRAY, i);
-        EMIT(h->begin_array(ctx, i), i);
+        if ((rc = stack_push(&stack, IN_ARRAY)) != SESSTOK_JSON_OK) {
+            goto fail;
+        }
+        if (h->begin_array(ctx, i)) {
+            goto handler_failed;
+        }
         i = skip_ws(d, n, i + 1);
         if (i < n && d[i] == ']') {
-            depth--;
-            EMIT(h->end_array(ctx, i), i);
-            i++;
-            goto after_value;
+            goto close_array;
         }
         goto value;
-    case '"': {
-        size_t q = i;
-        int err = sesstok_json_scan_string(d, n, i + 1, mode, &s, err_pos);
-        if (err) {
-            rc = err;
-            goto done;
+    case '"':
+        if ((rc = sesstok_json_scan_string(d, n, i + 1, mode, &s, err_pos)) !=
+            0) {
+            goto done; /* the scanner set err_pos */
         }
-        EMIT(h->string(ctx, d, &s), q);
+        if (h->string(ctx, d, &s)) {
+            goto handler_failed;
+        }
         i = s.end + 1;
         goto after_value;
-    }
-    case 'n':
-        if (matches(d, n, i, "null", 4)) {
-            EMIT(h->constant(ctx, SESSTOK_JSON_NULL, i), i);
-            i += 4;
-            goto after_value;
-        }
-        break;
-    case 't':
-        if (matches(d, n, i, "true", 4)) {
-            EMIT(h->constant(ctx, SESSTOK_JSON_TRUE, i), i);
-            i += 4;
-            goto after_value;
-        }
-        break;
-    case 'f':
-        if (matches(d, n, i, "false", 5)) {
-            EMIT(h->constant(ctx, SESSTOK_JSON_FALSE, i), i);
-            i += 5;
-            goto after_value;
-        }
-        break;
-    case 'N':
-        if (matches(d, n, i, "NaN", 3)) {
-            if (mode == SESSTOK_JSON_STRICT) {
-                FAIL(SESSTOK_JSON_E_NON_FINITE, i);
-            }
-            EMIT(h->constant(ctx, SESSTOK_JSON_NAN, i), i);
-            i += 3;
-            goto after_value;
-        }
-        break;
-    case 'I':
-        if (matches(d, n, i, "Infinity", 8)) {
-            if (mode == SESSTOK_JSON_STRICT) {
-                FAIL(SESSTOK_JSON_E_NON_FINITE, i);
-            }
-            EMIT(h->constant(ctx, SESSTOK_JSON_INF, i), i);
-            i += 8;
-            goto after_value;
-        }
-        break;
-    case '-':
-        if (matches(d, n, i, "-Infinity", 9)) {
-            if (mode == SESSTOK_JSON_STRICT) {
-                FAIL(SESSTOK_JSON_E_NON_FINITE, i);
-            }
-            EMIT(h->constant(ctx, SESSTOK_JSON_NEG_INF, i), i);
-            i += 9;
-            goto after_value;
-        }
-        /* fall through */
-    case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9': {
-        int is_float = 0, err = 0;
-        size_t end = scan_number(d, n, i, mode, &is_float, &err);
-        if (end == 0) {
-            FAIL(err, i);
-        }
-        EMIT(h->number(ctx, d + i, end - i, is_float, i), i);
-        i = end;
-        goto after_value;
-    }
     default:
         break;
     }
-    FAIL(SESSTOK_JSON_E_EXPECTING_VALUE, i);
+    if ((d[i] >= '0' && d[i] <= '9') ||
+        (d[i] == '-' && !matches(d, n, i, "-Infinity", 9))) {
+        int is_float = 0, err = 0;
+        size_t end = scan_number(d, n, i, mode, &is_float, &err);
+        if (end == 0) {
+            rc = err;
+            goto fail;
+        }
+        if (h->number(ctx, d + i, end - i, is_float, i)) {
+            goto handler_failed;
+        }
+        i = end;
+        goto after_value;
+    }
+    {
+        int len = match_constant(d, n, i, mode, &which);
+        if (len < 0) {
+            rc = SESSTOK_JSON_E_NON_FINITE;
+            goto fail;
+        }
+        if (len > 0) {
+            if (h->constant(ctx, which, i)) {
+                goto handler_failed;
+            }
+            i += (size_t)len;
+            goto after_value;
+        }
+    }
+    rc = SESSTOK_JSON_E_EXPECTING_VALUE;
+    goto fail;
 
 after_value:
-    if (depth == 0) {
-        i = skip_ws(d, n, i);
+    i = skip_ws(d, n, i);
+    at = i;
+    if (stack.depth == 0) {
         if (i != n) {
-            FAIL(SESSTOK_JSON_E_EXTRA_DATA, i);
+            rc = SESSTOK_JSON_E_EXTRA_DATA;
+            goto fail;
         }
         goto done;
     }
-    i = skip_ws(d, n, i);
-    if (stack[depth - 1] == IN_OBJECT) {
+    if (stack.data[stack.depth - 1] == IN_OBJECT) {
         if (i < n && d[i] == ',') {
-            size_t comma = i;
             i = skip_ws(d, n, i + 1);
             if (i < n && d[i] == '}') {
-                FAIL(SESSTOK_JSON_E_TRAILING_COMMA, comma);
+                rc = SESSTOK_JSON_E_TRAILING_COMMA; /* at the comma */
+                goto fail;
             }
             goto member;
         }
         if (i < n && d[i] == '}') {
-            depth--;
-            EMIT(h->end_object(ctx, i), i);
-            i++;
-            goto after_value;
+            goto close_object;
         }
-        FAIL(SESSTOK_JSON_E_EXPECTING_OBJECT_END, i);
+        rc = SESSTOK_JSON_E_EXPECTING_OBJECT_END;
+        goto fail;
     }
     if (i < n && d[i] == ',') {
-        size_t comma = i;
         i = skip_ws(d, n, i + 1);
         if (i < n && d[i] == ']') {
-            FAIL(SESSTOK_JSON_E_TRAILING_COMMA, comma);
+            rc = SESSTOK_JSON_E_TRAILING_COMMA; /* at the comma */
+            goto fail;
         }
         goto value;
     }
     if (i < n && d[i] == ']') {
-        depth--;
-        EMIT(h->end_array(ctx, i), i);
-        i++;
-        goto after_value;
+        goto close_array;
     }
-    FAIL(SESSTOK_JSON_E_EXPECTING_ARRAY_END, i);
+    rc = SESSTOK_JSON_E_EXPECTING_ARRAY_END;
+    goto fail;
+
+close_object:
+    /* d[i] is the '}' of the innermost container */
+    at = i;
+    stack.depth--;
+    if (h->end_object(ctx, i)) {
+        goto handler_failed;
+    }
+    i++;
+    goto after_value;
+
+close_array:
+    at = i;
+    stack.depth--;
+    if (h->end_array(ctx, i)) {
+        goto handler_failed;
+    }
+    i++;
+    goto after_value;
 
 member:
     /* i is at the first byte of a member (whitespace skipped) */
+    at = i;
     if (i >= n || d[i] != '"') {
-        FAIL(SESSTOK_JSON_E_EXPECTING_NAME, i);
+        rc = SESSTOK_JSON_E_EXPECTING_NAME;
+        goto fail;
     }
-    {
-        int err = sesstok_json_scan_string(d, n, i + 1, mode, &s, err_pos);
-        if (err) {
-            rc = err;
-            goto done;
-        }
+    if ((rc = sesstok_json_scan_string(d, n, i + 1, mode, &s, err_pos)) != 0) {
+        goto done; /* the scanner set err_pos */
     }
-    EMIT(h->key(ctx, d, &s), i);
+    if (h->key(ctx, d, &s)) {
+        goto handler_failed;
+    }
     i = skip_ws(d, n, s.end + 1);
+    at = i;
     if (i >= n || d[i] != ':') {
-        FAIL(SESSTOK_JSON_E_EXPECTING_COLON, i);
+        rc = SESSTOK_JSON_E_EXPECTING_COLON;
+        goto fail;
     }
     i = skip_ws(d, n, i + 1);
     goto value;
 
+handler_failed:
+    rc = SESSTOK_JSON_E_HANDLER;
+fail:
+    *err_pos = at;
 done:
-    if (stack != inline_stack) {
-        free(stack);
+    if (stack.data != stack.inline_data) {
+        free(stack.data);
     }
     return rc;
-#undef FAIL
-#undef EMIT
-#undef PUSH
 }

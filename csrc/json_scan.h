@@ -1,4 +1,4 @@
-/* json_scan.h - a Python-free JSON tokenizer and grammar driver. json.c
+/* json_scan.h - a Python-free JSON tokenizer and grammar driver. json_decode.c
  * builds Python objects from its events; fuzz/fuzz_json.c drives it alone.
  *
  * The driver is iterative (an explicit stack bounded by max_depth), reads
@@ -78,8 +78,10 @@ int sesstok_json_scan_string(const unsigned char *data, size_t n, size_t pos,
  * accepted (same data, same mode) to out, an array of units of `kind` bytes
  * (1, 2 or 4; each code point must fit, i.e. s->maxchar < 1 << (8 * kind)
  * for kinds 1 and 2). */
-void sesstok_json_decode_string(const unsigned char *data, sesstok_json_mode mode,
-                                const sesstok_json_string *s, void *out, int kind);
+void sesstok_json_decode_string(const unsigned char *data,
+                                sesstok_json_mode mode,
+                                const sesstok_json_string *s, void *out,
+                                int kind);
 
 /* Events of sesstok_json_parse. Each handler returns 0 to go on, nonzero to
  * stop the parse (which then returns SESSTOK_JSON_E_HANDLER). `pos` is the
@@ -99,11 +101,14 @@ typedef struct {
     int (*end_array)(void *ctx, size_t pos);
     int (*begin_object)(void *ctx, size_t pos);
     int (*end_object)(void *ctx, size_t pos);
-    int (*key)(void *ctx, const unsigned char *data, const sesstok_json_string *s);
-    int (*string)(void *ctx, const unsigned char *data, const sesstok_json_string *s);
+    int (*key)(void *ctx, const unsigned char *data,
+               const sesstok_json_string *s);
+    int (*string)(void *ctx, const unsigned char *data,
+                  const sesstok_json_string *s);
     /* text[0:len] matches -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?;
      * is_float when it has a fraction or an exponent. */
-    int (*number)(void *ctx, const unsigned char *text, size_t len, int is_float, size_t pos);
+    int (*number)(void *ctx, const unsigned char *text, size_t len,
+                  int is_float, size_t pos);
     int (*constant)(void *ctx, sesstok_json_constant which, size_t pos);
 } sesstok_json_handler;
 
@@ -113,8 +118,9 @@ typedef struct {
  * container that would exceed it. Return SESSTOK_JSON_OK, or an error code
  * with *err_pos set. Errors are found in document order: the first problem
  * in the text is the one reported. */
-int sesstok_json_parse(const unsigned char *data, size_t n, sesstok_json_mode mode,
-                       int max_depth, const sesstok_json_handler *h, void *ctx,
+int sesstok_json_parse(const unsigned char *data, size_t n,
+                       sesstok_json_mode mode, int max_depth,
+                       const sesstok_json_handler *h, void *ctx,
                        size_t *err_pos);
 
 #endif

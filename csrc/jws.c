@@ -25,7 +25,8 @@ sesstok_jws_strerror(int code)
 }
 
 int
-sesstok_jws_split(const char *token, size_t n, size_t max_len, sesstok_jws_parts *parts)
+sesstok_jws_split(const char *token, size_t n, size_t max_len,
+                  sesstok_jws_parts *parts)
 {
     const unsigned char *s = (const unsigned char *)token;
     size_t dots[2];
@@ -62,7 +63,8 @@ sesstok_jws_split(const char *token, size_t n, size_t max_len, sesstok_jws_parts
 }
 
 int
-sesstok_jws_decode_segment(const char *seg, size_t n, unsigned char *out, size_t *outlen)
+sesstok_jws_decode_segment(const char *seg, size_t n, unsigned char *out,
+                           size_t *outlen)
 {
     long long got = sesstok_b64url_decode_strict(seg, n, out);
     if (got < 0) {
@@ -72,9 +74,10 @@ sesstok_jws_decode_segment(const char *seg, size_t n, unsigned char *out, size_t
     return SESSTOK_JWS_OK;
 }
 
-/* ---- ECDSA ----------------------------------------------------------------- */
+/* ---- ECDSA -------------------------------------------------------------- */
 
-/* Is the big-endian number a[0:len] zero? (not secret: signatures are public) */
+/* Is the big-endian number a[0:len] zero? (not secret: signatures are
+ * public) */
 static int
 is_zero(const unsigned char *a, size_t len)
 {
@@ -86,10 +89,11 @@ is_zero(const unsigned char *a, size_t len)
 }
 
 int
-sesstok_ecdsa_raw_check(const unsigned char *sig, size_t siglen, const unsigned char *order,
-                        size_t coord_len)
+sesstok_ecdsa_raw_check(const unsigned char *sig, size_t siglen,
+                        const unsigned char *order, size_t coord_len)
 {
-    if (coord_len == 0 || coord_len > SESSTOK_ECDSA_MAX_COORD || siglen != 2 * coord_len) {
+    if (coord_len == 0 || coord_len > SESSTOK_ECDSA_MAX_COORD ||
+        siglen != 2 * coord_len) {
         return 0;
     }
     const unsigned char *r = sig, *s = sig + coord_len;
@@ -159,7 +163,8 @@ der_len_size(size_t len)
 }
 
 size_t
-sesstok_ecdsa_raw_to_der(const unsigned char *sig, size_t coord_len, unsigned char *out)
+sesstok_ecdsa_raw_to_der(const unsigned char *sig, size_t coord_len,
+                         unsigned char *out)
 {
     if (coord_len == 0 || coord_len > SESSTOK_ECDSA_MAX_COORD) {
         return 0;
@@ -168,7 +173,8 @@ sesstok_ecdsa_raw_to_der(const unsigned char *sig, size_t coord_len, unsigned ch
     int pad;
     size_t rlen = int_content_len(sig, coord_len, &skip, &pad);
     size_t slen = int_content_len(sig + coord_len, coord_len, &skip, &pad);
-    size_t body = 1 + der_len_size(rlen) + rlen + 1 + der_len_size(slen) + slen;
+    size_t body =
+        1 + der_len_size(rlen) + rlen + 1 + der_len_size(slen) + slen;
     size_t k = 0;
     out[k++] = 0x30;
     k += put_der_len(out + k, body);
@@ -206,10 +212,12 @@ get_der_len(const unsigned char *der, size_t n, size_t *pos, size_t *len)
 
 /* Read a strict, minimal, non-negative INTEGER into out[0:coord_len]. */
 static int
-get_der_uint(const unsigned char *der, size_t n, size_t *pos, size_t coord_len, unsigned char *out)
+get_der_uint(const unsigned char *der, size_t n, size_t *pos, size_t coord_len,
+             unsigned char *out)
 {
     size_t len;
-    if (*pos >= n || der[(*pos)++] != 0x02 || get_der_len(der, n, pos, &len) < 0) {
+    if (*pos >= n || der[(*pos)++] != 0x02 ||
+        get_der_len(der, n, pos, &len) < 0) {
         return -1;
     }
     if (len == 0 || n - *pos < len) {
@@ -236,17 +244,20 @@ get_der_uint(const unsigned char *der, size_t n, size_t *pos, size_t coord_len, 
 }
 
 int
-sesstok_ecdsa_der_to_raw(const unsigned char *der, size_t n, size_t coord_len, unsigned char *out)
+sesstok_ecdsa_der_to_raw(const unsigned char *der, size_t n, size_t coord_len,
+                         unsigned char *out)
 {
     size_t pos = 0, len;
     if (coord_len == 0 || coord_len > SESSTOK_ECDSA_MAX_COORD) {
         return -1;
     }
-    if (n < 2 || der[pos++] != 0x30 || get_der_len(der, n, &pos, &len) < 0 || len != n - pos) {
+    if (n < 2 || der[pos++] != 0x30 || get_der_len(der, n, &pos, &len) < 0 ||
+        len != n - pos) {
         return -1;
     }
-    if (get_der_uint(der, n, &pos, coord_len, out) < 0
-        || get_der_uint(der, n, &pos, coord_len, out + coord_len) < 0 || pos != n) {
+    if (get_der_uint(der, n, &pos, coord_len, out) < 0 ||
+        get_der_uint(der, n, &pos, coord_len, out + coord_len) < 0 ||
+        pos != n) {
         return -1;
     }
     return 0;

@@ -11,44 +11,45 @@
 #include <string.h>
 
 int
-sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out)
+sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n,
+                      sesstok_buf *out)
 {
     if (n > UINT_MAX) {
         PyErr_SetString(PyExc_OverflowError, "value too large to compress");
         return -1;
     }
-    if (!st->deflater_ready) {
-        st->deflater.zalloc = Z_NULL;
-        st->deflater.zfree = Z_NULL;
-        st->deflater.opaque = Z_NULL;
-        if (deflateInit(&st->deflater, Z_DEFAULT_COMPRESSION) != Z_OK) {
+    if (!st->zlib.deflater_ready) {
+        st->zlib.deflater.zalloc = Z_NULL;
+        st->zlib.deflater.zfree = Z_NULL;
+        st->zlib.deflater.opaque = Z_NULL;
+        if (deflateInit(&st->zlib.deflater, Z_DEFAULT_COMPRESSION) != Z_OK) {
             PyErr_NoMemory();
             return -1;
         }
-        st->deflater_ready = 1;
+        st->zlib.deflater_ready = 1;
     }
-    else if (deflateReset(&st->deflater) != Z_OK) {
+    else if (deflateReset(&st->zlib.deflater) != Z_OK) {
         PyErr_SetString(PyExc_RuntimeError, "zlib deflateReset failed");
         return -1;
     }
-    uLong bound = deflateBound(&st->deflater, (uLong)n);
+    uLong bound = deflateBound(&st->zlib.deflater, (uLong)n);
     if (sesstok_buf_reserve(out, (size_t)bound) < 0) {
         PyErr_NoMemory();
         return -1;
     }
-    st->deflater.next_in = (Bytef *)data;
-    st->deflater.avail_in = (uInt)n;
-    st->deflater.next_out = out->data + out->len;
-    st->deflater.avail_out = (uInt)bound;
-    int rc = deflate(&st->deflater, Z_FINISH);
+    st->zlib.deflater.next_in = (Bytef *)data;
+    st->zlib.deflater.avail_in = (uInt)n;
+    st->zlib.deflater.next_out = out->data + out->len;
+    st->zlib.deflater.avail_out = (uInt)bound;
+    int rc = deflate(&st->zlib.deflater, Z_FINISH);
     if (rc != Z_STREAM_END) {
         /* cannot happen with a deflateBound-sized buffer; start afresh */
-        deflateEnd(&st->deflater);
-        st->deflater_ready = 0;
+        deflateEnd(&st->zlib.deflater);
+        st->zlib.deflater_ready = 0;
         PyErr_Format(PyExc_RuntimeError, "zlib deflate failed (%d)", rc);
         return -1;
     }
-    out->len += (size_t)(bound - st->deflater.avail_out);
+    out->len += (size_t)(bound - st->zlib.deflater.avail_out);
     return 0;
 }
 
@@ -58,11 +59,12 @@ sesstok_zlib_compress(sesstok_state *st, const unsigned char *data, size_t n, se
 static PyObject *
 python_decompress(sesstok_state *st, const unsigned char *data, size_t n)
 {
-    PyObject *bytes = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)n);
+    PyObject *bytes =
+        PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)n);
     if (bytes == NULL) {
         return NULL;
     }
-    PyObject *result = PyObject_CallOneArg(st->py_zlib_decompress, bytes);
+    PyObject *result = PyObject_CallOneArg(st->zlib.decompress, bytes);
     Py_DECREF(bytes);
     return result;
 }
@@ -70,32 +72,34 @@ python_decompress(sesstok_state *st, const unsigned char *data, size_t n)
 static PyObject *
 raise_too_large(sesstok_state *st)
 {
-    PyErr_Format(st->PayloadTooLarge ? st->PayloadTooLarge : PyExc_ValueError,
-                 "Decompressed payload exceeds the limit of %zd bytes", st->max_decompressed_size);
+    PyErr_Format(st->limits.too_large,
+                 "Decompressed payload exceeds the limit of %zd bytes",
+                 st->limits.max_decompressed_size);
     return NULL;
 }
 
 int
-sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n, sesstok_buf *out)
+sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n,
+                     sesstok_buf *out)
 {
     if (n > UINT_MAX) {
         raise_too_large(st);
         return -1;
     }
-    size_t cap = (size_t)st->max_decompressed_size;
-    if (!st->inflater_ready) {
-        memset(&st->inflater, 0, sizeof(st->inflater));
-        if (inflateInit(&st->inflater) != Z_OK) {
+    size_t cap = (size_t)st->limits.max_decompressed_size;
+    if (!st->zlib.inflater_ready) {
+        memset(&st->zlib.inflater, 0, sizeof(st->zlib.inflater));
+        if (inflateInit(&st->zlib.inflater) != Z_OK) {
             PyErr_NoMemory();
             return -1;
         }
-        st->inflater_ready = 1;
+        st->zlib.inflater_ready = 1;
     }
-    else if (inflateReset(&st->inflater) != Z_OK) {
+    else if (inflateReset(&st->zlib.inflater) != Z_OK) {
         PyErr_SetString(PyExc_RuntimeError, "zlib inflateReset failed");
         return -1;
     }
-    z_stream *zs = &st->inflater;
+    z_stream *zs = &st->zlib.inflater;
     zs->next_in = (Bytef *)data;
     zs->avail_in = (uInt)n;
     size_t start = out->len;
@@ -139,7 +143,8 @@ sesstok_zlib_inflate(sesstok_state *st, const unsigned char *data, size_t n, ses
             }
             /* cannot happen: zlib.decompress succeeded where inflate failed */
             out->len = start;
-            int rc2 = sesstok_buf_append(out, PyBytes_AS_STRING(result), (size_t)PyBytes_GET_SIZE(result));
+            int rc2 = sesstok_buf_append(out, PyBytes_AS_STRING(result),
+                                         (size_t)PyBytes_GET_SIZE(result));
             Py_DECREF(result);
             if (rc2 < 0) {
                 PyErr_NoMemory();
@@ -156,7 +161,8 @@ sesstok_zlib_decompress(sesstok_state *st, const unsigned char *data, size_t n)
     sesstok_buf_init(&buf);
     PyObject *result = NULL;
     if (sesstok_zlib_inflate(st, data, n, &buf) == 0) {
-        result = PyBytes_FromStringAndSize((const char *)buf.data, (Py_ssize_t)buf.len);
+        result = PyBytes_FromStringAndSize((const char *)buf.data,
+                                           (Py_ssize_t)buf.len);
     }
     sesstok_buf_free(&buf);
     return result;
@@ -172,8 +178,10 @@ py_compress(PyObject *module, PyObject *arg)
     sesstok_buf buf;
     sesstok_buf_init(&buf);
     PyObject *result = NULL;
-    if (sesstok_zlib_compress(sesstok_get_state(module), view.buf, (size_t)view.len, &buf) == 0) {
-        result = PyBytes_FromStringAndSize((const char *)buf.data, (Py_ssize_t)buf.len);
+    if (sesstok_zlib_compress(sesstok_get_state(module), view.buf,
+                              (size_t)view.len, &buf) == 0) {
+        result = PyBytes_FromStringAndSize((const char *)buf.data,
+                                           (Py_ssize_t)buf.len);
     }
     sesstok_buf_free(&buf);
     PyBuffer_Release(&view);
@@ -187,16 +195,19 @@ py_decompress(PyObject *module, PyObject *arg)
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    PyObject *result = sesstok_zlib_decompress(sesstok_get_state(module), view.buf, (size_t)view.len);
+    PyObject *result = sesstok_zlib_decompress(sesstok_get_state(module),
+                                               view.buf, (size_t)view.len);
     PyBuffer_Release(&view);
     return result;
 }
 
 static PyMethodDef zlib_methods[] = {
     {"zlib_compress", py_compress, METH_O,
-     "zlib_compress(data, /)\n--\n\nzlib.compress(data) with a reused stream."},
+     "zlib_compress(data, /)\n--\n\nzlib.compress(data) with a reused "
+     "stream."},
     {"zlib_decompress", py_decompress, METH_O,
-     "zlib_decompress(data, /)\n--\n\nzlib.decompress(data), refusing output above\n"
+     "zlib_decompress(data, /)\n--\n\nzlib.decompress(data), refusing output "
+     "above\n"
      "max_decompressed_size (see set_limits)."},
     {NULL, NULL, 0, NULL},
 };
@@ -209,10 +220,31 @@ sesstok_zlib_exec(PyObject *m)
     if (zlib == NULL) {
         return -1;
     }
-    st->py_zlib_decompress = PyObject_GetAttrString(zlib, "decompress");
+    st->zlib.decompress = PyObject_GetAttrString(zlib, "decompress");
     Py_DECREF(zlib);
-    if (st->py_zlib_decompress == NULL) {
+    if (st->zlib.decompress == NULL) {
         return -1;
     }
     return PyModule_AddFunctions(m, zlib_methods);
+}
+
+int
+sesstok_zlib_traverse(sesstok_state *st, visitproc visit, void *arg)
+{
+    Py_VISIT(st->zlib.decompress);
+    return 0;
+}
+
+void
+sesstok_zlib_clear(sesstok_state *st)
+{
+    Py_CLEAR(st->zlib.decompress);
+    if (st->zlib.deflater_ready) {
+        deflateEnd(&st->zlib.deflater);
+        st->zlib.deflater_ready = 0;
+    }
+    if (st->zlib.inflater_ready) {
+        inflateEnd(&st->zlib.inflater);
+        st->zlib.inflater_ready = 0;
+    }
 }

@@ -1,7 +1,8 @@
 /* fuzz_jws.c - libFuzzer harness for csrc/jws.c: splitting a compact token,
  * strict segment decoding, and the ECDSA signature conversions (raw R||S
  * range check, raw -> DER, strict DER -> raw), with csrc/json_scan.c
- * validating a decoded header in strict mode as jwt.c does. No Python.
+ * validating a decoded header in strict mode as jwt_decode.c does. No
+ * Python.
  *
  * fuzz-sources: csrc/jws.c csrc/codec.c csrc/json_scan.c
  *

@@ -48,26 +48,26 @@ def _methods(timestamp):
     serializer = _django.JSONSerializer
 
     def signature(self, value, key=None):
-        return _core.django_signer_call("signature", self, timestamp, value, key)
+        return _core.django_signature(self, timestamp, value, key)
 
     def sign(self, value):
-        return _core.django_signer_call("sign", self, timestamp, value)
+        return _core.django_sign(self, timestamp, value)
 
     if timestamp:
 
         def unsign(self, value, max_age=None):
-            return _core.django_signer_call("unsign", self, True, value, max_age)
+            return _core.django_unsign(self, True, value, max_age)
 
     else:
 
         def unsign(self, signed_value):
-            return _core.django_signer_call("unsign", self, False, signed_value)
+            return _core.django_unsign(self, False, signed_value)
 
     def sign_object(self, obj, serializer=serializer, compress=False):
-        return _core.django_signer_call("sign_object", self, timestamp, obj, serializer, compress)
+        return _core.django_sign_object(self, timestamp, obj, serializer, compress)
 
     def unsign_object(self, signed_obj, serializer=serializer, **kwargs):
-        return _core.django_signer_call("unsign_object", self, timestamp, signed_obj, serializer, **kwargs)
+        return _core.django_unsign_object(self, timestamp, signed_obj, serializer, **kwargs)
 
     return {"signature": signature, "sign": sign, "unsign": unsign, "sign_object": sign_object,
             "unsign_object": unsign_object}

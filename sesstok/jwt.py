@@ -42,10 +42,12 @@ import re
 import threading
 import time
 import urllib.request
+import warnings
 import weakref
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from math import gcd
+from types import MappingProxyType
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
@@ -193,13 +195,19 @@ def _contains_jwk(obj: Any) -> bool:
 
 
 def _looks_like_jwk(data: bytes) -> bool:
-    """Is data JSON holding a JWK (an object with "kty") anywhere?"""
-    stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped[:1] in (b"{", b"["):
-        return False
+    """Is data JSON holding a JWK (an object with "kty") anywhere? In any
+    encoding json.loads reads bytes in (UTF-8/16/32 in either byte order,
+    with or without a BOM), as PyJWT's HMACAlgorithm.prepare_key checks."""
+    try:
+        # what json.loads(data) decodes first (a BOM is removed with it)
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+    except UnicodeDecodeError:
+        return False  # not JSON in any encoding
+    if text.lstrip(" \t\r\n")[:1] not in ("{", "["):
+        return False  # only an object or an array can hold a JWK
     try:
         obj = json.loads(
-            data,
+            text,
             parse_int=lambda _: 0,
             parse_float=lambda _: 0.0,
             parse_constant=lambda _: 0.0,
@@ -607,17 +615,148 @@ _ALGORITHM_OBJECTS = {name: Algorithm(name) for name in ALGORITHMS}
 # ---------------------------------------------------------------------------
 
 
-def _hooks(obj: Any) -> int:
-    # PyJWT documents _encode_payload/_decode_payload as extension points;
-    # a subclass that overrides one (or _validate_claims) gets it called.
+# ---- PyJWT's API where it is cold: warnings, and subclasses with hooks ----
+# The C core runs encode and decode; it calls these only off the hot path.
+
+
+def _decode_warnings(
+    fname: str, kwargs: Any, verify: Any, options: Any, stacklevel: int = 2
+) -> None:
+    """PyJWT's warnings about the legacy arguments of decode() and
+    decode_complete(): **kwargs (their names) and a `verify` that disagrees
+    with options["verify_signature"]. The C core calls this only when there
+    is one (stacklevel 2 is then its caller: C methods have no frame)."""
+    if kwargs:
+        warnings.warn(
+            f"passing additional kwargs to {fname}() is deprecated and will be removed in "
+            f"pyjwt version 3. Unsupported kwargs: {tuple(kwargs)}",
+            RemovedInPyjwt3Warning,
+            stacklevel=stacklevel,
+        )
+    verify_signature = True if options is None else options.get("verify_signature", True)
+    if verify is not None and verify != verify_signature:
+        warnings.warn(
+            "The `verify` argument to `decode` does nothing in PyJWT 2.0 and newer. The "
+            "equivalent is setting `verify_signature` to False in the `options` dictionary. "
+            "This invocation has a mismatch between the kwarg and the option entry.",
+            category=DeprecationWarning,
+            stacklevel=stacklevel,
+        )
+
+
+_EXTENSION_POINTS = ("_encode_payload", "_decode_payload", "_validate_claims")
+_ALGORITHM_UNSET = object()  # PyJWT's: "algorithm" not given to encode
+
+
+def _hooked(obj: Any) -> bool:
+    """Does obj's class override one of PyJWT's extension points? PyJWT
+    documents _encode_payload/_decode_payload as such (_validate_claims is
+    one in practice): encode and decode then run as PyJWT's code does,
+    through them (_hooked_encode, _hooked_decode, _hooked_decode_complete),
+    on the C core's JWS steps."""
     cls = type(obj)
-    if not isinstance(obj, PyJWT):
-        return 0
-    return (
-        (cls._encode_payload is not PyJWT._encode_payload) * 1
-        | (cls._decode_payload is not PyJWT._decode_payload) * 2
-        | (cls._validate_claims is not PyJWT._validate_claims) * 4
+    return isinstance(obj, PyJWT) and any(
+        getattr(cls, name) is not getattr(PyJWT, name) for name in _EXTENSION_POINTS
     )
+
+
+def _hooked_encode(
+    self: PyJWT,
+    payload: dict[str, Any],
+    key: Any,
+    algorithm: Any = _ALGORITHM_UNSET,
+    headers: dict[str, Any] | None = None,
+    json_encoder: Any = None,
+    sort_headers: bool = True,
+) -> str:
+    # mirrors PyJWT.encode
+    prepared = _core.jwt_prepare_payload(payload)
+    if prepared is payload:
+        prepared = payload.copy()  # PyJWT hands _encode_payload a copy
+    json_payload = self._encode_payload(prepared, headers=headers, json_encoder=json_encoder)
+    if algorithm is _ALGORITHM_UNSET:
+        return self._encode_jws(
+            json_payload, key, headers=headers, json_encoder=json_encoder, sort_headers=sort_headers
+        )
+    return self._encode_jws(json_payload, key, algorithm, headers, json_encoder, sort_headers=sort_headers)
+
+
+def _hooked_decode_complete(
+    self: PyJWT,
+    jwt: str | bytes,
+    key: Any = "",
+    algorithms: Iterable[str] | None = None,
+    options: dict[str, Any] | None = None,
+    verify: bool | None = None,
+    detached_payload: bytes | None = None,
+    audience: Any = None,
+    issuer: Any = None,
+    subject: str | None = None,
+    leeway: Any = 0,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    # mirrors PyJWT.decode_complete
+    if kwargs or verify is not None:
+        _decode_warnings("decode_complete", kwargs, verify, options, stacklevel=3)
+    merged_options = self._merge_options(options)
+    decoded = self._decode_jws(jwt, key, algorithms, options, detached_payload)
+    if type(self)._decode_payload is PyJWT._decode_payload:
+        payload = _claims_json(decoded["payload"], merged_options)  # the call's max_json_depth
+    else:
+        payload = self._decode_payload(decoded)
+    self._validate_claims(
+        payload, merged_options, audience=audience, issuer=issuer, subject=subject, leeway=leeway
+    )
+    decoded["payload"] = payload
+    return decoded
+
+
+def _hooked_decode(
+    self: PyJWT,
+    jwt: str | bytes,
+    key: Any = "",
+    algorithms: Iterable[str] | None = None,
+    options: dict[str, Any] | None = None,
+    verify: bool | None = None,
+    detached_payload: bytes | None = None,
+    audience: Any = None,
+    subject: str | None = None,
+    issuer: Any = None,
+    leeway: Any = 0,
+    **kwargs: Any,
+) -> Any:
+    # mirrors PyJWT.decode
+    if kwargs:
+        _decode_warnings("decode", kwargs, None, None, stacklevel=3)
+    decoded = self.decode_complete(
+        jwt,
+        key,
+        algorithms,
+        options,
+        verify=verify,
+        detached_payload=detached_payload,
+        audience=audience,
+        subject=subject,
+        issuer=issuer,
+        leeway=leeway,
+    )
+    return decoded["payload"]
+
+
+def _claims_json(data: bytes, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The claims of a JWT payload: strict JSON, an object, nested no deeper
+    than options["max_json_depth"] (PyJWT._decode_payload's errors)."""
+    try:
+        payload = _core.json_decode(
+            data,
+            strict=True,
+            max_depth=options.get("max_json_depth") or _core.JWT_DEFAULT_MAX_JSON_DEPTH,
+        )
+    except ValueError as e:
+        raise DecodeError(f"Invalid payload string: {e}") from e
+    if not isinstance(payload, dict):
+        raise DecodeError("Invalid payload string: must be a json object")
+    return payload
 
 
 class _Options(dict):
@@ -710,7 +849,7 @@ class PyJWS(_core.JwsApi):
 
     def _reconfigure(self) -> None:
         algorithms = sorted(self._valid_algs) if self._restricted else None
-        self._configure(self._options, algorithms, type(self).header_typ, _hooks(self))
+        self._configure(self._options, algorithms, type(self).header_typ, False)
 
     def register_algorithm(self, alg_id: str, alg_obj: Any) -> None:
         """Not supported: sesstok's algorithms are implemented in C. Re-enables
@@ -780,7 +919,7 @@ class PyJWT(_core.JwtApi):
         self._reconfigure()
 
     def _reconfigure(self) -> None:
-        self._configure(self._options, None, PyJWS.header_typ, _hooks(self))
+        self._configure(self._options, None, PyJWS.header_typ, _hooked(self))
 
     def _get_sig_options(self) -> dict[str, Any]:
         return {
@@ -813,17 +952,7 @@ class PyJWT(_core.JwtApi):
         return _core.jwt_json_dumps(payload, json_encoder)
 
     def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
-        try:
-            payload = _core.json_decode(
-                decoded["payload"],
-                strict=True,
-                max_depth=self.options.get("max_json_depth") or _core.JWT_DEFAULT_MAX_JSON_DEPTH,
-            )
-        except ValueError as e:
-            raise DecodeError(f"Invalid payload string: {e}") from e
-        if not isinstance(payload, dict):
-            raise DecodeError("Invalid payload string: must be a json object")
-        return payload
+        return _claims_json(decoded["payload"], self.options)
 
     def _validate_claims(
         self,
@@ -914,7 +1043,13 @@ class Encoder(_core.JwtEncoder):
         prepared = _load_key(key, alg in _HMAC_ALGORITHMS)
         prepared.check_length(alg, enforce_minimum_key_length)
         super().__init__(prepared, alg, header_b64, json_encoder)
-        self.headers = header
+        # the header every token carries, parsed back: nothing shared with
+        # the caller's headers, read-only
+        self._headers = MappingProxyType(json.loads(_core.b64url_decode(header_b64)))
+
+    @property
+    def headers(self) -> Mapping[str, Any]:
+        return self._headers
 
 
 def _jwk_set_entries(keys: Any) -> list[tuple[JwtKey, str | None]]:
@@ -935,6 +1070,10 @@ class Decoder(_core.JwtDecoder):
     (``{"keys": [...]}`` or :class:`PyJWKSet`). A token's ``kid`` selects the
     key with that kid; keys given without a kid are tried when none matches.
     Keys must be all symmetric or all asymmetric, and kids unique.
+    What the Decoder is given is copied when it is made: ``options`` is a
+    read-only view of its own copy (``require`` as a tuple), and list
+    ``audience``/``issuer`` values become tuples, so changing the caller's
+    objects later changes nothing.
 
     ::
 
@@ -965,8 +1104,9 @@ class Decoder(_core.JwtDecoder):
             raise ValueError("a Decoder always verifies signatures (verify_signature=False)")
         entries = self._entries(keys, algs)
         self._check_entries(entries, algs, bool(opts.get("enforce_minimum_key_length", True)))
+        audience = tuple(audience) if isinstance(audience, list) else audience
+        issuer = tuple(issuer) if isinstance(issuer, list) else issuer
         super().__init__(entries, algs, opts, audience, issuer, subject, leeway)
-        self.options = opts
 
     @staticmethod
     def _load(key: Any, algs: list[str]) -> JwtKey:

@@ -21,8 +21,6 @@ Limits Django does not have (raised as :class:`PayloadTooLarge`, a
 than 512 levels; change them with :func:`set_limits`.
 """
 
-import datetime
-
 from django.conf import settings
 from django.core import signing as _django
 
@@ -91,7 +89,6 @@ _core.install_django(
     b64_decode=_DJANGO["b64_decode"],
     b62_encode=_DJANGO["b62_encode"],
     b62_decode=_DJANGO["b62_decode"],
-    timedelta=datetime.timedelta,
     PayloadTooLarge=PayloadTooLarge,
     Signer=_django.Signer,
     TimestampSigner=_django.TimestampSigner,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import sesstok
 from sesstok import accelerate, crypto
 
-from _parity import assert_same, frozen_time
+from _parity import assert_same, frozen_time, outcome
 
 NOW = 1_750_000_000.5
 PATCHED = {
@@ -110,9 +110,9 @@ def test_objects_created_before_the_switch_benefit():
     signer = dj.TimestampSigner(key="k")
     sesstok.accelerate_django()
     try:
-        with mock.patch.object(_core, "django_signer_call", wraps=_core.django_signer_call) as spy:
+        with mock.patch.object(_core, "django_sign", wraps=_core.django_sign) as spy:
             signed = signer.sign("v")
-        spy.assert_called_once_with("sign", signer, True, "v")
+        spy.assert_called_once_with(signer, True, "v")
         assert signer.unsign(signed) == "v"
     finally:
         sesstok.restore_django()
@@ -144,6 +144,45 @@ def test_subclass_overrides_keep_djangos_path(accelerated):
     assert signed.split(":")[1].isupper() or not any(c.isalpha() for c in signed.split(":")[1])
     assert Shouting(key="k").unsign(signed) == "v"
     assert Shouting(key="k").unsign_object(Shouting(key="k").sign_object([1])) == [1]
+
+
+class _RecordingUnsign(dj.TimestampSigner):
+    """Overrides unsign, so unsign_object must forward its **kwargs to it."""
+
+    calls = []
+
+    def unsign(self, value, max_age=None, **extra):
+        self.calls.append((max_age, extra))
+        return super().unsign(value, max_age=max_age)
+
+
+def _unsign_object(signer, token, kwargs):
+    """What signer.unsign_object(token, **kwargs) does 100 s after signing,
+    and the arguments its unsign received."""
+    _RecordingUnsign.calls = []
+    with frozen_time(NOW + 100):
+        result = outcome(lambda: signer.unsign_object(token, **kwargs))
+    return result, _RecordingUnsign.calls
+
+
+@pytest.mark.parametrize("kwargs", [{"max_age": 10}, {"max_age": 10**6}, {"max_age": 10, "other": 1}, {}])
+def test_unsign_object_forwards_kwargs_to_an_overriding_unsign(kwargs):
+    # Regression: under the switch, unsign_object dropped max_age (and any
+    # other keyword) on its way to a subclass's unsign: an expired value was
+    # accepted.
+    signer = _RecordingUnsign(key="k")
+    with frozen_time(NOW):
+        token = signer.sign_object({"a": 1})
+    expected = _unsign_object(signer, token, kwargs)
+    sesstok.accelerate_django()
+    try:
+        actual = _unsign_object(signer, token, kwargs)
+    finally:
+        sesstok.restore_django()
+    assert actual == expected
+    assert expected[1] == [(kwargs.get("max_age"), {k: v for k, v in kwargs.items() if k != "max_age"})]
+    if kwargs.get("max_age") == 10:
+        assert expected[0][:2] == ("raise", dj.SignatureExpired)
 
 
 def test_custom_serializer_under_the_switch(accelerated):

@@ -9,6 +9,7 @@ To cover a new function or method of _core, add entries to LEAK_CASES below
 
 import ctypes
 import dataclasses
+import datetime
 import gc
 import hmac
 import importlib
@@ -317,10 +318,14 @@ class _Custom(_signing.TimestampSigner):
         return "fixed"
 
 
-def _dj_call(kind, *args, **kwargs):
+def _dj_ts():
     from django.core import signing as dj
 
-    return _core.django_signer_call(kind, dj.TimestampSigner(key="leak-key"), True, *args, **kwargs)
+    return dj.TimestampSigner(key="leak-key")
+
+
+_DJ_TS = _dj_ts()
+_DJ_TS_OBJ = _DJ_TS.sign_object(_SESSION)
 
 
 def _set_attr(obj, name, value):
@@ -374,9 +379,16 @@ LEAK_CASES += [
     case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha256"),
     case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha512_256", note="general-path",
          raises=Exception),
-    case("django_signer_call", _dj_call, "sign", "value"),
-    case("django_signer_call", _dj_call, "unsign", "nope", raises=_signing.BadSignature, note="bad"),
-    case("django_signer_call", _dj_call, "sign_object", _SESSION, note="object"),
+    case("django_signature", _core.django_signature, _DJ_TS, True, "value"),
+    case("django_signature", _core.django_signature, _DJ_TS, True, raises=TypeError, note="arity"),
+    case("django_sign", _core.django_sign, _DJ_TS, True, "value"),
+    case("django_sign", _core.django_sign, _DJ_TS, False, b"bytes", note="general-path"),
+    case("django_unsign", _core.django_unsign, _DJ_TS, True, _DJ_TS.sign("v"), 10**9),
+    case("django_unsign", _core.django_unsign, _DJ_TS, True, "nope", raises=_signing.BadSignature, note="bad"),
+    case("django_sign_object", _core.django_sign_object, _DJ_TS, True, _SESSION, note="object"),
+    case("django_unsign_object", _core.django_unsign_object, _DJ_TS, True, _DJ_TS_OBJ, max_age=10**9),
+    case("django_unsign_object", _core.django_unsign_object, _DJ_TS, False, _DJ_TS_OBJ, nope=1,
+         raises=TypeError, note="kwargs"),
 ]
 
 # ---- JWT (sesstok.jwt: no Django needed) ------------------------------------------
@@ -400,6 +412,14 @@ _ES_KEY = _core.JwtKey.load(_ES_PRIV)
 _RS_KEY = _core.JwtKey.load(_RS_PRIV)
 _HS_KEY = _core.JwtKey.hmac(_HS_SECRET.encode())
 _JWT_API = _jwt.PyJWT()
+
+
+class _HookedJWT(_jwt.PyJWT):  # encode/decode run in Python, on the C JWS steps
+    def _validate_claims(self, payload, options, **kwargs):
+        super()._validate_claims(payload, options, **kwargs)
+
+
+_HOOKED_API = _HookedJWT()
 _JWS_API = _jwt.PyJWS()
 _HS_TOKEN = _jwt.encode({"sub": "x", "l": [1, 2.5, None]}, _HS_SECRET)
 _ES_TOKEN = _jwt.encode({"sub": "x"}, _ES_PRIV, algorithm="ES256")
@@ -427,6 +447,12 @@ LEAK_CASES += [
          audience="x", raises=_jwt.MissingRequiredClaimError, note="claims"),
     case("JwtApi.decode_complete", _JWT_API.decode_complete, _HS_TOKEN, _HS_SECRET,
          algorithms=["HS256"]),
+    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"], verify=True,
+         note="verify"),
+    case("JwtApi.encode", _HOOKED_API.encode, {"sub": "x"}, _HS_SECRET, note="hooked"),
+    case("JwtApi.decode", _HOOKED_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"], note="hooked"),
+    case("JwtApi.decode_complete", _HOOKED_API.decode_complete, _HS_TOKEN, _HS_SECRET,
+         algorithms=["HS384"], raises=_jwt.InvalidAlgorithmError, note="hooked"),
     case("JwtApi.get_unverified_header", _JWT_API.get_unverified_header, _HS_TOKEN),
     case("JwtApi.get_algorithms", _JWT_API.get_algorithms),
     case("JwsApi", _core.JwsApi),
@@ -450,6 +476,9 @@ LEAK_CASES += [
     case("JwtDecoder.decode_jws", _DECODER.decode_jws, _ENCODER.encode({"y": 1})),
     case("JwtDecoder.algorithms", lambda: _DECODER.algorithms),
     case("JwtDecoder.keys", lambda: _DECODER.keys),
+    case("JwtDecoder.options", lambda: _DECODER.options["require"]),
+    case("JwtDecoder", _jwt.Decoder, _HS_SECRET, ["HS256"], options={"require": ["exp", "sub"]},
+         note="require copied"),
     case("JwtKey.hmac", _core.JwtKey.hmac, b"secret", algorithm="HS256", kid="k"),
     case("JwtKey.hmac", _core.JwtKey.hmac, "str", raises=TypeError, note="type"),
     case("JwtKey.load", _core.JwtKey.load, _ES_PRIV),
@@ -478,6 +507,9 @@ LEAK_CASES += [
     case("JwtKey.algorithms", lambda: _RS_KEY.algorithms),
     case("JwtKey.kid", lambda: _HS_KEY.kid),
     case("jwt_json_dumps", _core.jwt_json_dumps, {"b": 1, "a": [1, "é"]}, None, True),
+    case("jwt_prepare_payload", _core.jwt_prepare_payload,
+         {"exp": datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc)}),
+    case("jwt_prepare_payload", _core.jwt_prepare_payload, {"iss": 1}, raises=TypeError, note="iss"),
     case("jwt_validate_claims", _core.jwt_validate_claims, {"exp": 1}, _FULL_OPTS,
          raises=_jwt.ExpiredSignatureError),
     case("jwt_key_cache_size", _core.jwt_key_cache_size),
@@ -688,3 +720,36 @@ def test_many_threads():
     finally:
         sys.setswitchinterval(old)
     assert not errors, errors[:5]
+
+
+# ---- install_django ----------------------------------------------------------
+
+
+def test_install_django_takes_each_object_by_name():
+    # a refused call changes nothing: the signers keep working
+    signed = _SIGNER.sign("v")
+    with pytest.raises(TypeError, match="missing keyword argument 'BadSignature'"):
+        _core.install_django(settings=object())
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        _core.install_django(bogus=1)
+    with pytest.raises(TypeError, match="keyword arguments only"):
+        _core.install_django(1)
+    assert _SIGNER.unsign(signed) == "v"
+    assert _signing.loads(_DUMPED) == _SESSION
+
+
+# ---- the argument parser -------------------------------------------------------
+
+
+def test_keyword_names_match_by_value_too():
+    # Keyword names are matched by pointer against interned copies first; a
+    # name built at run time (not interned) must match by value all the same.
+    sort_keys = "".join(["sort", "_keys"])
+    max_age = "".join(["max", "_age"])
+    assert _core.json_encode({"b": 1, "a": 2}, **{sort_keys: True}) == b'{"a":2,"b":1}'
+    assert _TS.unsign(_TS_SIGNED, **{max_age: 10**9}) == "value"
+    assert _signing.loads(_DUMPED, **{"".join(["max", "_age"]): 10**9}) == _SESSION
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sorted'"):
+        _core.json_encode([1], **{"".join(["sor", "ted"]): True})
+    with pytest.raises(TypeError, match="multiple values for argument 'obj'"):
+        _core.json_encode([1], **{"".join(["o", "bj"]): 2})

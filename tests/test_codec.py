@@ -1,9 +1,16 @@
 """base64url, base62 and hex in sesstok._core (csrc/codec.c, codec_py.c),
 against the originals: Python's base64 module, Django's b64_decode and
-b62_encode/b62_decode, and bytes.hex()."""
+b62_encode/b62_decode, and bytes.hex().
+
+base64url has several implementations (scalar, and AVX2 where the CPU has
+it); the tests at the end run every one of them against Python's base64."""
 
 import base64
+import contextlib
+import os
 import string
+import subprocess
+import sys
 
 import pytest
 from django.core import signing as dj_signing
@@ -188,6 +195,138 @@ def test_decode_argument_errors():
     with pytest.raises(TypeError):
         _core.b64url_decode("QQ", data="QQ")
     assert _core.b64url_decode(data="QQ") == b"A"
+
+
+# ---- base64url: every implementation against Python's base64 ---------------
+
+IMPLS = _core._b64url_impls()
+
+
+@contextlib.contextmanager
+def b64_impl(name):
+    previous = _core._b64url_impl()
+    assert _core._b64url_impl(name) == name
+    try:
+        yield
+    finally:
+        _core._b64url_impl(previous)
+
+
+def ref_decode(text, strict):
+    """Python's base64 as the reference: bytes, or None where sesstok refuses."""
+    if any(c not in B64URL_ALPHABET.encode() for c in text) or len(text) % 4 == 1:
+        return None
+    padded = text.translate(bytes.maketrans(b"-_", b"+/")) + b"=" * (-len(text) % 4)
+    data = base64.b64decode(padded, validate=True)
+    if strict and base64.urlsafe_b64encode(data).rstrip(b"=") != text:
+        return None
+    return data
+
+
+def decode_or_none(text, strict):
+    try:
+        return _core.b64url_decode(text, strict=strict)
+    except ValueError:
+        return None
+
+
+def test_impls():
+    assert IMPLS[0] == "scalar"
+    assert set(IMPLS) <= {"scalar", "avx2"}
+    # the default is the fastest one this CPU has, unless the environment forces one
+    if "SESSTOK_B64URL_IMPL" not in os.environ:
+        assert _core._b64url_impl() == IMPLS[-1]
+
+
+def test_impl_switch_errors_leave_the_choice_alone():
+    current = _core._b64url_impl()
+    for bad, exc in (("nope", ValueError), ("", ValueError), (b"scalar", TypeError), (1, TypeError)):
+        with pytest.raises(exc):
+            _core._b64url_impl(bad)
+        assert _core._b64url_impl() == current
+    assert _core._b64url_impl(None) == current
+    with pytest.raises(TypeError):
+        _core._b64url_impl("scalar", "scalar")
+
+
+@pytest.mark.parametrize("forced", ["scalar", "avx2", "bogus"])
+def test_impl_forced_by_environment(forced):
+    code = "from sesstok import _core; print(_core._b64url_impl(), _core.b64url_encode(b'\\xff' * 40).decode())"
+    env = dict(os.environ, SESSTOK_B64URL_IMPL=forced)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    name, encoded = out.stdout.split()
+    # an unknown name, or one this CPU cannot run, falls back to the default
+    assert name == (forced if forced in IMPLS else IMPLS[-1])
+    assert encoded == "_" * 53 + "w"
+
+
+@given(st.binary(max_size=2000))
+@example(b"\xff" * 24)
+@example(bytes(range(256)) * 3)
+def test_every_impl_matches_base64(data):
+    expected = py_b64url_encode(data)
+    for impl in IMPLS:
+        with b64_impl(impl):
+            assert _core.b64url_encode(data) == expected
+            assert _core.b64url_decode(expected, strict=True) == data
+            assert _core.b64url_decode(expected.decode(), strict=False) == data
+
+
+@given(st.binary(min_size=1, max_size=300), st.data())
+def test_every_impl_refuses_what_base64_refuses(data, draw):
+    # a valid encoding with a few bytes overwritten, often with one from outside the alphabet
+    text = bytearray(py_b64url_encode(data))
+    for _ in range(draw.draw(st.integers(0, 3))):
+        pos = draw.draw(st.integers(0, len(text) - 1))
+        text[pos] = draw.draw(st.sampled_from(b"+/=.@[`{:,\x00\x7f\x80\xff -_Az09") | st.integers(0, 255))
+    text = bytes(text[: draw.draw(st.integers(0, len(text)))])
+    for strict in (True, False):
+        expected = ref_decode(text, strict)
+        for impl in IMPLS:
+            with b64_impl(impl):
+                assert decode_or_none(text, strict) == expected, (impl, strict)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_every_length_every_impl(impl):
+    # the SIMD block sizes (24 bytes in, 32 characters out) and the tails around them
+    with b64_impl(impl):
+        for n in range(0, 200):
+            data = bytes((i * 151 + n) % 256 for i in range(n))
+            encoded = py_b64url_encode(data)
+            assert _core.b64url_encode(data) == encoded, n
+            assert _core.b64url_decode(encoded, strict=True) == data, n
+            assert _core.b64url_decode(encoded) == data, n
+
+
+NOT_ALPHABET = bytes(b for b in range(256) if chr(b) not in B64URL_ALPHABET)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("n", [32, 35, 64, 66, 99])
+def test_bad_byte_at_every_position(impl, n):
+    # every byte outside the alphabet at every position of the SIMD blocks and of the scalar tail
+    good = py_b64url_encode(bytes(range(256)))[:n]
+    if n % 4:
+        good = good[:-1] + b"A"  # canonical tail: zero unused bits
+    with b64_impl(impl):
+        assert _core.b64url_decode(good, strict=True) == ref_decode(good, True)
+        for pos in range(n):
+            for bad in NOT_ALPHABET:
+                text = good[:pos] + bytes([bad]) + good[pos + 1 :]
+                for strict in (True, False):
+                    with pytest.raises(ValueError):
+                        _core.b64url_decode(text, strict=strict)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_every_alphabet_character_in_every_lane(impl):
+    # each of the 64 characters at each of the 32 positions of a block
+    for shift in range(32):
+        text = (B64URL_ALPHABET * 2)[shift : shift + 64].encode()
+        with b64_impl(impl):
+            assert _core.b64url_decode(text, strict=True) == ref_decode(text, True)
+            assert _core.b64url_encode(ref_decode(text, True)) == text
 
 
 # ---- base62 -----------------------------------------------------------------------

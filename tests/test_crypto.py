@@ -5,6 +5,7 @@ Django's salted_hmac, hashlib and hmac.compare_digest as oracles."""
 import hashlib
 import hmac
 import json
+import os
 import pathlib
 
 import pytest
@@ -87,6 +88,15 @@ def test_wycheproof(algorithm, tag_bits, test):
 secrets_ = st.one_of(st.text(max_size=80), st.binary(max_size=200))
 salts = st.one_of(st.text(max_size=60), st.binary(max_size=60))
 values = st.one_of(st.text(max_size=200), st.binary(max_size=300))
+
+
+def test_hmac_fast_path_follows_the_build_macro():
+    # SHA-1/SHA-2 keys copy precomputed SHA states (hmac_sha.c) unless the
+    # module was built with SESSTOK_NO_FAST_HMAC=1 (CI builds both and runs
+    # these vectors and the Django oracles against each): then every HMAC
+    # takes the EVP path of crypto.c.
+    built_without = os.environ.get("SESSTOK_NO_FAST_HMAC") == "1"
+    assert _core.HMAC_FAST_PATH is (not built_without)
 
 
 def test_hmac_algorithms_are_hashlib_names():

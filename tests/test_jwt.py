@@ -429,6 +429,31 @@ def test_decode_warnings_as_pyjwt():
         jwt.decode(token, SECRET, algorithms=["HS256"], verify=True)
 
 
+@pytest.mark.parametrize("cls", [jwt.PyJWT, lambda: CompressedJWT()], ids=["c", "hooked"])
+def test_decode_warning_texts_and_place_as_pyjwt(cls):
+    # the texts live in sesstok.jwt._decode_warnings; they point at the
+    # caller of decode, as PyJWT's (stacklevel=2) do
+    ours = cls()
+    theirs = pyjwt.PyJWT() if ours.__class__ is jwt.PyJWT else OracleCompressedJWT()
+    token = theirs.encode(PAYLOAD, SECRET)
+    for fname in ("decode", "decode_complete"):
+        caught = {}
+        for name, obj in (("ours", ours), ("theirs", theirs)):
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                getattr(obj, fname)(token, SECRET, algorithms=["HS256"], foo=1, bar=2)
+            caught[name] = [(x.category.__name__, str(x.message), x.filename) for x in w]
+        assert caught["ours"] == caught["theirs"]
+        assert caught["ours"][0][2] == __file__
+    jws_token = pyjwt.PyJWS().encode(b"x", SECRET)
+    for fname in ("decode", "decode_complete"):
+        with pytest.warns(jwt.RemovedInPyjwt3Warning) as ours_w:
+            getattr(jwt.PyJWS(), fname)(jws_token, SECRET, algorithms=["HS256"], foo=1)
+        with pytest.warns(pyjwt.warnings.RemovedInPyjwt3Warning) as theirs_w:
+            getattr(pyjwt.PyJWS(), fname)(jws_token, SECRET, algorithms=["HS256"], foo=1)
+        assert [str(x.message) for x in ours_w] == [str(x.message) for x in theirs_w]
+
+
 def test_verify_signature_false():
     token = jwt.encode(PAYLOAD, SECRET)
     opts = {"verify_signature": False}
@@ -521,6 +546,60 @@ def test_payload_hooks_as_pyjwt():
     assert t == theirs.encode(PAYLOAD, SECRET)
     assert ours.decode(t, SECRET, algorithms=["HS256"]) == PAYLOAD
     assert theirs.decode(t, SECRET, algorithms=["HS256"]) == PAYLOAD
+
+
+def test_encode_payload_hook_gets_a_copy_as_pyjwt():
+    class Adds(jwt.PyJWT):
+        def _encode_payload(self, payload, headers=None, json_encoder=None):
+            payload["added"] = True
+            return super()._encode_payload(payload, headers, json_encoder)
+
+    class OracleAdds(pyjwt.PyJWT):
+        def _encode_payload(self, payload, headers=None, json_encoder=None):
+            payload["added"] = True
+            return super()._encode_payload(payload, headers, json_encoder)
+
+    ours_payload, theirs_payload = dict(PAYLOAD), dict(PAYLOAD)
+    assert Adds().encode(ours_payload, SECRET) == OracleAdds().encode(theirs_payload, SECRET)
+    assert ours_payload == theirs_payload == PAYLOAD
+
+
+def test_hooks_reach_overridden_decode_and_encode_through_super():
+    # a subclass that also overrides encode/decode and calls super() still
+    # gets its hooks run, as in PyJWT
+    class Both(CompressedJWT):
+        def encode(self, payload, key, **kwargs):
+            return super().encode({**payload, "wrapped": 1}, key, **kwargs)
+
+        def decode(self, token, key, **kwargs):
+            return super().decode(token, key, **kwargs)
+
+    class OracleBoth(OracleCompressedJWT):
+        def encode(self, payload, key, **kwargs):
+            return super().encode({**payload, "wrapped": 1}, key, **kwargs)
+
+        def decode(self, token, key, **kwargs):
+            return super().decode(token, key, **kwargs)
+
+    token = Both().encode(PAYLOAD, SECRET, algorithm="HS256")
+    assert token == OracleBoth().encode(PAYLOAD, SECRET, algorithm="HS256")
+    expected = OracleBoth().decode(token, SECRET, algorithms=["HS256"])
+    assert Both().decode(token, SECRET, algorithms=["HS256"]) == expected
+    assert Both().decode_complete(token, SECRET, algorithms=["HS256"])["payload"] == expected
+
+
+def test_validate_claims_hook_keeps_the_calls_json_depth():
+    # only _validate_claims is overridden: the payload is still parsed with
+    # the call's max_json_depth, as for a plain PyJWT
+    class Custom(jwt.PyJWT):
+        def _validate_claims(self, payload, options, **kwargs):
+            super()._validate_claims(payload, options, **kwargs)
+
+    deep = jwt.encode({"a": [[[[1]]]]}, SECRET)
+    for obj in (jwt.PyJWT(), Custom()):
+        assert obj.decode(deep, SECRET, algorithms=["HS256"]) == {"a": [[[[1]]]]}
+        with pytest.raises(jwt.DecodeError, match="nesting"):
+            obj.decode(deep, SECRET, algorithms=["HS256"], options={"max_json_depth": 3})
 
 
 def test_validate_claims_hook():

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sesstok import _core, jwt
-from sesstok.exceptions import DecodeError, InvalidKeyError, PyJWTError
+from sesstok.exceptions import DecodeError, InvalidKeyError, MissingRequiredClaimError, PyJWTError
 
 from _jwt_helpers import ALL, FUTURE, HMAC, SECRET, b64, forge, signing_key, verifying_key
 
@@ -248,6 +248,126 @@ def test_reconfiguring_while_other_threads_decode():
     for t in threads:
         t.join()
     assert errors == []
+
+
+# ---- ownership of options (issue 12: options["require"] was borrowed) ------------------------
+
+
+def test_decoder_options_are_a_read_only_copy():
+    # the Decoder kept options["require"] as a borrowed pointer while
+    # Decoder.options exposed the same dict: replacing the list freed it and
+    # the next decode read freed memory
+    require = ["exp"]
+    options = {"require": require}
+    dec = jwt.Decoder(SECRET, ["HS256"], options=options)
+    with pytest.raises(TypeError):
+        dec.options["require"] = ["nope"]
+    with pytest.raises(AttributeError):
+        dec.options = {"require": ["nope"]}
+    # what the caller passed in is the caller's: changing it changes nothing
+    options["require"] = ["nope"]
+    require.append("also-nope")
+    del options, require
+    gc.collect()
+    assert dec.options["require"] == ("exp",)
+    no_exp = jwt.encode({"sub": "x"}, SECRET)
+    for _ in range(3):
+        with pytest.raises(MissingRequiredClaimError) as e:
+            dec.decode(no_exp)
+        assert e.value.claim == "exp"
+    assert dec.decode(jwt.encode({"exp": FUTURE}, SECRET)) == {"exp": FUTURE}
+
+
+def test_encoder_headers_are_a_read_only_copy():
+    headers = {"kid": "k1"}
+    enc = jwt.Encoder(SECRET, "HS256", headers=headers)
+    with pytest.raises(TypeError):
+        enc.headers["kid"] = "k2"
+    headers["kid"] = "k3"
+    assert enc.headers["kid"] == "k1"
+    assert jwt.get_unverified_header(enc.encode({"a": 1}))["kid"] == "k1"
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])  # the GIL is released while they verify
+def test_options_changed_in_place_while_other_threads_decode(alg):
+    # PyJWT code changes obj.options in place; a decode running without the
+    # GIL held only the dict, not the "require" list the change freed. The
+    # per-call options dict of another thread's decode is the same case.
+    inst = jwt.PyJWT()
+    token = jwt.encode({"sub": "x", "exp": FUTURE}, signing_key(alg), algorithm=alg)
+    key = jwt.prepare_key(verifying_key(alg), alg)
+    per_call = {"require": ["sub"]}
+    stop = threading.Event()
+    errors = []
+    decodes = [0] * 6
+
+    def decode_loop(n):
+        use_per_call = n % 2
+        try:
+            while not stop.is_set():
+                decodes[n] += 1
+                try:
+                    if use_per_call:
+                        claims = inst.decode(token, key, algorithms=[alg], options=per_call)
+                    else:
+                        claims = inst.decode(token, key, algorithms=[alg])
+                    assert claims == {"sub": "x", "exp": FUTURE}
+                except MissingRequiredClaimError as e:
+                    assert e.claim == "jti", e.claim  # the only claim the token lacks
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    threads = [threading.Thread(target=decode_loop, args=(i,)) for i in range(6)]
+    try:
+        for t in threads:
+            t.start()
+        i = 0
+        # until every thread has decoded a few times while the lists change
+        while (i < 3000 or min(decodes) < 20) and i < 2_000_000 and not errors:
+            # new lists each time: the previous one is freed by the assignment
+            require = [["jti"], ["sub"], ["exp", "sub"]][i % 3]
+            inst.options["require"] = list(require)
+            per_call["require"] = list(require)
+            i += 1
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert min(decodes) >= 20, decodes
+
+
+def _runtime_name(name):
+    """The same text as a str that is not interned (built at run time)."""
+    return "".join(list(name))
+
+
+def test_keywords_match_by_pointer_and_by_value():
+    # keyword names from source are interned and match by pointer; names
+    # built at run time take the string-comparing path: same results
+    token = jwt.encode({"a": 1}, SECRET)
+    dynamic = {_runtime_name("key"): SECRET, _runtime_name("algorithms"): ["HS256"]}
+    assert jwt.decode(token, **dynamic) == jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert jwt.PyJWS().decode(token, **dynamic) == jwt.PyJWS().decode(token, SECRET, algorithms=["HS256"])
+    assert jwt.Decoder(SECRET, ["HS256"]).decode(**{_runtime_name("jwt"): token}) == {"a": 1}
+    key = jwt.JwtKey.hmac(**{_runtime_name("secret"): SECRET.encode(), "kid": "k"})
+    assert key.kid == "k" and jwt.JwtKey.hmac(SECRET.encode(), kid="k").kid == "k"
+    # errors are worded by the general parser whichever way the name came
+    for name in ("key", _runtime_name("key")):
+        with pytest.raises(TypeError, match="got multiple values for argument 'key'"):
+            jwt.decode(token, SECRET, algorithms=["HS256"], **{name: SECRET})
+    with pytest.raises(TypeError, match="missing required argument 'jwt'"):
+        jwt.decode(key=SECRET, algorithms=["HS256"])
+    with pytest.raises(TypeError, match="takes at most 1 positional argument"):
+        jwt.JwtKey.hmac(SECRET.encode(), "HS256")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
+        jwt.JwtKey.hmac(SECRET.encode(), nope=1)
+    for name in ("nope", _runtime_name("nope")):
+        with pytest.warns(jwt.RemovedInPyjwt3Warning, match=r"Unsupported kwargs: \('nope',\)"):
+            assert jwt.decode(token, SECRET, algorithms=["HS256"], **{name: 1}) == {"a": 1}
 
 
 def test_reimport_in_subprocess():

@@ -148,6 +148,42 @@ def test_str_secret_is_never_parsed_as_a_jwk():
     assert jwt.decode(TOKEN, jwt.PyJWK.from_json(jwk_text)) == PAYLOAD
 
 
+JSON_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
+                  "utf-32-be")  # "utf-16"/"utf-32"/"utf-8-sig" write a BOM
+JWK_DOCUMENTS = (
+    {"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI"},
+    [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}],
+    {"keys": [{"kty": "oct", "k": "AAAA"}]},
+)
+
+
+@pytest.mark.parametrize("encoding", JSON_ENCODINGS)
+@pytest.mark.parametrize("doc", range(len(JWK_DOCUMENTS)))
+def test_jwk_json_refused_as_hmac_secret_in_every_encoding(encoding, doc):
+    # PyJWT's HMACAlgorithm.prepare_key runs json.loads on the bytes, which
+    # reads UTF-8/16/32 with or without a BOM: sesstok inspected only data
+    # starting with "{" or "[", so UTF-16 with a BOM and UTF-32-BE passed
+    for text in (json.dumps(JWK_DOCUMENTS[doc]), " \n" + json.dumps(JWK_DOCUMENTS[doc])):
+        secret = text.encode(encoding)
+        with pytest.raises(pyjwt.InvalidKeyError, match="looks like a JWK"):
+            pyjwt.encode(PAYLOAD, secret, algorithm="HS256")
+        with pytest.raises(InvalidKeyError, match="looks like a JWK"):
+            jwt.encode(PAYLOAD, secret, algorithm="HS256")
+        with pytest.raises(InvalidKeyError, match="looks like a JWK"):
+            jwt.decode(TOKEN, secret, algorithms=["HS256"])
+        with pytest.raises(InvalidKeyError, match="looks like a JWK"):
+            jwt.Decoder(secret, ["HS256"])
+
+
+@pytest.mark.parametrize("encoding", JSON_ENCODINGS)
+def test_json_without_a_jwk_is_a_secret_in_every_encoding(encoding):
+    # the other direction: JSON holding no JWK is a secret for both libraries
+    secret = json.dumps({"not": "a key", "pad": "x" * 40}).encode(encoding)
+    token = pyjwt.encode(PAYLOAD, secret, algorithm="HS256")
+    assert jwt.encode(PAYLOAD, secret, algorithm="HS256") == token
+    assert jwt.decode(token, secret, algorithms=["HS256"]) == PAYLOAD
+
+
 def test_empty_and_short_secrets():
     with pytest.raises(InvalidKeyError, match="must not be empty"):
         jwt.encode(PAYLOAD, "")
