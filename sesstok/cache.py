@@ -116,7 +116,11 @@ def reads_replicas(alias):
     an alias must not be the revocation store."""
     conf = settings.CACHES.get(alias) or {}
     location = conf.get("LOCATION") or ""
-    servers = location if isinstance(location, (list, tuple)) else [s for s in str(location).replace(";", ",").split(",") if s]
+    servers = (
+        location
+        if isinstance(location, (list, tuple))
+        else [s for s in str(location).replace(";", ",").split(",") if s]
+    )
     if len(servers) < 2 or "redis" not in conf.get("BACKEND", "").lower():
         return False
     if conf.get("BACKEND") == "sesstok.cache.RedisCache":

@@ -146,7 +146,9 @@ class TokenViewBase(generics.GenericAPIView):
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=self.get_data(request))
         try:
-            guard_login(request, self.login and request.data, lambda: serializer.is_valid(raise_exception=True), Throttled)
+            guard_login(
+                request, self.login and request.data, lambda: serializer.is_valid(raise_exception=True), Throttled
+            )
         except Exception as e:
             if _is_token_error(e):
                 raise InvalidToken(e.args[0]) from e
