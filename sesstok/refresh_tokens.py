@@ -547,14 +547,18 @@ def outstand(payload, raw, user, now, lookup=False):
     return row
 
 
+def _jti_and_user(payload, user):
+    """A token's jti (none: TokenError) and its user (looked up when None)."""
+    jti = payload.get(params().jti_claim)
+    if jti is None:
+        raise TokenError("Token has no id")
+    return jti, _user_by_claim(payload) if user is None else user
+
+
 def blacklist_payload(payload, raw, user, now):
     """Blacklist a token: ``(row, created)``, as ``get_or_create``."""
     p = params()
-    jti = payload.get(p.jti_claim)
-    if jti is None:
-        raise TokenError("Token has no id")
-    if user is None:
-        user = _user_by_claim(payload)
+    jti, user = _jti_and_user(payload, user)
     if p.blacklist == "simplejwt":
         _, Blacklisted = _simplejwt_models()
         row = outstand(payload, raw, user, now)
@@ -589,11 +593,7 @@ def claim_rotation(payload, raw, user, now):
     outer transaction, ``ATOMIC_REQUESTS``, the unique index still lets one
     win: the others wait for its commit.)"""
     p = params()
-    jti = payload.get(p.jti_claim)
-    if jti is None:
-        raise TokenError("Token has no id")
-    if user is None:
-        user = _user_by_claim(payload)
+    jti, user = _jti_and_user(payload, user)
 
     def insert():
         with transaction.atomic():
