@@ -54,7 +54,7 @@ from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from . import _core, pipeline, revocation, validity
+from . import _busy, _core, pipeline, revocation, validity
 from ._lookup import PreparedLookup
 from .conf import sesstok_settings
 from .exceptions import (
@@ -83,6 +83,7 @@ __all__ = [
     "verify",
     "decode",
     "blacklist",
+    "claim_rotation",
     "blacklist_user",
     "is_blacklisted",
     "get_user",
@@ -450,10 +451,11 @@ def refresh(raw_refresh):
     now = _now()
     payload = decode(raw_refresh, REFRESH, now=now)
     user, epoch = _user_for(payload)
+    rotate = jwt_settings.ROTATE_REFRESH_TOKENS
+    if rotate and jwt_settings.BLACKLIST_AFTER_ROTATION:
+        claim_rotation(payload, raw_refresh, user, now)  # before anything is issued
     data = {"access": encode(access_from_refresh(payload, now=now, user=user, epoch=epoch))}
-    if jwt_settings.ROTATE_REFRESH_TOKENS:
-        if jwt_settings.BLACKLIST_AFTER_ROTATION:
-            blacklist_payload(payload, raw_refresh, user, now)
+    if rotate:
         rotated = dict(payload)
         if p.jti_claim is not None:
             rotated[p.jti_claim] = new_jti()
@@ -461,7 +463,7 @@ def refresh(raw_refresh):
         rotated["iat"] = int(now)
         raw = encode(rotated)
         if p.blacklist == "simplejwt":
-            outstand(rotated, raw, user, now, lookup=user is None)
+            _writing(lambda: outstand(rotated, raw, user, now, lookup=user is None))
         data["refresh"] = raw
     return data
 
@@ -545,14 +547,18 @@ def outstand(payload, raw, user, now, lookup=False):
     return row
 
 
+def _jti_and_user(payload, user):
+    """A token's jti (none: TokenError) and its user (looked up when None)."""
+    jti = payload.get(params().jti_claim)
+    if jti is None:
+        raise TokenError("Token has no id")
+    return jti, _user_by_claim(payload) if user is None else user
+
+
 def blacklist_payload(payload, raw, user, now):
     """Blacklist a token: ``(row, created)``, as ``get_or_create``."""
     p = params()
-    jti = payload.get(p.jti_claim)
-    if jti is None:
-        raise TokenError("Token has no id")
-    if user is None:
-        user = _user_by_claim(payload)
+    jti, user = _jti_and_user(payload, user)
     if p.blacklist == "simplejwt":
         _, Blacklisted = _simplejwt_models()
         row = outstand(payload, raw, user, now)
@@ -564,6 +570,43 @@ def blacklist_payload(payload, raw, user, now):
             )
     except IntegrityError:  # a concurrent blacklist of the same token
         return BlacklistedRefreshToken.objects.get(jti=jti), False
+
+
+def _writing(call):
+    """call() (a database write), retried while SQLite is locked
+    (:func:`sesstok._busy.retrying`); a database that does not answer is
+    StoreUnavailable("database_unavailable")."""
+    try:
+        return _busy.retrying(call)
+    except (OperationalError, InterfaceError) as e:
+        raise StoreUnavailable("database_unavailable") from e
+
+
+def claim_rotation(payload, raw, user, now):
+    """Blacklist the refresh token a rotation consumes, so that of any number
+    of concurrent refreshes of it exactly one wins: one INSERT on a unique
+    column (sesstok's ``jti``; SimpleJWT's ``BlacklistedToken.token``, one
+    to one with the ``OutstandingToken`` row), committed before the caller
+    issues anything. Every other request, and one whose row is already
+    there (a logout, SimpleJWT's own blacklisting), gets TokenRevoked: "Token
+    is blacklisted", SimpleJWT's answer for a blacklisted token. (Inside an
+    outer transaction, ``ATOMIC_REQUESTS``, the unique index still lets one
+    win: the others wait for its commit.)"""
+    p = params()
+    jti, user = _jti_and_user(payload, user)
+
+    def insert():
+        with transaction.atomic():
+            if p.blacklist == "simplejwt":
+                _, Blacklisted = _simplejwt_models()
+                Blacklisted.objects.create(token=outstand(payload, raw, user, now))
+            else:
+                BlacklistedRefreshToken.objects.create(jti=jti, user=user, expires_at=_datetime(payload["exp"]))
+
+    try:
+        _writing(insert)
+    except IntegrityError as e:  # another refresh (or a blacklisting) of this token won
+        raise TokenRevoked() from e
 
 
 def blacklist(raw_token, token_type=REFRESH):

@@ -36,7 +36,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from . import revocation, tokens
+from . import _busy, revocation, tokens
 from .conf import sesstok_settings
 from .exceptions import StoreUnavailable
 from .throttle import client_address, login_throttle
@@ -441,7 +441,7 @@ def _new_api_token(user):
     prefix = sesstok_settings.API_TOKEN_NAME
     cap = sesstok_settings.TOKEN_MAX_PER_USER
     last = None
-    for attempt in range(5):
+    for attempt in range(_busy.ATTEMPTS):
         name = f"{prefix} {timezone.now():%Y-%m-%d %H:%M:%S} {token_urlsafe(3)}"[:64]
         try:
             with transaction.atomic():
@@ -463,17 +463,12 @@ def _new_api_token(user):
         except tokens.TokenLimitExceeded:
             raise ApiError(409, "token_limit", "This account holds the most API tokens it may; revoke one.") from None
         except OperationalError as e:
-            # SQLite with deferred transactions: two workers' read-then-write
-            # transactions deadlock on the lock upgrade ("database is locked",
-            # no busy wait). Retry; README "Reliability" gives the settings
-            # that avoid it ("transaction_mode": "IMMEDIATE").
-            if "database is locked" not in str(e):
+            if not _busy.is_locked(e):  # SQLite's lock-upgrade deadlock: retried (sesstok._busy)
                 raise
-            time.sleep(0.01 * 2**attempt)
+            _busy.backoff(attempt)
             last = e
     if last is not None:
-        raise ApiError(503, "database_unavailable", "The database is busy; try again.",
-                       headers={"Retry-After": "1"}) from last
+        raise ApiError(503, "database_unavailable", _busy.BUSY_MESSAGE, headers={"Retry-After": "1"}) from last
     raise ApiError(409, "token_limit", "Could not create an API token; try again.")
 
 

@@ -197,6 +197,51 @@ def test_rotation(user, tables, blacklist_after):
         assert refresh_tokens.refresh(data["refresh"])
 
 
+ROTATE_AND_BLACKLIST = {"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True}
+
+
+def test_rotation_claim_has_one_winner(user, tables):
+    """The claim is an INSERT only one request can win: a second claim of the
+    same token (a concurrent refresh that passed the blacklist check before
+    the first committed) is refused as blacklisted, and issues nothing
+    (tests/test_faults_races.py races 50 requests against real servers)."""
+    with override_settings(SIMPLE_JWT=ROTATE_AND_BLACKLIST):
+        raw = refresh_tokens.issue_pair(user)["refresh"]
+        payload = refresh_tokens.decode(raw, "refresh")
+        refresh_tokens.claim_rotation(payload, raw, user, time.time())
+        with pytest.raises(TokenError, match="^Token is blacklisted$"):
+            refresh_tokens.claim_rotation(payload, raw, user, time.time())
+        # SimpleJWT's own blacklisting (get_or_create) of a claimed token: one row
+        assert refresh_tokens.blacklist_payload(payload, raw, user, time.time())[1] is False
+
+
+def test_rotation_claim_on_a_locked_database_is_a_503_and_issues_nothing(user, tables, monkeypatch):
+    from django.db import OperationalError
+
+    from sesstok import _busy
+    from sesstok.exceptions import StoreUnavailable
+
+    calls = []
+
+    def locked(*args, **kwargs):
+        calls.append(1)
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(_busy, "backoff", lambda attempt: None)
+    with override_settings(SIMPLE_JWT=ROTATE_AND_BLACKLIST):
+        raw = refresh_tokens.issue_pair(user)["refresh"]
+        monkeypatch.setattr(refresh_tokens, "encode", lambda payload: pytest.fail("issued before the claim"))
+        if tables == "simplejwt":
+            from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken as Model
+        else:
+            from sesstok.models import BlacklistedRefreshToken as Model
+        monkeypatch.setattr(Model.objects, "create", locked)
+        with pytest.raises(StoreUnavailable) as info:
+            refresh_tokens.refresh(raw)
+    assert info.value.code == "database_unavailable" and info.value.status == 503
+    assert len(calls) == _busy.ATTEMPTS
+
+
 def test_rotation_records_outstanding_tokens_in_simplejwt_tables(user):
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 

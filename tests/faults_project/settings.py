@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 from drf_project.settings import *  # noqa: F401,F403 (the DRF test project's base settings)
 from drf_project.settings import INSTALLED_APPS, MIDDLEWARE, _load
 
-# sesstok's own refresh blacklist table, not SimpleJWT's
-INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "rest_framework_simplejwt.token_blacklist"]
+# sesstok's own refresh blacklist table, not SimpleJWT's (FAULTS_SIMPLEJWT_BLACKLIST=1: SimpleJWT's)
+if not os.environ.get("FAULTS_SIMPLEJWT_BLACKLIST"):
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "rest_framework_simplejwt.token_blacklist"]
 ROOT_URLCONF = "faults_project.urls"
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
               "OPTIONS": {"context_processors": ["django.template.context_processors.request"]}}]
