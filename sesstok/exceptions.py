@@ -227,12 +227,8 @@ def store_failure(error: BaseException) -> StoreUnavailable | None:
     except ImportError:  # pragma: no cover - redis is an optional dependency
         pass
     else:
-        if isinstance(error, (
-            redis_errors.ConnectionError,
-            redis_errors.TimeoutError,
-            redis_errors.OutOfMemoryError,
-            redis_errors.ReadOnlyError,  # a failover's old primary
-        )):
+        outages = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.OutOfMemoryError)
+        if isinstance(error, (*outages, redis_errors.ReadOnlyError)):  # read-only: a failover's old primary
             return RevocationUnavailable()
     try:
         from django import db
