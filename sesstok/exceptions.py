@@ -62,6 +62,7 @@ __all__ = [
     "AuthenticationError",
     "StoreUnavailable",
     "RevocationUnavailable",
+    "store_failure",
     "TokenError",
     "ExpiredTokenError",
     "TokenRevoked",
@@ -208,6 +209,34 @@ class RevocationUnavailable(StoreUnavailable):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__("revocation_unavailable", message)
+
+
+def store_failure(error: BaseException) -> StoreUnavailable | None:
+    """The :class:`StoreUnavailable` that ``error`` means, or None: the one
+    place where a store's or a database's failure becomes "a check could not
+    run". StoreUnavailable itself; the cache layer's Redis connection,
+    timeout, out-of-memory and read-only errors (``revocation_unavailable``); Django's
+    ``OperationalError``, ``InterfaceError`` and a bare ``DatabaseError``
+    (``database_unavailable``; its other subclasses, ``IntegrityError``,
+    ``DataError``..., are bugs or bad input, not outages). Imports lazily:
+    this module stays Django-free."""
+    if isinstance(error, StoreUnavailable):
+        return error
+    try:
+        from redis import exceptions as redis_errors
+    except ImportError:  # pragma: no cover - redis is an optional dependency
+        pass
+    else:
+        outages = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.OutOfMemoryError)
+        if isinstance(error, (*outages, redis_errors.ReadOnlyError)):  # read-only: a failover's old primary
+            return RevocationUnavailable()
+    try:
+        from django import db
+    except ImportError:  # pragma: no cover
+        return None
+    if isinstance(error, (db.OperationalError, db.InterfaceError)) or type(error) is db.DatabaseError:
+        return StoreUnavailable("database_unavailable")
+    return None
 
 
 class TokenError(AuthenticationError):

@@ -242,10 +242,11 @@ class TokenAuthenticationMiddleware:
             response["Retry-After"] = str(error.retry_after)
         return response
 
-    def unavailable_response(self, request, error):
+    @classmethod
+    def unavailable_response(cls, request, error):
         """503 for a check that could not run: JSON on API paths, a page elsewhere."""
-        if self.is_api(request):
-            return self.error_response(error)
+        if cls.is_api(request):
+            return cls.error_response(error)
         response = HttpResponse(
             "<!doctype html><title>503 Service Unavailable</title><h1>Service Unavailable</h1>"
             "<p>Please try again in a moment.</p>",

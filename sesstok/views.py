@@ -20,6 +20,7 @@ the request and response shapes.
   the password against a dummy user).
 """
 
+import functools
 import json
 import time
 
@@ -38,7 +39,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 
 from . import _busy, revocation, tokens
 from .conf import sesstok_settings
-from .exceptions import StoreUnavailable
+from .exceptions import StoreUnavailable, store_failure
 from .throttle import client_address, login_throttle
 
 __all__ = [
@@ -112,11 +113,24 @@ def _json_body(request):
     return data
 
 
+def _storable(value):
+    """A string the database and the throttle's hashing can take: no NUL
+    (PostgreSQL refuses it; Django's form fields too) and no lone surrogate
+    (not UTF-8 encodable: JSON's ``"\\ud800"`` decodes to one)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _string(data, name, *, required=True, limit=4096):
     value = data.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or (required and not value) or len(value) > limit:
+    if not isinstance(value, str) or (required and not value) or len(value) > limit or not _storable(value):
         raise ApiError(400, "invalid_request", f"{name!r} must be a non-empty string.", field=name)
     return value
 
@@ -142,12 +156,12 @@ def api_view(methods, *, csrf="session"):
             except ApiError as e:
                 return e.response()
             except tokens.AuthenticationError as e:
-                response = JsonResponse({"detail": str(e.message), "code": e.code}, status=e.status)
-                if e.status == 401:
-                    response["WWW-Authenticate"] = 'Bearer realm="api"'
-                elif isinstance(e, StoreUnavailable):
-                    response["Retry-After"] = str(e.retry_after)
-                return response
+                return _error_json(e)
+            except Exception as e:
+                failure = store_failure(e)
+                if failure is None:
+                    raise
+                return _error_json(failure)
 
         wrapped.__name__ = view.__name__
         wrapped.__doc__ = view.__doc__
@@ -155,6 +169,39 @@ def api_view(methods, *, csrf="session"):
         return csrf_exempt(never_cache(wrapped))
 
     return decorate
+
+
+def _error_json(error):
+    """``{"detail", "code"}`` for an AuthenticationError (a StoreUnavailable: 503 + Retry-After)."""
+    response = JsonResponse({"detail": str(error.message), "code": error.code}, status=error.status)
+    if error.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    elif isinstance(error, StoreUnavailable):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def page_view(view):
+    """Decorate a browser view: a store or database failure (store_failure),
+    in the view or in the authentication it triggers (``request.user`` is
+    lazy), is a 503 page with ``Retry-After`` (JSON for a JSON request),
+    never a 500."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Exception as e:
+            failure = store_failure(e)
+            if failure is None:
+                raise
+            if request.content_type == "application/json":
+                return _no_store(_error_json(failure))
+            from .middleware import TokenAuthenticationMiddleware
+
+            return _no_store(TokenAuthenticationMiddleware.unavailable_response(request, failure))
+
+    return wrapped
 
 
 def _credential(request):
@@ -295,6 +342,9 @@ def _register_json(request):
         data = _json_body(request)
         Form = _registration_form()
         username_field = get_user_model().USERNAME_FIELD
+        for name, value in data.items():
+            if isinstance(value, str) and not _storable(value):
+                raise ApiError(400, "invalid_request", f"{name!r} must be a valid string.", field=name)
         form = Form({
             username_field: data.get(username_field, data.get("username")),
             "password1": data.get("password"),
@@ -311,6 +361,7 @@ def _register_json(request):
     return JsonResponse({"user": user_data(user)}, status=201)
 
 
+@page_view
 @csrf_exempt
 @sensitive_post_parameters("password1", "password2")
 @never_cache
@@ -329,6 +380,7 @@ def register(request):
     return csrf_protect(ensure_csrf_cookie(_register_html))(request)
 
 
+@page_view
 @sensitive_post_parameters("password")
 @csrf_protect
 @ensure_csrf_cookie
@@ -348,7 +400,8 @@ def login(request):
         username = request.POST.get("username", "")
         password = request.POST.get("password", "")
         context["username"] = username[:150]
-        if not username or not password or len(username) > 4096 or len(password) > 4096:
+        if (not username or not password or len(username) > 4096 or len(password) > 4096
+                or not _storable(username) or not _storable(password)):
             context["error"] = "Enter a username and a password."
             status = 400
         else:
@@ -370,6 +423,7 @@ def login(request):
     return response
 
 
+@page_view
 @never_cache
 def me(request):
     """``me/``: who is logged in (login required: redirects to ``login/``)."""
@@ -386,6 +440,7 @@ def me(request):
     return _render(request, "sesstok/me.html", context)
 
 
+@page_view
 @csrf_protect
 @never_cache
 def logout(request):
@@ -420,7 +475,7 @@ def _logout_everywhere(user):
 # ---- API routes -------------------------------------------------------------------------
 
 
-def _new_api_token(user):
+def _new_api_token(user, also=None):
     """An opaque token for an API login, named after the route and time.
     At ``TOKEN_MAX_PER_USER`` the user's least recently used api-login token
     makes room (a new device logs in; the oldest forgotten one goes), never
@@ -430,7 +485,10 @@ def _new_api_token(user):
     received a moment ago is the victim (a bare ``order_by("last_used")``
     sorts NULLs first on SQLite, last on PostgreSQL). Eviction and creation
     are one transaction with the user's row locked: concurrent logins at
-    the cap each evict one and all succeed."""
+    the cap each evict one and all succeed. ``also(instance)``, if given,
+    runs in the same transaction (the login's other effects: one fails, the
+    token is rolled back and counts toward no cap); its result is returned
+    third."""
     from django.db import transaction
     from django.db.models.functions import Coalesce
     from django.utils import timezone
@@ -457,7 +515,8 @@ def _new_api_token(user):
                             .values_list("pk", flat=True)[:excess]
                         )
                         AuthToken.objects.filter(pk__in=victims).delete()
-                return tokens.create_token(user, name)
+                instance, plain = tokens.create_token(user, name)
+                return instance, plain, also(instance) if also is not None else None
         except tokens.DuplicateTokenName:
             continue
         except tokens.TokenLimitExceeded:
@@ -497,16 +556,19 @@ def api_login(request):
         raise ApiError(401, "invalid_credentials", "Invalid username or password.",
                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
     user = result.user
-    instance, plain = _new_api_token(user)
     from . import refresh_tokens
 
-    pair = refresh_tokens.issue_pair(user)
-    if hasattr(user, "last_login"):
-        # as SimpleJWT's UPDATE_LAST_LOGIN; no user_logged_in signal, whose
-        # receivers expect a session login (a session cookie must not be set)
-        from django.contrib.auth.models import update_last_login
+    def pair_and_last_login(_instance):
+        pair = refresh_tokens.issue_pair(user)  # reads the epoch: the store down rolls the token back
+        if hasattr(user, "last_login"):
+            # as SimpleJWT's UPDATE_LAST_LOGIN; no user_logged_in signal, whose
+            # receivers expect a session login (a session cookie must not be set)
+            from django.contrib.auth.models import update_last_login
 
-        update_last_login(None, user)
+            update_last_login(None, user)
+        return pair
+
+    instance, plain, pair = _new_api_token(user, also=pair_and_last_login)
     body = {
         "token": plain,
         "token_type": "Token",

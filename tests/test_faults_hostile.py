@@ -103,11 +103,6 @@ CASES = {
 
 # (case, database) pairs still failing inside the modules issue 10 restructures ("*": every database)
 KNOWN = {
-    ("deep-json-drf-token", "*"),  # DRF's JSONParser: RecursionError (contrib/rest_framework views' parsers)
-    ("deep-json-drf-refresh", "*"),
-    ("surrogate-login", "*"),  # views.api_login: the username reaches the database (UnicodeEncodeError)
-    ("surrogate-register", "*"),  # views.register (JSON) -> forms: the same
-    ("nul-login", "postgres"),  # views.api_login: NUL reaches PostgreSQL (DataError)
     ("nul-jti-refresh", "postgres"),  # refresh_tokens: a NUL jti reaches the blacklist table
     ("long-jti-refresh", "postgres"),  # refresh_tokens: a 3,000-char jti overflows the blacklist's varchar(255)
     ("long-jti-drf-blacklist", "postgres"),

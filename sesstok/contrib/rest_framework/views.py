@@ -37,19 +37,19 @@ from django.middleware.csrf import get_token as csrf_token
 from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, parsers, renderers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import ParseError, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ... import _core, drf_authtoken, tokens
 from ...access_tokens import revoke_access_token
 from ...conf import sesstok_settings
-from ...exceptions import TokenError
+from ...exceptions import TokenError, store_failure
 from ...jwt_settings import jwt_settings, resolve, seconds
 from ...models import AuthToken
 from ...throttle import guard_login
 from .authentication import enforce_csrf, header_types
-from .exceptions import InvalidToken
+from .exceptions import InvalidToken, ServiceUnavailable
 
 __all__ = [
     "TokenViewBase",
@@ -100,7 +100,23 @@ def _delete_cookie(response, name, path="/"):
     )
 
 
-class TokenViewBase(generics.GenericAPIView):
+class _ErrorMapping:
+    """What DRF's ``handle_exception`` would answer with a 500: a body too
+    deeply nested for ``json.loads`` (DRF's ``JSONParser`` lets its
+    RecursionError out) is DRF's 400 ``parse_error``; a store or database
+    failure (:func:`sesstok.exceptions.store_failure`) a 503."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, RecursionError):
+            exc = ParseError("JSON parse error - the body is nested too deeply")
+        else:
+            failure = store_failure(exc)
+            if failure is not None:
+                exc = ServiceUnavailable(failure)
+        return super().handle_exception(exc)
+
+
+class TokenViewBase(_ErrorMapping, generics.GenericAPIView):
     """SimpleJWT's ``TokenViewBase``: unauthenticated POST, the serializer
     from a SIMPLE_JWT setting, TokenError → 401 ``token_not_valid``."""
 
@@ -250,7 +266,7 @@ token_blacklist = TokenBlacklistView.as_view()
 # ---- DRF's obtain_auth_token ---------------------------------------------------------
 
 
-class ObtainAuthToken(APIView):
+class ObtainAuthToken(_ErrorMapping, APIView):
     """DRF's ``obtain_auth_token``: ``POST username, password`` (form or
     JSON) → ``{"token": ...}``, errors as DRF's ``AuthTokenSerializer``.
 
