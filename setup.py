@@ -67,8 +67,14 @@ def extension():
     if os.environ.get("SESSTOK_SANITIZE") == "1":
         # -fno-wrapv: CPython's own flags include -fwrapv, which would hide
         # signed overflow from UBSan
-        flags = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
-                 "-fno-sanitize-recover=undefined", "-fno-wrapv"]
+        flags = [
+            "-O1",
+            "-g",
+            "-fno-omit-frame-pointer",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=undefined",
+            "-fno-wrapv",
+        ]
         extra_compile_args += flags
         extra_link_args += ["-fsanitize=address,undefined"]
     elif os.environ.get("SESSTOK_DEBUG") == "1":

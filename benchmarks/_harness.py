@@ -109,8 +109,9 @@ def run_case(case, rounds=ROUNDS):
         n_ss = _calibrate(case.sesstok)
     ok = case.check(original_result, sesstok_result) if case.check else original_result == sesstok_result
     if not ok:
-        raise ResultMismatch(f"{case.name}: results differ\n  original: {original_result!r:.300}\n"
-                             f"  sesstok:  {sesstok_result!r:.300}")
+        raise ResultMismatch(
+            f"{case.name}: results differ\n  original: {original_result!r:.300}\n  sesstok:  {sesstok_result!r:.300}"
+        )
     orig, ss = [], []
     for _ in range(rounds):
         with _in(case.original_context):
@@ -205,8 +206,11 @@ def each(items, measure, describe, name=_case_name, label=None, out=None):
             text = describe(result)
         elapsed = time.monotonic() - start
         left = elapsed / done * (len(items) - done)
-        print(f"  {label} {done}/{len(items)} · {name(item)}: {text} · {clock(elapsed)} elapsed, "
-              f"~{clock(left)} left", file=out, flush=True)
+        print(
+            f"  {label} {done}/{len(items)} · {name(item)}: {text} · {clock(elapsed)} elapsed, ~{clock(left)} left",
+            file=out,
+            flush=True,
+        )
     return results, failures
 
 
@@ -231,8 +235,17 @@ def run(cases, title, argv=None, rounds=ROUNDS):
     selected = [c for c in cases if not args.filter or args.filter in c.name]
     results, failures = each(selected, lambda case: run_case(case, rounds), lambda r: f"{r.ratio:.1f}×")
     if args.json:
-        print(json.dumps({"title": title, "environment": environment(),
-                          "results": [r.__dict__ for r in results], "failures": failures}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "title": title,
+                    "environment": environment(),
+                    "results": [r.__dict__ for r in results],
+                    "failures": failures,
+                },
+                indent=2,
+            )
+        )
     else:
         print(format_table(results, title))
     report_failures(failures)

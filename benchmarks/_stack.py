@@ -32,8 +32,7 @@ def _start_redis():
     try:
         import redis  # Django's and sesstok's RedisCache need it
     except ImportError:
-        print("benchmarks: no redis package (it is in the bench extra): the Redis cases are skipped",
-              file=sys.stderr)
+        print("benchmarks: no redis package (it is in the bench extra): the Redis cases are skipped", file=sys.stderr)
         return None
     url = os.environ.get("REDIS_URL")
     if url:
@@ -43,8 +42,21 @@ def _start_redis():
         return None
     port = _free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--maxmemory-policy", "noeviction", "--loglevel", "warning"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+            "--loglevel",
+            "warning",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

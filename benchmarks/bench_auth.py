@@ -85,22 +85,50 @@ def cases():
     with _stack.revocation_on()():
         raw_on = access_tokens.issue_access_token(USER)
         revocation.get_epoch(USER.pk)  # the store holds the epoch copy
-    yield Case("opaque token: DRF TokenAuthentication vs middleware", drf_token(), middleware(f"Token {SST_TOKEN}"),
-               note="SQLite in memory", group="token")
-    yield Case("DRF key imported: DRF vs middleware", drf_token(), middleware(f"Token {DRF_KEY}"),
-               check=lambda a, b: a == b, note="after sesstok_import_drf_tokens", group="token") \
-        if _import_drf() else None
-    yield Case("JWT: SimpleJWT vs JWTBackend", simplejwt(raw), backend(raw),
-               note=f"revocation off", group="jwt")
+    yield Case(
+        "opaque token: DRF TokenAuthentication vs middleware",
+        drf_token(),
+        middleware(f"Token {SST_TOKEN}"),
+        note="SQLite in memory",
+        group="token",
+    )
+    yield (
+        Case(
+            "DRF key imported: DRF vs middleware",
+            drf_token(),
+            middleware(f"Token {DRF_KEY}"),
+            check=lambda a, b: a == b,
+            note="after sesstok_import_drf_tokens",
+            group="token",
+        )
+        if _import_drf()
+        else None
+    )
+    yield Case("JWT: SimpleJWT vs JWTBackend", simplejwt(raw), backend(raw), note=f"revocation off", group="jwt")
     for alias in ("revocation", "revocation_fast"):
-        yield Case("JWT: SimpleJWT vs JWTBackend", simplejwt(raw_on), backend(raw_on),
-                   sesstok_context=_stack.revocation_on(alias),
-                   note=f"revocation on, {_stack.store_note(alias)}", group="jwt")
-    yield Case("JWT: SimpleJWT vs middleware (Bearer)", simplejwt(raw), middleware(f"Bearer {raw}"),
-               note=f"revocation off", group="jwt")
-    yield Case("JWT: SimpleJWT vs middleware (Bearer)", simplejwt(raw_on), middleware(f"Bearer {raw_on}"),
-               sesstok_context=_stack.revocation_on("revocation_fast"),
-               note=f"revocation on, {_stack.store_note('revocation_fast')}", group="jwt")
+        yield Case(
+            "JWT: SimpleJWT vs JWTBackend",
+            simplejwt(raw_on),
+            backend(raw_on),
+            sesstok_context=_stack.revocation_on(alias),
+            note=f"revocation on, {_stack.store_note(alias)}",
+            group="jwt",
+        )
+    yield Case(
+        "JWT: SimpleJWT vs middleware (Bearer)",
+        simplejwt(raw),
+        middleware(f"Bearer {raw}"),
+        note=f"revocation off",
+        group="jwt",
+    )
+    yield Case(
+        "JWT: SimpleJWT vs middleware (Bearer)",
+        simplejwt(raw_on),
+        middleware(f"Bearer {raw_on}"),
+        sesstok_context=_stack.revocation_on("revocation_fast"),
+        note=f"revocation on, {_stack.store_note('revocation_fast')}",
+        group="jwt",
+    )
 
 
 def _import_drf():

@@ -61,19 +61,43 @@ def cases_for(note, context):
         raw = bytes((i * 151 + 7) % 256 for i in range(size))
         text = base64.urlsafe_b64encode(raw).rstrip(b"=")
         out += [
-            Case(f"b64url encode {label}", lambda raw=raw: base64.urlsafe_b64encode(raw).rstrip(b"="),
-                 lambda raw=raw: _core.b64url_encode(raw), group="codec", note=note, sesstok_context=context),
-            Case(f"b64url decode {label}", lambda text=text: dj.b64_decode(text),
-                 lambda text=text: _core.b64url_decode(text), group="codec", note=note, sesstok_context=context),
+            Case(
+                f"b64url encode {label}",
+                lambda raw=raw: base64.urlsafe_b64encode(raw).rstrip(b"="),
+                lambda raw=raw: _core.b64url_encode(raw),
+                group="codec",
+                note=note,
+                sesstok_context=context,
+            ),
+            Case(
+                f"b64url decode {label}",
+                lambda text=text: dj.b64_decode(text),
+                lambda text=text: _core.b64url_decode(text),
+                group="codec",
+                note=note,
+                sesstok_context=context,
+            ),
         ]
     for size, label in SIZES[1:]:
         obj = payload(size)
         signed = dj.dumps(obj, key=_django.SECRET_KEY)
         out += [
-            Case(f"dumps {label}", lambda obj=obj: dj.dumps(obj), lambda obj=obj: ss.dumps(obj),
-                 group="payload", note=note, sesstok_context=context),
-            Case(f"loads {label}", lambda s=signed: dj.loads(s), lambda s=signed: ss.loads(s),
-                 group="payload", note=note, sesstok_context=context),
+            Case(
+                f"dumps {label}",
+                lambda obj=obj: dj.dumps(obj),
+                lambda obj=obj: ss.dumps(obj),
+                group="payload",
+                note=note,
+                sesstok_context=context,
+            ),
+            Case(
+                f"loads {label}",
+                lambda s=signed: dj.loads(s),
+                lambda s=signed: ss.loads(s),
+                group="payload",
+                note=note,
+                sesstok_context=context,
+            ),
         ]
     return out
 

@@ -35,20 +35,48 @@ def new_session_key():
 
 def cases():
     chars = dj.RANDOM_STRING_CHARS
-    yield Case("get_random_string(32)", lambda: dj.get_random_string(32), lambda: ss.get_random_string(32),
-               check=same_shape(chars), group="random")
-    yield Case("get_random_string(12, hex)", lambda: dj.get_random_string(12, "0123456789abcdef"),
-               lambda: ss.get_random_string(12, "0123456789abcdef"), check=same_shape("0123456789abcdef"),
-               group="random")
-    yield Case("django session key", new_session_key, new_session_key, check=same_shape(sessions_base.VALID_KEY_CHARS),
-               sesstok_context=accelerated, note="accelerate_django()", group="random")
-    yield Case("salted_hmac(sha1).hexdigest()", lambda: dj.salted_hmac("salt", "value", algorithm="sha1").hexdigest(),
-               lambda: ss.salted_hmac("salt", "value", algorithm="sha1").hexdigest(), group="hmac")
-    yield Case("salted_hmac(sha256).digest()", lambda: dj.salted_hmac("s", "v", algorithm="sha256").digest(),
-               lambda: ss.salted_hmac("s", "v", algorithm="sha256").digest(), group="hmac")
+    yield Case(
+        "get_random_string(32)",
+        lambda: dj.get_random_string(32),
+        lambda: ss.get_random_string(32),
+        check=same_shape(chars),
+        group="random",
+    )
+    yield Case(
+        "get_random_string(12, hex)",
+        lambda: dj.get_random_string(12, "0123456789abcdef"),
+        lambda: ss.get_random_string(12, "0123456789abcdef"),
+        check=same_shape("0123456789abcdef"),
+        group="random",
+    )
+    yield Case(
+        "django session key",
+        new_session_key,
+        new_session_key,
+        check=same_shape(sessions_base.VALID_KEY_CHARS),
+        sesstok_context=accelerated,
+        note="accelerate_django()",
+        group="random",
+    )
+    yield Case(
+        "salted_hmac(sha1).hexdigest()",
+        lambda: dj.salted_hmac("salt", "value", algorithm="sha1").hexdigest(),
+        lambda: ss.salted_hmac("salt", "value", algorithm="sha1").hexdigest(),
+        group="hmac",
+    )
+    yield Case(
+        "salted_hmac(sha256).digest()",
+        lambda: dj.salted_hmac("s", "v", algorithm="sha256").digest(),
+        lambda: ss.salted_hmac("s", "v", algorithm="sha256").digest(),
+        group="hmac",
+    )
     a, b = "x" * 64, "x" * 63 + "y"
-    yield Case("constant_time_compare(str)", lambda: dj.constant_time_compare(a, b),
-               lambda: ss.constant_time_compare(a, b), group="compare")
+    yield Case(
+        "constant_time_compare(str)",
+        lambda: dj.constant_time_compare(a, b),
+        lambda: ss.constant_time_compare(a, b),
+        group="compare",
+    )
 
 
 TITLE = "Crypto: django.utils.crypto vs sesstok.crypto"

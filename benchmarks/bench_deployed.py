@@ -143,17 +143,36 @@ def session(side, engine):
 
 # (row name, original, sesstok, baseline)
 ROWS = [
-    ("token: DRF TokenAuthentication vs sesstok's", drf("DRF token", "drf-token"),
-     drf("sesstok token", "sesstok-token"), BASE_DRF),
-    ("JWT: SimpleJWT JWTAuthentication vs sesstok's", drf("SimpleJWT", "simplejwt"),
-     drf("sesstok JWT", "sesstok-jwt"), BASE_DRF),
-    ("JWT stateless: SimpleJWT vs sesstok's JWTStatelessUserAuthentication",
-     drf("SimpleJWT stateless", "simplejwt", "simplejwt-stateless"),
-     drf("sesstok stateless", "sesstok-jwt", "sesstok-stateless"), BASE_DRF),
-    ("session (db): Django's engine + middleware vs sesstok's", session("django", "db"),
-     session("sesstok", "db"), BASE_BARE),
-    ("session (signed_cookies): Django's vs sesstok's", session("django", "signed_cookies"),
-     session("sesstok", "signed_cookies"), BASE_BARE),
+    (
+        "token: DRF TokenAuthentication vs sesstok's",
+        drf("DRF token", "drf-token"),
+        drf("sesstok token", "sesstok-token"),
+        BASE_DRF,
+    ),
+    (
+        "JWT: SimpleJWT JWTAuthentication vs sesstok's",
+        drf("SimpleJWT", "simplejwt"),
+        drf("sesstok JWT", "sesstok-jwt"),
+        BASE_DRF,
+    ),
+    (
+        "JWT stateless: SimpleJWT vs sesstok's JWTStatelessUserAuthentication",
+        drf("SimpleJWT stateless", "simplejwt", "simplejwt-stateless"),
+        drf("sesstok stateless", "sesstok-jwt", "sesstok-stateless"),
+        BASE_DRF,
+    ),
+    (
+        "session (db): Django's engine + middleware vs sesstok's",
+        session("django", "db"),
+        session("sesstok", "db"),
+        BASE_BARE,
+    ),
+    (
+        "session (signed_cookies): Django's vs sesstok's",
+        session("django", "signed_cookies"),
+        session("sesstok", "signed_cookies"),
+        BASE_BARE,
+    ),
 ]
 
 
@@ -169,10 +188,37 @@ def free_port():
 def server_command(kind, port):
     python = sys.executable
     if kind == "gunicorn":
-        return [python, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "sync",
-                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "deployed.wsgi:application"]
-    return [python, "-m", "uvicorn", "--workers", str(WORKERS), "--host", "127.0.0.1", "--port", str(port),
-            "--lifespan", "off", "--no-access-log", "--log-level", "warning", "deployed.asgi:application"]
+        return [
+            python,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "deployed.wsgi:application",
+        ]
+    return [
+        python,
+        "-m",
+        "uvicorn",
+        "--workers",
+        str(WORKERS),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--lifespan",
+        "off",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "deployed.asgi:application",
+    ]
 
 
 def children(pid):
@@ -198,8 +244,12 @@ class Server:
         self.kind, self.profile = kind, profile
         self.port = free_port()
         self.process = subprocess.Popen(
-            server_command(kind, self.port), cwd=HERE, env=dict(env, DEPLOYED_MIDDLEWARE=profile),
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            server_command(kind, self.port),
+            cwd=HERE,
+            env=dict(env, DEPLOYED_MIDDLEWARE=profile),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         self.workers = []
 
@@ -210,9 +260,10 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} ({self.profile}) exited: {self.process.stderr.read().decode()[-2000:]}")
-            workers = [p for p in children(self.process.pid)
-                       if self.kind == "gunicorn" or "spawn_main" in cmdline(p)]
+                raise RuntimeError(
+                    f"{self.kind} ({self.profile}) exited: {self.process.stderr.read().decode()[-2000:]}"
+                )
+            workers = [p for p in children(self.process.pid) if self.kind == "gunicorn" or "spawn_main" in cmdline(p)]
             if len(workers) == WORKERS:
                 try:
                     with urllib.request.urlopen(self.url("/bare/"), timeout=5) as response:
@@ -335,13 +386,22 @@ def measure(kind, config, env, creds, rounds, seconds, rows):
         base = samples[baseline.name]
         o = statistics.median(a - b for a, b in zip(samples[original.name], base))
         s = statistics.median(a - b for a, b in zip(samples[ours.name], base))
-        results.append({
-            "server": kind, "conn_max_age": max_age, "user_cache": cache, "name": name,
-            "group": kind, "note": f"{kind}, {config_label(max_age, cache)}", "target": None,
-            "original_us": o, "sesstok_us": s, "ratio": o / s if s > 0 else float("inf"),  # as _harness does
-            "baseline_us": statistics.median(base),
-            "requests": {e.name: counts[e.name] for e in (original, ours, baseline)},
-        })
+        results.append(
+            {
+                "server": kind,
+                "conn_max_age": max_age,
+                "user_cache": cache,
+                "name": name,
+                "group": kind,
+                "note": f"{kind}, {config_label(max_age, cache)}",
+                "target": None,
+                "original_us": o,
+                "sesstok_us": s,
+                "ratio": o / s if s > 0 else float("inf"),  # as _harness does
+                "baseline_us": statistics.median(base),
+                "requests": {e.name: counts[e.name] for e in (original, ours, baseline)},
+            }
+        )
     return results
 
 
@@ -362,8 +422,14 @@ def markdown(results, configs, errors=()):
     for kind, name in keys:
         cells = []
         for max_age, cache in configs:
-            r = next((r for r in results if (r["server"], r["name"], r["conn_max_age"], r["user_cache"])
-                      == (kind, name, max_age, cache)), None)
+            r = next(
+                (
+                    r
+                    for r in results
+                    if (r["server"], r["name"], r["conn_max_age"], r["user_cache"]) == (kind, name, max_age, cache)
+                ),
+                None,
+            )
             if r is None:
                 cells.append("")
             elif r["sesstok_us"] <= 0:  # sesstok's overhead measured at or below zero
@@ -374,12 +440,15 @@ def markdown(results, configs, errors=()):
     bases = {}
     for r in results:
         bases.setdefault(r["server"], []).append(r["baseline_us"])
-    lines += ["", "Cells: ratio (original µs / sesstok µs of server CPU per request over the no-auth baseline). "
-              "Baselines: " + "; ".join(f"{k} {statistics.median(v):.0f} µs per request" for k, v in bases.items())
-              + "."]
+    lines += [
+        "",
+        "Cells: ratio (original µs / sesstok µs of server CPU per request over the no-auth baseline). "
+        "Baselines: " + "; ".join(f"{k} {statistics.median(v):.0f} µs per request" for k, v in bases.items()) + ".",
+    ]
     for e in errors:
-        lines.append(f"\nNo figures for {e['server']} with {config_label(e['conn_max_age'], e['user_cache'])}: "
-                     f"{e['error']}")
+        lines.append(
+            f"\nNo figures for {e['server']} with {config_label(e['conn_max_age'], e['user_cache'])}: {e['error']}"
+        )
     return "\n".join(lines)
 
 
@@ -431,14 +500,34 @@ def main(argv=None):
             results += part
             for r in part:
                 ratio = "within noise" if r["sesstok_us"] <= 0 else f"{r['ratio']:.1f}×"
-                print(f"  {kind} [{config_label(*config)}] {r['name']}: {r['original_us']:.0f} → "
-                      f"{r['sesstok_us']:.0f} µs ({ratio})", file=sys.stderr)
-    environment = dict(_harness.environment(), database="PostgreSQL" if args.pg else "SQLite file",
-                       workers=WORKERS, connections=CONNECTIONS, rounds=rounds, seconds=seconds,
-                       servers={k: _version(k) for k in kinds}, user_cache_store="Redis" if redis_url else None)
+                print(
+                    f"  {kind} [{config_label(*config)}] {r['name']}: {r['original_us']:.0f} → "
+                    f"{r['sesstok_us']:.0f} µs ({ratio})",
+                    file=sys.stderr,
+                )
+    environment = dict(
+        _harness.environment(),
+        database="PostgreSQL" if args.pg else "SQLite file",
+        workers=WORKERS,
+        connections=CONNECTIONS,
+        rounds=rounds,
+        seconds=seconds,
+        servers={k: _version(k) for k in kinds},
+        user_cache_store="Redis" if redis_url else None,
+    )
     if args.json:
-        print(json.dumps({"title": "Authentication overhead as deployed", "environment": environment,
-                          "configs": configs, "results": results, "errors": errors}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "title": "Authentication overhead as deployed",
+                    "environment": environment,
+                    "configs": configs,
+                    "results": results,
+                    "errors": errors,
+                },
+                indent=2,
+            )
+        )
     else:
         print(markdown(results, configs, errors))
     return results

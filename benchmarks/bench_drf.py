@@ -106,8 +106,9 @@ class OverheadCase:
     """original and sesstok: request callables; the baseline is timed in
     the same rounds. target: on original overhead / sesstok overhead."""
 
-    def __init__(self, name, original, sesstok, *, target=None, note="", group="", sesstok_context=None,
-                 original_context=None):
+    def __init__(
+        self, name, original, sesstok, *, target=None, note="", group="", sesstok_context=None, original_context=None
+    ):
         self.name, self.original, self.sesstok = name, original, sesstok
         self.target, self.note, self.group = target, note, group
         self.sesstok_context, self.original_context = sesstok_context, original_context
@@ -150,13 +151,20 @@ def run_case(case, rounds):
         if with_baseline:
             base.append(_round(BASELINE, n_base))
     o, s = statistics.median(orig), statistics.median(ss)
-    result = {"name": case.name, "group": case.group, "note": case.note, "original_us": o, "sesstok_us": s,
-              "target": case.target}
+    result = {
+        "name": case.name,
+        "group": case.group,
+        "note": case.note,
+        "original_us": o,
+        "sesstok_us": s,
+        "target": case.target,
+    }
     if with_baseline:
         b = statistics.median(base)
         oo, so = o - b, s - b
-        result.update(baseline_us=b, original_overhead_us=oo, sesstok_overhead_us=so,
-                      ratio=oo / so if so > 0 else float("inf"))
+        result.update(
+            baseline_us=b, original_overhead_us=oo, sesstok_overhead_us=so, ratio=oo / so if so > 0 else float("inf")
+        )
     else:
         result["ratio"] = o / s
     result["meets_target"] = case.target is None or result["ratio"] >= case.target
@@ -195,11 +203,22 @@ def _user_cache_contexts():
     contexts = [("shared tier LocMem + in-process tier", {"USER_CACHE": "default"}, 5)]
     if STORE == "Redis":
         contexts.append(("shared tier Redis + in-process tier", {"USER_CACHE": "revocation_fast"}, 5))
-        contexts.append(("shared tier Redis + in-process tier, revocation checks on: one Redis read per request",
-                         {"USER_CACHE": "revocation_fast", "REVOCATION_CACHE": "revocation_fast",
-                          "SESSION_DENYLIST": True, "JWT_DENYLIST": True}, None))
-    return [(note, (lambda config: lambda: override_settings(SESSTOK=config))(config), target)
-            for note, config, target in contexts]
+        contexts.append(
+            (
+                "shared tier Redis + in-process tier, revocation checks on: one Redis read per request",
+                {
+                    "USER_CACHE": "revocation_fast",
+                    "REVOCATION_CACHE": "revocation_fast",
+                    "SESSION_DENYLIST": True,
+                    "JWT_DENYLIST": True,
+                },
+                None,
+            )
+        )
+    return [
+        (note, (lambda config: lambda: override_settings(SESSTOK=config))(config), target)
+        for note, config, target in contexts
+    ]
 
 
 def cases():
@@ -309,7 +328,9 @@ TITLE = "DRF authentication: DRF / SimpleJWT vs sesstok"
 
 def format_table(results):
     lines = [f"## {TITLE}", ""]
-    lines.append("| case | original µs | sesstok µs | no-auth µs | original overhead | sesstok overhead | ratio | target |")
+    lines.append(
+        "| case | original µs | sesstok µs | no-auth µs | original overhead | sesstok overhead | ratio | target |"
+    )
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         target = "" if r["target"] is None else f"≥ {r['target']:g}× {'✓' if r['meets_target'] else '✗'}"
@@ -324,9 +345,11 @@ def format_table(results):
                 f"| {name} | {r['original_us']:.2f} | {r['sesstok_us']:.2f} | | | | {r['ratio']:.1f}× | {target} |"
             )
     lines.append("")
-    lines.append("Request rows: ratio = original overhead / sesstok overhead, overhead = request − no-auth "
-                 "baseline (same view, no authentication, AllowAny), all medians of the same rounds. "
-                 "Other rows: ratio of medians.")
+    lines.append(
+        "Request rows: ratio = original overhead / sesstok overhead, overhead = request − no-auth "
+        "baseline (same view, no authentication, AllowAny), all medians of the same rounds. "
+        "Other rows: ratio of medians."
+    )
     return "\n".join(lines)
 
 
@@ -341,8 +364,11 @@ def main(argv=None):
         selected = [case for case in cases() if not args.filter or args.filter in case.name]
         results, failures = each(selected, lambda case: run_case(case, rounds), lambda r: f"{r['ratio']:.1f}×")
     if args.json:
-        print(json.dumps({"title": TITLE, "environment": environment(), "results": results,
-                          "failures": failures}, indent=2))
+        print(
+            json.dumps(
+                {"title": TITLE, "environment": environment(), "results": results, "failures": failures}, indent=2
+            )
+        )
     else:
         print(format_table(results))
     report_failures(failures)

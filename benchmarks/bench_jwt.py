@@ -52,9 +52,11 @@ def _pem(private_key):
     priv = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    pub = private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    pub = (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return priv, pub
 
 
@@ -73,8 +75,7 @@ def _verifies_both_ways(alg, pub):
 
     def check(theirs, ours):
         return (
-            jwt.decode(theirs, pub, algorithms=[alg]) == CLAIMS
-            and pyjwt.decode(ours, pub, algorithms=[alg]) == CLAIMS
+            jwt.decode(theirs, pub, algorithms=[alg]) == CLAIMS and pyjwt.decode(ours, pub, algorithms=[alg]) == CLAIMS
         )
 
     return check
@@ -85,27 +86,61 @@ def hmac_cases():
         token = pyjwt.encode(CLAIMS, SECRET, algorithm=alg)
         encoder = jwt.Encoder(SECRET, alg)
         decoder = jwt.Decoder(SECRET, [alg])
-        yield Case(f"{alg} encode", lambda a=alg: pyjwt.encode(CLAIMS, SECRET, algorithm=a),
-                   lambda a=alg: jwt.encode(CLAIMS, SECRET, algorithm=a), target=target_enc, group="hmac")
-        yield Case(f"{alg} decode", lambda t=token, a=alg: pyjwt.decode(t, SECRET, algorithms=[a]),
-                   lambda t=token, a=alg: jwt.decode(t, SECRET, algorithms=[a]), target=target_dec,
-                   group="hmac")
+        yield Case(
+            f"{alg} encode",
+            lambda a=alg: pyjwt.encode(CLAIMS, SECRET, algorithm=a),
+            lambda a=alg: jwt.encode(CLAIMS, SECRET, algorithm=a),
+            target=target_enc,
+            group="hmac",
+        )
+        yield Case(
+            f"{alg} decode",
+            lambda t=token, a=alg: pyjwt.decode(t, SECRET, algorithms=[a]),
+            lambda t=token, a=alg: jwt.decode(t, SECRET, algorithms=[a]),
+            target=target_dec,
+            group="hmac",
+        )
         if alg == "HS256":
             # SimpleJWT's TokenBackend.decode passes options= (and the claim
             # arguments) on every call: the per-call option merge
-            yield Case(f"{alg} decode options=", lambda t=token, a=alg: pyjwt.decode(
-                           t, SECRET, algorithms=[a], audience=None, issuer=None, leeway=SIMPLEJWT_LEEWAY,
-                           options=SIMPLEJWT_OPTIONS),
-                       lambda t=token, a=alg: jwt.decode(
-                           t, SECRET, algorithms=[a], audience=None, issuer=None, leeway=SIMPLEJWT_LEEWAY,
-                           options=SIMPLEJWT_OPTIONS),
-                       note="as SimpleJWT calls it", group="hmac")
-        yield Case(f"{alg} Encoder.encode", lambda a=alg: pyjwt.encode(CLAIMS, SECRET, algorithm=a),
-                   lambda e=encoder: e.encode(CLAIMS),
-                   note="prepared", group="hmac")
-        yield Case(f"{alg} Decoder.decode", lambda t=token, a=alg: pyjwt.decode(t, SECRET, algorithms=[a]),
-                   lambda t=token, d=decoder: d.decode(t), target=15 if alg == "HS256" else None,
-                   note="prepared", group="hmac")
+            yield Case(
+                f"{alg} decode options=",
+                lambda t=token, a=alg: pyjwt.decode(
+                    t,
+                    SECRET,
+                    algorithms=[a],
+                    audience=None,
+                    issuer=None,
+                    leeway=SIMPLEJWT_LEEWAY,
+                    options=SIMPLEJWT_OPTIONS,
+                ),
+                lambda t=token, a=alg: jwt.decode(
+                    t,
+                    SECRET,
+                    algorithms=[a],
+                    audience=None,
+                    issuer=None,
+                    leeway=SIMPLEJWT_LEEWAY,
+                    options=SIMPLEJWT_OPTIONS,
+                ),
+                note="as SimpleJWT calls it",
+                group="hmac",
+            )
+        yield Case(
+            f"{alg} Encoder.encode",
+            lambda a=alg: pyjwt.encode(CLAIMS, SECRET, algorithm=a),
+            lambda e=encoder: e.encode(CLAIMS),
+            note="prepared",
+            group="hmac",
+        )
+        yield Case(
+            f"{alg} Decoder.decode",
+            lambda t=token, a=alg: pyjwt.decode(t, SECRET, algorithms=[a]),
+            lambda t=token, d=decoder: d.decode(t),
+            target=15 if alg == "HS256" else None,
+            note="prepared",
+            group="hmac",
+        )
 
 
 def asymmetric_cases(group):
@@ -117,12 +152,23 @@ def asymmetric_cases(group):
             sign_key, verify_key, note = key, key.public_key(), "key object"
         token = pyjwt.encode(CLAIMS, sign_key, algorithm=alg)
         check = None if alg in DETERMINISTIC else _verifies_both_ways(alg, pub_pem)
-        yield Case(f"{alg} encode", lambda k=sign_key, a=alg: pyjwt.encode(CLAIMS, k, algorithm=a),
-                   lambda k=sign_key, a=alg: jwt.encode(CLAIMS, k, algorithm=a), check=check,
-                   target=1, note=note, group=group)
-        yield Case(f"{alg} decode", lambda t=token, k=verify_key, a=alg: pyjwt.decode(t, k, algorithms=[a]),
-                   lambda t=token, k=verify_key, a=alg: jwt.decode(t, k, algorithms=[a]),
-                   target=1, note=note, group=group)
+        yield Case(
+            f"{alg} encode",
+            lambda k=sign_key, a=alg: pyjwt.encode(CLAIMS, k, algorithm=a),
+            lambda k=sign_key, a=alg: jwt.encode(CLAIMS, k, algorithm=a),
+            check=check,
+            target=1,
+            note=note,
+            group=group,
+        )
+        yield Case(
+            f"{alg} decode",
+            lambda t=token, k=verify_key, a=alg: pyjwt.decode(t, k, algorithms=[a]),
+            lambda t=token, k=verify_key, a=alg: jwt.decode(t, k, algorithms=[a]),
+            target=1,
+            note=note,
+            group=group,
+        )
 
 
 def _raw_sign(alg, key):
@@ -150,8 +196,7 @@ def floor_cases():
         msg = signing_input.encode()
         raw_sig = jwt.JwtKey.load(priv_pem.encode()).sign(alg, msg)
         if alg == "ES256":  # JWS R||S -> DER for cryptography
-            raw_sig = encode_dss_signature(int.from_bytes(raw_sig[:32], "big"),
-                                           int.from_bytes(raw_sig[32:], "big"))
+            raw_sig = encode_dss_signature(int.from_bytes(raw_sig[:32], "big"), int.from_bytes(raw_sig[32:], "big"))
         sign, verify = _raw_sign(alg, key), _raw_verify(alg, pub)
 
         def sign_check(raw, ours, alg=alg, pub_pem=pub_pem, verify=verify, msg=msg):
@@ -161,12 +206,24 @@ def floor_cases():
         def verify_check(raw, ours):
             return raw is None and ours == CLAIMS
 
-        yield Case(f"{alg} encode vs one raw signature", lambda s=sign, m=msg: s(m),
-                   lambda k=priv_pem, a=alg: jwt.encode(CLAIMS, k, algorithm=a), check=sign_check,
-                   target=FLOOR, note="PEM str; ratio = raw/sesstok", group="floor")
-        yield Case(f"{alg} decode vs one raw verification", lambda v=verify, s=raw_sig, m=msg: v(s, m),
-                   lambda t=token, k=pub_pem, a=alg: jwt.decode(t, k, algorithms=[a]), check=verify_check,
-                   target=FLOOR, note="PEM str; ratio = raw/sesstok", group="floor")
+        yield Case(
+            f"{alg} encode vs one raw signature",
+            lambda s=sign, m=msg: s(m),
+            lambda k=priv_pem, a=alg: jwt.encode(CLAIMS, k, algorithm=a),
+            check=sign_check,
+            target=FLOOR,
+            note="PEM str; ratio = raw/sesstok",
+            group="floor",
+        )
+        yield Case(
+            f"{alg} decode vs one raw verification",
+            lambda v=verify, s=raw_sig, m=msg: v(s, m),
+            lambda t=token, k=pub_pem, a=alg: jwt.decode(t, k, algorithms=[a]),
+            check=verify_check,
+            target=FLOOR,
+            note="PEM str; ratio = raw/sesstok",
+            group="floor",
+        )
 
 
 def cases():

@@ -67,16 +67,27 @@ itsdangerous = _optional("itsdangerous")
 authlib_jose = _optional("authlib.jose")
 joserfc_jwt = _optional("joserfc.jwt")
 joserfc_jwk = _optional("joserfc.jwk")
-MODULES = {"PyJWT": pyjwt, "authlib": authlib_jose, "joserfc": joserfc_jwt, "ryjwt": ryjwt,
-           "oxyjwt": oxyjwt, "webtoken": webtoken, "itsdangerous": itsdangerous}
+MODULES = {
+    "PyJWT": pyjwt,
+    "authlib": authlib_jose,
+    "joserfc": joserfc_jwt,
+    "ryjwt": ryjwt,
+    "oxyjwt": oxyjwt,
+    "webtoken": webtoken,
+    "itsdangerous": itsdangerous,
+}
 
 
 def pem(key, private):
     if private:
-        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption()).decode()
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 KEYS = {
@@ -264,8 +275,13 @@ def jwt_cases():
         token = enc["sesstok"](CLAIMS)
         peers = [p for p in dec if p != "sesstok"]
         same = {p: check_pair(f"HS256 {label}", enc, dec, p) for p in peers}
-        cases.append((f"HS256 encode ({label})", {k: (lambda f=f: f(CLAIMS)) for k, f in enc.items()},
-                      {p: "same bytes" if same[p] else "other bytes, cross-verified" for p in peers if p in enc}))
+        cases.append(
+            (
+                f"HS256 encode ({label})",
+                {k: (lambda f=f: f(CLAIMS)) for k, f in enc.items()},
+                {p: "same bytes" if same[p] else "other bytes, cross-verified" for p in peers if p in enc},
+            )
+        )
         cases.append((f"HS256 decode ({label})", {k: (lambda f=f, t=token: f(t)) for k, f in dec.items()}, {}))
     for alg in KEYS:
         enc, dec = asymmetric(alg)
@@ -285,8 +301,9 @@ def signing_cases():
 
     _django.setup()
     salt = "django.core.signing.Signer"
-    theirs = itsdangerous.Signer(SECRET, salt=salt, sep=":", key_derivation="django-concat",
-                                 digest_method=hashlib.sha256)
+    theirs = itsdangerous.Signer(
+        SECRET, salt=salt, sep=":", key_derivation="django-concat", digest_method=hashlib.sha256
+    )
     ours = ssigning.Signer(key=SECRET, salt=salt)
     value = "user:42:2026-12-04T18:00:00"
     signed = ours.sign(value)
@@ -295,10 +312,16 @@ def signing_cases():
     if theirs.unsign(signed).decode() != value or ours.unsign(theirs.sign(value).decode()) != value:
         raise ResultMismatch("itsdangerous and sesstok do not unsign each other's values")
     return [
-        ("Signer.sign (Django format)", {"sesstok": lambda: ours.sign(value), "itsdangerous": lambda: theirs.sign(value)},
-         {"itsdangerous": "same bytes"}),
-        ("Signer.unsign (Django format)", {"sesstok": lambda: ours.unsign(signed),
-                                           "itsdangerous": lambda: theirs.unsign(signed)}, {}),
+        (
+            "Signer.sign (Django format)",
+            {"sesstok": lambda: ours.sign(value), "itsdangerous": lambda: theirs.sign(value)},
+            {"itsdangerous": "same bytes"},
+        ),
+        (
+            "Signer.unsign (Django format)",
+            {"sesstok": lambda: ours.unsign(signed), "itsdangerous": lambda: theirs.unsign(signed)},
+            {},
+        ),
     ]
 
 
@@ -321,8 +344,9 @@ def measure(calls, rounds):
     for _ in range(rounds):
         for k, f in calls.items():
             samples[k].append(_cpu_round(f, numbers[k]))
-    ratios = {k: statistics.median(a / b for a, b in zip(v, samples["sesstok"]))
-              for k, v in samples.items() if k != "sesstok"}
+    ratios = {
+        k: statistics.median(a / b for a, b in zip(v, samples["sesstok"])) for k, v in samples.items() if k != "sesstok"
+    }
     return {k: statistics.median(v) for k, v in samples.items()}, ratios
 
 
@@ -348,8 +372,11 @@ def markdown(results, versions):
             r = by_peer.get(p)
             cells.append("—" if r is None else f"{r['original_us']:.2f} (**{r['ratio']:.2f}×**)")
         lines.append(f"| {case} | {next(iter(by_peer.values()))['sesstok_us']:.2f} | " + " | ".join(cells) + " |")
-    lines += ["", "Cells: peer µs per call (peer time ÷ sesstok time; above 1: sesstok is faster). "
-              "—: the library has no such call."]
+    lines += [
+        "",
+        "Cells: peer µs per call (peer time ÷ sesstok time; above 1: sesstok is faster). "
+        "—: the library has no such call.",
+    ]
     return "\n".join(lines)
 
 
@@ -380,16 +407,25 @@ def main(argv=None):
         # one row per peer, in the harness's shape ("original" = the peer), so
         # `python -m sesstok bench` renders it like the other benchmarks
         for peer in (p for p in us if p != "sesstok"):
-            results.append({"name": f"{name}: {peer} vs sesstok", "group": name, "peer": peer,
-                            "original_us": us[peer], "sesstok_us": us["sesstok"], "ratio": ratios[peer],
-                            "target": None, "note": notes.get(peer, "")})
+            results.append(
+                {
+                    "name": f"{name}: {peer} vs sesstok",
+                    "group": name,
+                    "peer": peer,
+                    "original_us": us[peer],
+                    "sesstok_us": us["sesstok"],
+                    "ratio": ratios[peer],
+                    "target": None,
+                    "note": notes.get(peer, ""),
+                }
+            )
         if not args.json:
-            print(f"  {name}: " + ", ".join(f"{p} {r:.2f}×" for p, r in ratios.items()),
-                  file=sys.stderr)
+            print(f"  {name}: " + ", ".join(f"{p} {r:.2f}×" for p, r in ratios.items()), file=sys.stderr)
     environment = dict(_harness.environment(), peers={p: version(p) for p in peers}, missing=missing)
     if args.json:
-        print(json.dumps({"title": "sesstok vs peer libraries", "environment": environment, "results": results},
-                         indent=2))
+        print(
+            json.dumps({"title": "sesstok vs peer libraries", "environment": environment, "results": results}, indent=2)
+        )
         return results
     print(markdown(results, environment["peers"]))
     if missing:

@@ -71,16 +71,31 @@ _django.setup(
         "default": {"BACKEND": LOCMEM},
         "sessions": {"BACKEND": LOCMEM, "LOCATION": "sessions"},
         "users_local": {"BACKEND": LOCMEM, "LOCATION": "users"},
-        **({"users_redis": {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": REDIS_URL,
-                            "KEY_PREFIX": "bench-users"},
-            "revocation": {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": REDIS_URL,
-                           "KEY_PREFIX": "bench-revocation"}} if REDIS_URL else {}),
+        **(
+            {
+                "users_redis": {
+                    "BACKEND": "sesstok.cache.RedisCache",
+                    "LOCATION": REDIS_URL,
+                    "KEY_PREFIX": "bench-users",
+                },
+                "revocation": {
+                    "BACKEND": "sesstok.cache.RedisCache",
+                    "LOCATION": REDIS_URL,
+                    "KEY_PREFIX": "bench-revocation",
+                },
+            }
+            if REDIS_URL
+            else {}
+        ),
     },
     SESSION_CACHE_ALIAS="sessions",
     MIDDLEWARE=[],
     ROOT_URLCONF=__name__,
-    REST_FRAMEWORK={"UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-                    "DEFAULT_AUTHENTICATION_CLASSES": [], "DEFAULT_PERMISSION_CLASSES": []},
+    REST_FRAMEWORK={
+        "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+        "DEFAULT_AUTHENTICATION_CLASSES": [],
+        "DEFAULT_PERMISSION_CLASSES": [],
+    },
 )
 
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -107,9 +122,11 @@ from sesstok.tokens import create_token  # noqa: E402
 try:  # sesstok's DRF classes (issue 6)
     from sesstok.contrib.rest_framework import authentication as sesstok_drf
 
-    SS_DRF = {name: getattr(sesstok_drf, name) for name in
-              ("TokenAuthentication", "JWTAuthentication", "JWTStatelessUserAuthentication")
-              if hasattr(sesstok_drf, name)}
+    SS_DRF = {
+        name: getattr(sesstok_drf, name)
+        for name in ("TokenAuthentication", "JWTAuthentication", "JWTStatelessUserAuthentication")
+        if hasattr(sesstok_drf, name)
+    }
 except ImportError:
     SS_DRF = {}
 
@@ -216,8 +233,11 @@ CACHE_MODES = [
     ("local", "in-process tier, LocMem shared (1 process)", {"USER_CACHE": "users_local"}),
     ("local+redis", "in-process tier + Redis", {"USER_CACHE": "users_redis"}),
     ("redis", "Redis only", {"USER_CACHE": "users_redis", "USER_CACHE_LOCAL_TTL": 0}),
-    ("checks", "in-process tier + Redis, revocation checks on",
-     {"USER_CACHE": "users_redis", "REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True, "JWT_DENYLIST": True}),
+    (
+        "checks",
+        "in-process tier + Redis, revocation checks on",
+        {"USER_CACHE": "users_redis", "REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True, "JWT_DENYLIST": True},
+    ),
 ]
 # the issue's target (>= 5x) is for the in-process tier with revocation
 # checks off; "Redis only" and "revocation checks on" read Redis on every
@@ -276,21 +296,38 @@ def session_cookie(engine):
 
 
 BARE = handler([])
-DJANGO_AUTH = ["django.contrib.sessions.middleware.SessionMiddleware",
-               "django.contrib.auth.middleware.AuthenticationMiddleware"]
-SESSTOK_AUTH = ["django.contrib.sessions.middleware.SessionMiddleware",
-                "sesstok.middleware.AuthenticationMiddleware"]
+DJANGO_AUTH = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+SESSTOK_AUTH = ["django.contrib.sessions.middleware.SessionMiddleware", "sesstok.middleware.AuthenticationMiddleware"]
 SESSTOK_TOKEN = handler(["sesstok.middleware.TokenAuthenticationMiddleware"])
 
 
 class Row:
     """One comparison: the original's (auth, twin) and sesstok's (auth, twin)."""
 
-    def __init__(self, name, group, mode, original, original_twin, sesstok, sesstok_twin,
-                 original_context=None, sesstok_context=None, target=None, note=""):
+    def __init__(
+        self,
+        name,
+        group,
+        mode,
+        original,
+        original_twin,
+        sesstok,
+        sesstok_twin,
+        original_context=None,
+        sesstok_context=None,
+        target=None,
+        note="",
+    ):
         self.name, self.group, self.mode = name, group, mode
-        self.calls = {"original": original, "original_twin": original_twin,
-                      "sesstok": sesstok, "sesstok_twin": sesstok_twin}
+        self.calls = {
+            "original": original,
+            "original_twin": original_twin,
+            "sesstok": sesstok,
+            "sesstok_twin": sesstok_twin,
+        }
         self.contexts = {"original": original_context, "sesstok": sesstok_context}
         self.target = target
         self.note = note
@@ -301,59 +338,113 @@ def rows(redis):
     api_bare = request(BARE, environ("/api/bare/"))
     drf_none = request(BARE, environ("/drf/none/"))
     modes = [m for m in CACHE_MODES if redis or not needs_redis(m[0])]
-    for engine_name, dj_engine, ss_engine in (("signed_cookies", DJANGO_SIGNED, SESSTOK_SIGNED),
-                                              ("cache", DJANGO_CACHE, SESSTOK_CACHE)):
+    for engine_name, dj_engine, ss_engine in (
+        ("signed_cookies", DJANGO_SIGNED, SESSTOK_SIGNED),
+        ("cache", DJANGO_CACHE, SESSTOK_CACHE),
+    ):
         dj_cookie = session_cookie(dj_engine)
         ss_cookie = session_cookie(ss_engine)
         django_app = handler(DJANGO_AUTH, SESSION_ENGINE=dj_engine)
         sesstok_app = handler(SESSTOK_AUTH, SESSION_ENGINE=ss_engine)
         for mode, label, _ in modes:
             yield Row(
-                f"session ({engine_name})", "session", mode,
-                request(django_app, environ("/bare/", cookies={"sessionid": dj_cookie})), bare_req,
-                request(sesstok_app, environ("/bare/", cookies={"sessionid": ss_cookie})), bare_req,
+                f"session ({engine_name})",
+                "session",
+                mode,
+                request(django_app, environ("/bare/", cookies={"sessionid": dj_cookie})),
+                bare_req,
+                request(sesstok_app, environ("/bare/", cookies={"sessionid": ss_cookie})),
+                bare_req,
                 original_context=settings_factory(SESSION_ENGINE=dj_engine),
                 sesstok_context=combined(settings_factory(SESSION_ENGINE=ss_engine), sesstok_settings(mode)),
-                target=TARGETS.get(mode), note=label,
+                target=TARGETS.get(mode),
+                note=label,
             )
     drf_token = request(BARE, environ("/drf/token/", {"Authorization": f"Token {DRF_KEY}"}))
     for mode, label, _ in modes:
-        yield Row("token: DRF TokenAuthentication vs middleware", "token", mode,
-                  drf_token, drf_none,
-                  request(SESSTOK_TOKEN, environ("/api/bare/", {"Authorization": f"Token {SST_TOKEN}"})), api_bare,
-                  sesstok_context=sesstok_settings(mode), target=TARGETS.get(mode), note=label)
+        yield Row(
+            "token: DRF TokenAuthentication vs middleware",
+            "token",
+            mode,
+            drf_token,
+            drf_none,
+            request(SESSTOK_TOKEN, environ("/api/bare/", {"Authorization": f"Token {SST_TOKEN}"})),
+            api_bare,
+            sesstok_context=sesstok_settings(mode),
+            target=TARGETS.get(mode),
+            note=label,
+        )
     if "TokenAuthentication" in SS_DRF:
         for mode, label, _ in modes:
-            yield Row("token: DRF vs sesstok's DRF TokenAuthentication", "token", mode,
-                      drf_token, drf_none,
-                      request(BARE, environ("/drf/sesstok-TokenAuthentication/",
-                                            {"Authorization": f"Token {SST_TOKEN}"})), drf_none,
-                      sesstok_context=sesstok_settings(mode), target=TARGETS.get(mode), note=label)
+            yield Row(
+                "token: DRF vs sesstok's DRF TokenAuthentication",
+                "token",
+                mode,
+                drf_token,
+                drf_none,
+                request(BARE, environ("/drf/sesstok-TokenAuthentication/", {"Authorization": f"Token {SST_TOKEN}"})),
+                drf_none,
+                sesstok_context=sesstok_settings(mode),
+                target=TARGETS.get(mode),
+                note=label,
+            )
     simplejwt = request(BARE, environ("/drf/jwt/", {"Authorization": f"Bearer {SIMPLEJWT_ACCESS}"}))
     for mode, label, _ in modes:
-        yield Row("JWT: SimpleJWT JWTAuthentication vs middleware", "jwt", mode,
-                  simplejwt, drf_none,
-                  request(SESSTOK_TOKEN, environ("/api/bare/", {"Authorization": f"Bearer {SST_ACCESS}"})), api_bare,
-                  sesstok_context=sesstok_settings(mode), target=TARGETS.get(mode), note=label)
+        yield Row(
+            "JWT: SimpleJWT JWTAuthentication vs middleware",
+            "jwt",
+            mode,
+            simplejwt,
+            drf_none,
+            request(SESSTOK_TOKEN, environ("/api/bare/", {"Authorization": f"Bearer {SST_ACCESS}"})),
+            api_bare,
+            sesstok_context=sesstok_settings(mode),
+            target=TARGETS.get(mode),
+            note=label,
+        )
     if "JWTAuthentication" in SS_DRF:
         for mode, label, _ in modes:
-            yield Row("JWT: SimpleJWT vs sesstok's DRF JWTAuthentication", "jwt", mode,
-                      simplejwt, drf_none,
-                      request(BARE, environ("/drf/sesstok-JWTAuthentication/",
-                                            {"Authorization": f"Bearer {SST_ACCESS}"})), drf_none,
-                      sesstok_context=sesstok_settings(mode), target=TARGETS.get(mode), note=label)
+            yield Row(
+                "JWT: SimpleJWT vs sesstok's DRF JWTAuthentication",
+                "jwt",
+                mode,
+                simplejwt,
+                drf_none,
+                request(BARE, environ("/drf/sesstok-JWTAuthentication/", {"Authorization": f"Bearer {SST_ACCESS}"})),
+                drf_none,
+                sesstok_context=sesstok_settings(mode),
+                target=TARGETS.get(mode),
+                note=label,
+            )
     if "JWTStatelessUserAuthentication" in SS_DRF:
         stateless = request(BARE, environ("/drf/jwt-stateless/", {"Authorization": f"Bearer {SIMPLEJWT_ACCESS}"}))
-        ours = request(BARE, environ("/drf/sesstok-JWTStatelessUserAuthentication/",
-                                     {"Authorization": f"Bearer {SST_ACCESS}"}))
-        yield Row("JWT stateless: SimpleJWT vs sesstok JWTStatelessUserAuthentication", "stateless", "off",
-                  stateless, drf_none, ours, drf_none, sesstok_context=sesstok_settings("off"), target=5,
-                  note="access-token denylist off")
+        ours = request(
+            BARE, environ("/drf/sesstok-JWTStatelessUserAuthentication/", {"Authorization": f"Bearer {SST_ACCESS}"})
+        )
+        yield Row(
+            "JWT stateless: SimpleJWT vs sesstok JWTStatelessUserAuthentication",
+            "stateless",
+            "off",
+            stateless,
+            drf_none,
+            ours,
+            drf_none,
+            sesstok_context=sesstok_settings("off"),
+            target=5,
+            note="access-token denylist off",
+        )
         if redis:
-            yield Row("JWT stateless: SimpleJWT vs sesstok JWTStatelessUserAuthentication", "stateless", "denylist",
-                      stateless, drf_none, ours, drf_none,
-                      sesstok_context=sesstok_settings("off", REVOCATION_CACHE="revocation", JWT_DENYLIST=True),
-                      note="access-token denylist on (Redis)")
+            yield Row(
+                "JWT stateless: SimpleJWT vs sesstok JWTStatelessUserAuthentication",
+                "stateless",
+                "denylist",
+                stateless,
+                drf_none,
+                ours,
+                drf_none,
+                sesstok_context=sesstok_settings("off", REVOCATION_CACHE="revocation", JWT_DENYLIST=True),
+                note="access-token denylist on (Redis)",
+            )
 
 
 # ---- measuring ---------------------------------------------------------------------------------------------------
@@ -390,8 +481,9 @@ def measure(row, rounds):
             with _in(context):
                 for key in (side, side + "_twin"):
                     samples[key].append(_round(row.calls[key], numbers[key]))
-    overhead = {side: statistics.median(a - b for a, b in zip(samples[side], samples[side + "_twin"]))
-                for side, _ in sides}
+    overhead = {
+        side: statistics.median(a - b for a, b in zip(samples[side], samples[side + "_twin"])) for side, _ in sides
+    }
     medians = {key: statistics.median(v) for key, v in samples.items()}
     original, ours = overhead["original"], overhead["sesstok"]
     ratio = original / ours if ours > 0 else float("inf")
@@ -429,8 +521,11 @@ def summary(results, redis, floor=None):
     """The docs table: one line per method, the original's overhead and
     sesstok's in each user-cache configuration (ratio in the same run)."""
     modes = [m for m, _, _ in CACHE_MODES if redis or not needs_redis(m)]
-    head = "| request authenticated by | original µs | " + " | ".join(
-        f"sesstok µs, {MODE_LABELS[m]}" for m in modes) + " |"
+    head = (
+        "| request authenticated by | original µs | "
+        + " | ".join(f"sesstok µs, {MODE_LABELS[m]}" for m in modes)
+        + " |"
+    )
     lines = [head, "|---|---:|" + "---:|" * len(modes)]
     names = []
     for r in results:
@@ -489,15 +584,24 @@ def chart(results, path, redis, floor=None):
     redis_get = next((v for k, v in (floor or {}).items() if k.startswith("Redis")), None)
     if redis_get:
         ax.axvline(redis_get, color="#a3261b", linestyle=":", linewidth=1)
-        ax.text(redis_get, len(labels) - 0.45, f" one Redis GET here: {redis_get:.0f} µs", fontsize=7,
-                color="#a3261b", va="bottom")
+        ax.text(
+            redis_get,
+            len(labels) - 0.45,
+            f" one Redis GET here: {redis_get:.0f} µs",
+            fontsize=7,
+            color="#a3261b",
+            va="bottom",
+        )
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("authentication overhead per request, µs (lower is better)")
     env = environment()
-    ax.set_title(f"Per-request auth overhead over a no-auth request (Django {env['django']}, "
-                 f"CPython {env['python']}, SQLite in memory)", fontsize=9)
+    ax.set_title(
+        f"Per-request auth overhead over a no-auth request (Django {env['django']}, "
+        f"CPython {env['python']}, SQLite in memory)",
+        fontsize=9,
+    )
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -536,17 +640,24 @@ def main(argv=None):
     rounds = 7 if args.quick else 31
     selected = [row for row in rows(REDIS_URL is not None) if not args.filter or args.filter in row.name]
     results, failures = each(
-        selected, lambda row: measure(row, rounds),
+        selected,
+        lambda row: measure(row, rounds),
         lambda result: f"{result.original_us:.1f} → {result.sesstok_us:.1f} µs ({result.ratio:.1f}×)",
-        name=lambda row: f"{row.name} [{row.mode}]")
+        name=lambda row: f"{row.name} [{row.mode}]",
+    )
     floor = floors(REDIS_URL is not None)
     user_cache.clear_local()
     if args.chart:
         chart(results, args.chart, REDIS_URL is not None, floor)
     if args.json:
-        payload = {"title": TITLE, "environment": environment(), "redis": REDIS_URL is not None, "floors": floor,
-                   "results": [dict(r.__dict__, note=r.note or MODE_LABELS.get(r.mode, r.mode)) for r in results],
-                   "failures": failures}
+        payload = {
+            "title": TITLE,
+            "environment": environment(),
+            "redis": REDIS_URL is not None,
+            "floors": floor,
+            "results": [dict(r.__dict__, note=r.note or MODE_LABELS.get(r.mode, r.mode)) for r in results],
+            "failures": failures,
+        }
         print(json.dumps(payload, indent=2))
         report_failures(failures)
         return results

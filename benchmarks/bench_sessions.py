@@ -103,44 +103,114 @@ def cases():
     with on():
         ss_cookie_sid = cookie_of(ss_signed.SessionStore)
     g = "signed_cookies"
-    yield Case("signed_cookies save+load", save_load(dj_signed.SessionStore), save_load(ss_signed.SessionStore),
-               check=same_session, target=3, group=g)
-    yield Case("signed_cookies save", save(dj_signed.SessionStore), save(ss_signed.SessionStore),
-               check=both_valid_cookies, group=g)
-    yield Case("signed_cookies load", load(dj_signed.SessionStore, dj_cookie),
-               load(ss_signed.SessionStore, ss_cookie), check=same_session, group=g)
+    yield Case(
+        "signed_cookies save+load",
+        save_load(dj_signed.SessionStore),
+        save_load(ss_signed.SessionStore),
+        check=same_session,
+        target=3,
+        group=g,
+    )
+    yield Case(
+        "signed_cookies save",
+        save(dj_signed.SessionStore),
+        save(ss_signed.SessionStore),
+        check=both_valid_cookies,
+        group=g,
+    )
+    yield Case(
+        "signed_cookies load",
+        load(dj_signed.SessionStore, dj_cookie),
+        load(ss_signed.SessionStore, ss_cookie),
+        check=same_session,
+        group=g,
+    )
     for alias in ("revocation", "revocation_fast"):
         on_ = _stack.revocation_on(alias)
-        yield Case("signed_cookies save+load", save_load(dj_signed.SessionStore), save_load(ss_signed.SessionStore),
-                   check=same_session, sesstok_context=on_, note=f"denylist on, {_stack.store_note(alias)}",
-                   group=g)
-    yield Case("signed_cookies load", load(dj_signed.SessionStore, dj_cookie),
-               load(ss_signed.SessionStore, ss_cookie_sid), check=same_session,
-               sesstok_context=_stack.revocation_on("revocation_fast"),
-               note=f"denylist on, {_stack.store_note('revocation_fast')}", group=g)
+        yield Case(
+            "signed_cookies save+load",
+            save_load(dj_signed.SessionStore),
+            save_load(ss_signed.SessionStore),
+            check=same_session,
+            sesstok_context=on_,
+            note=f"denylist on, {_stack.store_note(alias)}",
+            group=g,
+        )
+    yield Case(
+        "signed_cookies load",
+        load(dj_signed.SessionStore, dj_cookie),
+        load(ss_signed.SessionStore, ss_cookie_sid),
+        check=same_session,
+        sesstok_context=_stack.revocation_on("revocation_fast"),
+        note=f"denylist on, {_stack.store_note('revocation_fast')}",
+        group=g,
+    )
     g = "server-side"
-    yield Case("db save+load", save_load(dj_db.SessionStore), save_load(ss_db.SessionStore),
-               check=same_session, note="SQLite in memory", group=g)
-    yield Case("db save+load", save_load(dj_db.SessionStore), save_load(ss_db.SessionStore),
-               check=same_session, sesstok_context=_stack.revocation_on("revocation_fast"),
-               note=f"SQLite, epoch check on, {_stack.store_note('revocation_fast')}", group=g)
-    yield Case("cached_db save+load", save_load(dj_cached_db.SessionStore), save_load(ss_cached_db.SessionStore),
-               check=same_session, note="LocMem + SQLite", group=g)
-    yield Case("cache save+load", save_load(dj_cache.SessionStore), save_load(ss_cache.SessionStore),
-               check=same_session, note="LocMem", group=g)
+    yield Case(
+        "db save+load",
+        save_load(dj_db.SessionStore),
+        save_load(ss_db.SessionStore),
+        check=same_session,
+        note="SQLite in memory",
+        group=g,
+    )
+    yield Case(
+        "db save+load",
+        save_load(dj_db.SessionStore),
+        save_load(ss_db.SessionStore),
+        check=same_session,
+        sesstok_context=_stack.revocation_on("revocation_fast"),
+        note=f"SQLite, epoch check on, {_stack.store_note('revocation_fast')}",
+        group=g,
+    )
+    yield Case(
+        "cached_db save+load",
+        save_load(dj_cached_db.SessionStore),
+        save_load(ss_cached_db.SessionStore),
+        check=same_session,
+        note="LocMem + SQLite",
+        group=g,
+    )
+    yield Case(
+        "cache save+load",
+        save_load(dj_cache.SessionStore),
+        save_load(ss_cache.SessionStore),
+        check=same_session,
+        note="LocMem",
+        group=g,
+    )
     redis = redis_sessions()
     if redis is not None:
-        yield Case("cache save+load", save_load(dj_cache.SessionStore), save_load(ss_cache.SessionStore),
-                   check=same_session, original_context=redis, sesstok_context=redis, note="Redis", group=g)
+        yield Case(
+            "cache save+load",
+            save_load(dj_cache.SessionStore),
+            save_load(ss_cache.SessionStore),
+            check=same_session,
+            original_context=redis,
+            sesstok_context=redis,
+            note="Redis",
+            group=g,
+        )
     encoded = dj_db.SessionStore().encode(SESSION)
     g = "parts"
-    yield Case("db encode", lambda: len(dj_db.SessionStore().encode(SESSION)) > 0,
-               lambda: len(ss_db.SessionStore().encode(SESSION)) > 0, group=g)
-    yield Case("db decode", lambda: dj_db.SessionStore().decode(encoded), lambda: ss_db.SessionStore().decode(encoded),
-               group=g)
+    yield Case(
+        "db encode",
+        lambda: len(dj_db.SessionStore().encode(SESSION)) > 0,
+        lambda: len(ss_db.SessionStore().encode(SESSION)) > 0,
+        group=g,
+    )
+    yield Case(
+        "db decode", lambda: dj_db.SessionStore().decode(encoded), lambda: ss_db.SessionStore().decode(encoded), group=g
+    )
     shape = re.compile(r"[a-z0-9]{32}")
-    yield Case("session key generation", lambda: get_random_string(32, VALID_KEY_CHARS), new_session_key,
-               check=lambda a, b: bool(shape.fullmatch(a) and shape.fullmatch(b)) and a != b, target=20, group=g)
+    yield Case(
+        "session key generation",
+        lambda: get_random_string(32, VALID_KEY_CHARS),
+        new_session_key,
+        check=lambda a, b: bool(shape.fullmatch(a) and shape.fullmatch(b)) and a != b,
+        target=20,
+        group=g,
+    )
 
 
 TITLE = "Sessions: Django's engines vs sesstok's"

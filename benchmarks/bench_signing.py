@@ -1,6 +1,6 @@
 """django.core.signing vs sesstok.signing, side by side.
 
-    python benchmarks/bench_signing.py [--json] [--quick] [-k NAME]
+python benchmarks/bench_signing.py [--json] [--quick] [-k NAME]
 """
 
 import contextlib
@@ -84,45 +84,120 @@ def cases():
     def checked_with_backend(fn):
         return same_within(backend, fn)
 
-    yield Case("Signer(key=...).sign", lambda: dj.Signer(key=KEY).sign("hello world"),
-               lambda: ss.Signer(key=KEY).sign("hello world"), target=6, group="signer")
-    yield Case("Signer(key=...).unsign", lambda: dj.Signer(key=KEY).unsign(signed),
-               lambda: ss.Signer(key=KEY).unsign(signed), target=6, group="signer")
-    yield Case("prebuilt Signer.sign", lambda: dj_signer.sign("hello world"),
-               lambda: ss_signer.sign("hello world"), target=6, group="signer")
-    yield Case("prebuilt Signer.unsign", lambda: dj_signer.unsign(signed),
-               lambda: ss_signer.unsign(signed), target=6, group="signer")
-    yield Case("TimestampSigner().sign", ts_sign(dj), ts_sign(ss),
-               check=same_when_frozen(ts_sign(dj), ts_sign(ss)), target=7, group="timestamp")
-    yield Case("TimestampSigner().unsign(max_age)", lambda: dj.TimestampSigner().unsign(ts_signed, max_age=3600),
-               lambda: ss.TimestampSigner().unsign(ts_signed, max_age=3600), target=7, group="timestamp")
-    yield Case("prebuilt TimestampSigner.sign", lambda: dj_ts.sign("hello world"), lambda: ss_ts.sign("hello world"),
-               check=same_when_frozen(lambda: dj_ts.sign("hello world"), lambda: ss_ts.sign("hello world")),
-               group="timestamp")
-    yield Case("dumps(session)", dumps(dj), dumps(ss), check=same_when_frozen(dumps(dj), dumps(ss)), target=8,
-               group="objects")
+    yield Case(
+        "Signer(key=...).sign",
+        lambda: dj.Signer(key=KEY).sign("hello world"),
+        lambda: ss.Signer(key=KEY).sign("hello world"),
+        target=6,
+        group="signer",
+    )
+    yield Case(
+        "Signer(key=...).unsign",
+        lambda: dj.Signer(key=KEY).unsign(signed),
+        lambda: ss.Signer(key=KEY).unsign(signed),
+        target=6,
+        group="signer",
+    )
+    yield Case(
+        "prebuilt Signer.sign",
+        lambda: dj_signer.sign("hello world"),
+        lambda: ss_signer.sign("hello world"),
+        target=6,
+        group="signer",
+    )
+    yield Case(
+        "prebuilt Signer.unsign",
+        lambda: dj_signer.unsign(signed),
+        lambda: ss_signer.unsign(signed),
+        target=6,
+        group="signer",
+    )
+    yield Case(
+        "TimestampSigner().sign",
+        ts_sign(dj),
+        ts_sign(ss),
+        check=same_when_frozen(ts_sign(dj), ts_sign(ss)),
+        target=7,
+        group="timestamp",
+    )
+    yield Case(
+        "TimestampSigner().unsign(max_age)",
+        lambda: dj.TimestampSigner().unsign(ts_signed, max_age=3600),
+        lambda: ss.TimestampSigner().unsign(ts_signed, max_age=3600),
+        target=7,
+        group="timestamp",
+    )
+    yield Case(
+        "prebuilt TimestampSigner.sign",
+        lambda: dj_ts.sign("hello world"),
+        lambda: ss_ts.sign("hello world"),
+        check=same_when_frozen(lambda: dj_ts.sign("hello world"), lambda: ss_ts.sign("hello world")),
+        group="timestamp",
+    )
+    yield Case(
+        "dumps(session)", dumps(dj), dumps(ss), check=same_when_frozen(dumps(dj), dumps(ss)), target=8, group="objects"
+    )
     yield Case("loads(session)", lambda: dj.loads(dumped), lambda: ss.loads(dumped), target=8, group="objects")
-    yield Case("dumps(session, compress=True)", dumps(dj, compress=True), dumps(ss, compress=True),
-               check=same_when_frozen(dumps(dj, compress=True), dumps(ss, compress=True)), target=2.5,
-               group="objects")
-    yield Case("loads(compressed session)", lambda: dj.loads(dumped_z), lambda: ss.loads(dumped_z), target=5,
-               group="objects")
-    yield Case("get_random_string(32)", lambda: get_random_string(32), lambda: _core.random_string(32),
-               check=lambda a, b: len(a) == len(b) == 32 and set(a + b) <= set(
-                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
-               target=20, group="random")
-    yield Case("set_signed_cookie", set_cookie, set_cookie, check=checked_with_backend(set_cookie),
-               sesstok_context=backend, note="SIGNING_BACKEND", group="cookies")
-    yield Case("get_signed_cookie", get_cookie, get_cookie, sesstok_context=backend, note="SIGNING_BACKEND",
-               group="cookies")
+    yield Case(
+        "dumps(session, compress=True)",
+        dumps(dj, compress=True),
+        dumps(ss, compress=True),
+        check=same_when_frozen(dumps(dj, compress=True), dumps(ss, compress=True)),
+        target=2.5,
+        group="objects",
+    )
+    yield Case(
+        "loads(compressed session)", lambda: dj.loads(dumped_z), lambda: ss.loads(dumped_z), target=5, group="objects"
+    )
+    yield Case(
+        "get_random_string(32)",
+        lambda: get_random_string(32),
+        lambda: _core.random_string(32),
+        check=lambda a, b: (
+            len(a) == len(b) == 32
+            and set(a + b) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        ),
+        target=20,
+        group="random",
+    )
+    yield Case(
+        "set_signed_cookie",
+        set_cookie,
+        set_cookie,
+        check=checked_with_backend(set_cookie),
+        sesstok_context=backend,
+        note="SIGNING_BACKEND",
+        group="cookies",
+    )
+    yield Case(
+        "get_signed_cookie", get_cookie, get_cookie, sesstok_context=backend, note="SIGNING_BACKEND", group="cookies"
+    )
     # the switch: Django's own functions, before and after accelerate_django()
-    yield Case("django dumps(session)", dumps(dj), dumps(dj), check=same_within(accelerated, dumps(dj)),
-               sesstok_context=accelerated, note="accelerate_django", group="switch")
-    yield Case("django loads(session)", lambda: dj.loads(dumped), lambda: dj.loads(dumped),
-               sesstok_context=accelerated, note="accelerate_django", group="switch")
-    yield Case("django TimestampSigner().unsign", lambda: dj.TimestampSigner().unsign(ts_signed, max_age=3600),
-               lambda: dj.TimestampSigner().unsign(ts_signed, max_age=3600), sesstok_context=accelerated,
-               note="accelerate_django", group="switch")
+    yield Case(
+        "django dumps(session)",
+        dumps(dj),
+        dumps(dj),
+        check=same_within(accelerated, dumps(dj)),
+        sesstok_context=accelerated,
+        note="accelerate_django",
+        group="switch",
+    )
+    yield Case(
+        "django loads(session)",
+        lambda: dj.loads(dumped),
+        lambda: dj.loads(dumped),
+        sesstok_context=accelerated,
+        note="accelerate_django",
+        group="switch",
+    )
+    yield Case(
+        "django TimestampSigner().unsign",
+        lambda: dj.TimestampSigner().unsign(ts_signed, max_age=3600),
+        lambda: dj.TimestampSigner().unsign(ts_signed, max_age=3600),
+        sesstok_context=accelerated,
+        note="accelerate_django",
+        group="switch",
+    )
 
 
 @contextlib.contextmanager

@@ -28,18 +28,30 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_deployed  # noqa: E402
 
-VIEWS = [("APIView, no authentication", "none", None), ("DRF TokenAuthentication", "drf-token", "drf-token"),
-         ("sesstok TokenAuthentication", "sesstok-token", "sesstok-token"),
-         ("SimpleJWT JWTAuthentication", "simplejwt", "simplejwt"),
-         ("sesstok JWTAuthentication", "sesstok-jwt", "sesstok-jwt")]
+VIEWS = [
+    ("APIView, no authentication", "none", None),
+    ("DRF TokenAuthentication", "drf-token", "drf-token"),
+    ("sesstok TokenAuthentication", "sesstok-token", "sesstok-token"),
+    ("SimpleJWT JWTAuthentication", "simplejwt", "simplejwt"),
+    ("sesstok JWTAuthentication", "sesstok-jwt", "sesstok-jwt"),
+]
 
 
 async def request(app, path, authorization):
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"127.0.0.1")] + ([(b"authorization", authorization.encode())]
-                                                    if authorization else []),
-             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")] + ([(b"authorization", authorization.encode())] if authorization else []),
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
     sent, pending = [], [{"type": "http.request", "body": b"", "more_body": False}]
 
     async def receive():
@@ -100,13 +112,17 @@ def main(argv=None):
                 samples[name].append((time.process_time() - t) / args.requests * 1e6)
                 per_request[name] = {k: (counts[k] - before[k]) / args.requests for k in counts}
     base = samples[VIEWS[0][0]]
-    print("| view (Django ASGIHandler, in process) | CPU µs/request | overhead µs | threads started/request "
-          "| sesstok queries compiled/request |")
+    print(
+        "| view (Django ASGIHandler, in process) | CPU µs/request | overhead µs | threads started/request "
+        "| sesstok queries compiled/request |"
+    )
     print("|---|---:|---:|---:|---:|")
     for name, _, _ in VIEWS:
         overhead = statistics.median(a - b for a, b in zip(samples[name], base))
-        print(f"| {name} | {statistics.median(samples[name]):.0f} | {overhead:.0f} | "
-              f"{per_request[name]['threads']:.1f} | {per_request[name]['compiled']:.2f} |")
+        print(
+            f"| {name} | {statistics.median(samples[name]):.0f} | {overhead:.0f} | "
+            f"{per_request[name]['threads']:.1f} | {per_request[name]['compiled']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

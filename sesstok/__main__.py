@@ -51,15 +51,22 @@ def core_missing():
     else:
         return None
     package = os.path.dirname(os.path.abspath(__file__))
-    built = any(name.startswith("_core.") and name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
-                for name in os.listdir(package))
+    built = any(
+        name.startswith("_core.") and name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+        for name in os.listdir(package)
+    )
     if built:  # compiled, but it does not load (e.g. a missing libcrypto)
         return f"sesstok's C core in {package} does not load: {error}"
     command = command_name()
-    instead = (f"run {_shorter(command)} {shlex.join(sys.argv[1:])}".rstrip() if command != "python -m sesstok"
-               else "install it (pip install .) and run sesstok")
-    return (f"sesstok's C core is not built in {_shorter(package)}/ (python -m sesstok from a source checkout "
-            f"imports that folder, not the installed package): {instead}, or build it in place with pip install -e .")
+    instead = (
+        f"run {_shorter(command)} {shlex.join(sys.argv[1:])}".rstrip()
+        if command != "python -m sesstok"
+        else "install it (pip install .) and run sesstok"
+    )
+    return (
+        f"sesstok's C core is not built in {_shorter(package)}/ (python -m sesstok from a source checkout "
+        f"imports that folder, not the installed package): {instead}, or build it in place with pip install -e ."
+    )
 
 
 def _benchmarks_dir():
@@ -129,8 +136,11 @@ def bench(args):
         finished = sum(estimate[n] for n in names[:done])
         pace = elapsed / finished if finished else 1.0
         left = pace * sum(estimate[n] for n in names[done:])
-        print(f"[{done + 1}/{len(names)}] bench_{name}.py · {clock(elapsed)} elapsed, roughly {clock(left)} left",
-              file=sys.stderr, flush=True)
+        print(
+            f"[{done + 1}/{len(names)}] bench_{name}.py · {clock(elapsed)} elapsed, roughly {clock(left)} left",
+            file=sys.stderr,
+            flush=True,
+        )
         command = [sys.executable, os.path.join(directory, f"bench_{name}.py"), "--json"]
         if args.quick:
             command.append("--quick")
@@ -146,8 +156,11 @@ def bench(args):
             failures.append(f"bench_{name}.py: exit {status}: {last or 'no output'}")
     text = json.dumps(reports, indent=2) if args.json else render(reports, format_table)
     print(text)
-    print(f"{len(names)} benchmark(s) in {clock(time.monotonic() - start)}: "
-          f"{'all ran' if not failures else f'{len(failures)} failure(s)'}", file=sys.stderr)
+    print(
+        f"{len(names)} benchmark(s) in {clock(time.monotonic() - start)}: "
+        f"{'all ran' if not failures else f'{len(failures)} failure(s)'}",
+        file=sys.stderr,
+    )
     for failure in failures:
         print(f"  FAILED {failure}", file=sys.stderr)
     if failures:
@@ -164,15 +177,19 @@ def render(reports, format_table):
 
     out = []
     for report in reports:
-        results = [SimpleNamespace(**{**r, "meets_target": r.get("target") is None or r["ratio"] >= r["target"]})
-                   for r in report["results"]]
+        results = [
+            SimpleNamespace(**{**r, "meets_target": r.get("target") is None or r["ratio"] >= r["target"]})
+            for r in report["results"]
+        ]
         out.append(format_table(results, report["title"]))
         out.append("")
     if reports:
         env = reports[0]["environment"]
-        versions = ", ".join(f"{k} {v}" for k, v in env.items()
-                             if k in ("django", "pyjwt", "djangorestframework", "djangorestframework-simplejwt",
-                                      "cryptography") and v)
+        versions = ", ".join(
+            f"{k} {v}"
+            for k, v in env.items()
+            if k in ("django", "pyjwt", "djangorestframework", "djangorestframework-simplejwt", "cryptography") and v
+        )
         out.append(
             f"Measured with CPython {env['python']} on {env['cpu']} ({env['cpus']} CPUs), "
             f"{env['openssl']}, zlib {env['zlib']}; {versions}. Median of alternating rounds; "
@@ -223,25 +240,37 @@ def _prog():
 
 def main(argv=None):
     lines = __doc__.splitlines()
-    parser = argparse.ArgumentParser(prog=_prog(), description=lines[0],
-                                     epilog="\n".join(["commands:", *lines[2:5]]),
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=_prog(),
+        description=lines[0],
+        epilog="\n".join(["commands:", *lines[2:5]]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    d = commands.add_parser("demo", help="run the demo site on 127.0.0.1 (SQLite, created on first run)",
-                            description="Run the demo site: every login flow, on 127.0.0.1. Not for production.")
+    d = commands.add_parser(
+        "demo",
+        help="run the demo site on 127.0.0.1 (SQLite, created on first run)",
+        description="Run the demo site: every login flow, on 127.0.0.1. Not for production.",
+    )
     d.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port)")
-    d.add_argument("--db", metavar="PATH",
-                   help="SQLite database file, created and migrated on first run; its secret key is kept next "
-                        "to it in PATH.secret (default $XDG_DATA_HOME/sesstok/demo.sqlite3, "
-                        "i.e. ~/.local/share/sesstok/demo.sqlite3)")
-    d.add_argument("--redis", metavar="URL",
-                   help="keep revocations, the user cache and login counters in Redis (default: in-process)")
+    d.add_argument(
+        "--db",
+        metavar="PATH",
+        help="SQLite database file, created and migrated on first run; its secret key is kept next "
+        "to it in PATH.secret (default $XDG_DATA_HOME/sesstok/demo.sqlite3, "
+        "i.e. ~/.local/share/sesstok/demo.sqlite3)",
+    )
+    d.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep revocations, the user cache and login counters in Redis (default: in-process)",
+    )
     d.set_defaults(func=demo)
     i = commands.add_parser(
         "inspect",
         help="decode a JWT, a Django signed value or session cookie, or a sesstok token",
         description="Tell a JWT from a Django signed value, session cookie or API token; show its contents "
-                    "and times; verify it when a key is given.",
+        "and times; verify it when a key is given.",
     )
     i.add_argument("value", metavar="VALUE", help="the token or cookie value ('-': read it from standard input)")
     keys = i.add_mutually_exclusive_group()
@@ -249,8 +278,11 @@ def main(argv=None):
     keys.add_argument("--key-env", metavar="NAME", help="read the key from environment variable NAME")
     keys.add_argument("--key", metavar="K", help="the key itself (discouraged: it lands in shell history)")
     i.add_argument("--salt", help="salt of a Django signed value (default: try Django's usual ones)")
-    i.add_argument("--cookie", metavar="NAME",
-                   help="the value is the signed cookie NAME (set_signed_cookie); the key is the SECRET_KEY")
+    i.add_argument(
+        "--cookie",
+        metavar="NAME",
+        help="the value is the signed cookie NAME (set_signed_cookie); the key is the SECRET_KEY",
+    )
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=inspect)
     b = commands.add_parser("bench", help="benchmarks side by side with Django/PyJWT/DRF/SimpleJWT")

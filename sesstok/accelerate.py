@@ -69,19 +69,24 @@ def _methods(timestamp):
     def unsign_object(self, signed_obj, serializer=serializer, **kwargs):
         return _core.django_unsign_object(self, timestamp, signed_obj, serializer, **kwargs)
 
-    return {"signature": signature, "sign": sign, "unsign": unsign, "sign_object": sign_object,
-            "unsign_object": unsign_object}
+    return {
+        "signature": signature,
+        "sign": sign,
+        "unsign": unsign,
+        "sign_object": sign_object,
+        "unsign_object": unsign_object,
+    }
 
 
 def _plan():
     signer, ts = _methods(False), _methods(True)
     plan = [(_django.Signer, name, signer[name]) for name in _SIGNER_METHODS]
     # TimestampSigner gets its own object methods too: they run with its semantics
-    plan += [(_django.TimestampSigner, name, ts[name]) for name in ("sign", "unsign", "sign_object",
-                                                                     "unsign_object")]
+    plan += [(_django.TimestampSigner, name, ts[name]) for name in ("sign", "unsign", "sign_object", "unsign_object")]
     plan += [(_django, name, replacement) for name, replacement in _MODULE_FUNCTIONS.items()]
-    plan += [(module, "get_random_string", crypto.get_random_string)
-             for module in (_django_crypto, _sessions_base, _csrf)]
+    plan += [
+        (module, "get_random_string", crypto.get_random_string) for module in (_django_crypto, _sessions_base, _csrf)
+    ]
     return plan
 
 

@@ -27,7 +27,9 @@ class AuthTokenAddForm(forms.ModelForm):
         cap = sesstok_settings.TOKEN_MAX_PER_USER
         if user is not None and cap is not None:
             if AuthToken.objects.filter(user=user).active().count() >= cap:
-                raise forms.ValidationError(_("This user already holds the maximum number of tokens (%(cap)d)."), params={"cap": cap})
+                raise forms.ValidationError(
+                    _("This user already holds the maximum number of tokens (%(cap)d)."), params={"cap": cap}
+                )
         return cleaned
 
 
@@ -85,9 +87,7 @@ class AuthTokenAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke selected tokens"), permissions=["delete"])
     def revoke(self, request, queryset):
         count, _ = queryset.delete()
-        self.message_user(
-            request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count, messages.SUCCESS
-        )
+        self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count, messages.SUCCESS)
 
 
 @admin.register(UserEpoch)

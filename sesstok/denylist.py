@@ -73,7 +73,11 @@ def rebuild(cache):
     count = 0
     rows = DeniedKey.objects.filter(expires_at__gt=now).values_list("key", "expires_at", "value").order_by("pk")
     for key, expires, value in rows.iterator(chunk_size=BATCH):
-        cache.set(bytes(key).decode("utf-8", "surrogatepass"), 1 if value is None else value, timeout=max(1, math.ceil((expires - now).total_seconds())))
+        cache.set(
+            bytes(key).decode("utf-8", "surrogatepass"),
+            1 if value is None else value,
+            timeout=max(1, math.ceil((expires - now).total_seconds())),
+        )
         count += 1
     return count
 

@@ -40,8 +40,18 @@ from django.db.models import signals
 
 from .conf import sesstok_settings
 
-__all__ = ["enabled", "keeps_keys", "token_model", "mirror", "find_unmirrored", "single_token", "revoke_user",
-           "detached", "connect", "check_token_class"]
+__all__ = [
+    "enabled",
+    "keeps_keys",
+    "token_model",
+    "mirror",
+    "find_unmirrored",
+    "single_token",
+    "revoke_user",
+    "detached",
+    "connect",
+    "check_token_class",
+]
 
 _detached = contextvars.ContextVar("sesstok_drf_detached", default=False)
 

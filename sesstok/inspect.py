@@ -82,8 +82,11 @@ def _when(timestamp, now):
     except (OverflowError, OSError, ValueError, TypeError):
         return {"value": timestamp, "utc": None, "relative": "not a valid time"}
     delta = timestamp - now
-    return {"value": timestamp, "utc": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "relative": _relative(delta)}
+    return {
+        "value": timestamp,
+        "utc": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "relative": _relative(delta),
+    }
 
 
 def _relative(delta):
@@ -170,9 +173,7 @@ def _split_signed(value):
         raise InspectError("no ':' separator, no dots: not a JWT and not a Django signed value")
     rest, _, signature = value.rpartition(":")
     if not _B64URL.fullmatch(signature) or len(signature) not in (27, 43, 64, 86):
-        raise InspectError(
-            "the part after the last ':' is not an HMAC signature (base64url of SHA-1/256/384/512)"
-        )
+        raise InspectError("the part after the last ':' is not an HMAC signature (base64url of SHA-1/256/384/512)")
     payload, sep, timestamp = rest.rpartition(":")
     if sep and _B62.fullmatch(timestamp) and len(timestamp) <= 11:
         return payload, timestamp, signature
@@ -213,7 +214,8 @@ def _inspect_signed(value, key, salt, now, cookie=None, fallback_keys=()):
         session = isinstance(decoded, dict) and (set(decoded) & _SESSION_KEYS or not decoded)
         result["description"] = (
             "Django signed-cookie session (signing.dumps, salt of the signed_cookies engine)"
-            if session else "Django signing.dumps value"
+            if session
+            else "Django signing.dumps value"
         ) + (", zlib-compressed" if compressed else "")
         result["payload"] = decoded
         if isinstance(decoded, dict) and "_sesstok_sid" in decoded:
@@ -233,9 +235,15 @@ def _inspect_signed(value, key, salt, now, cookie=None, fallback_keys=()):
         if key is not None:
             result["verification"] = _verify_cookie(value, key, cookie, salt, fallback_keys)
     elif key is not None:
-        result["verification"] = _verify_signed(value, key, salt, timestamp is not None, algorithm,
-                                                session=decoded is not None and "session" in result["description"],
-                                                fallback_keys=fallback_keys)
+        result["verification"] = _verify_signed(
+            value,
+            key,
+            salt,
+            timestamp is not None,
+            algorithm,
+            session=decoded is not None and "session" in result["description"],
+            fallback_keys=fallback_keys,
+        )
     return result
 
 
@@ -254,8 +262,10 @@ def _verify_cookie(value, key, cookie, salt, fallback_keys):
         try:
             request.get_signed_cookie(cookie, salt=salt)
         except signing.BadSignature:
-            return {"ok": False,
-                    "detail": f"does not verify as the signed cookie {cookie!r} (salt {salt!r}) with this SECRET_KEY"}
+            return {
+                "ok": False,
+                "detail": f"does not verify as the signed cookie {cookie!r} (salt {salt!r}) with this SECRET_KEY",
+            }
     return {"ok": True, "detail": f"verifies as get_signed_cookie({cookie!r}, salt={salt!r}) with this SECRET_KEY"}
 
 
@@ -276,8 +286,11 @@ def _verify_signed(value, key, salt, timestamped, algorithm, session, fallback_k
             signer.unsign(value)
         except signing.BadSignature:
             continue
-        return {"ok": True, "detail": f"signature verifies with salt {candidate!r} ({label}, {algorithm})",
-                "salt": candidate}
+        return {
+            "ok": True,
+            "detail": f"signature verifies with salt {candidate!r} ({label}, {algorithm})",
+            "salt": candidate,
+        }
     tried = ", ".join(repr(c) for c, _ in candidates)
     return {"ok": False, "detail": f"does not verify with this key and salt {tried}"}
 
@@ -306,14 +319,17 @@ def _opaque(value):
             "description": "Django session key (db, cache, cached_db or file engine): random, carries no data",
             "times": {},
             "note": "The session is stored server-side under this key (django_session.session_key for the "
-                    "database engines); manage.py sesstok_inspect reads it.",
+            "database engines); manage.py sesstok_inspect reads it.",
         }
     else:
         return None
     return {
         "kind": kind,
         "description": description,
-        "payload": {"digest_sha256": digest, "display_prefix": value[: value.find("_") + 5] if kind == "token" else value[:4]},
+        "payload": {
+            "digest_sha256": digest,
+            "display_prefix": value[: value.find("_") + 5] if kind == "token" else value[:4],
+        },
         "times": {},
         "note": "Look it up by its digest (sesstok_authtoken.digest); only a database knows whose it is.",
     }
@@ -362,8 +378,13 @@ def render(result):
         shown = json.dumps(payload, indent=2, ensure_ascii=False) if not isinstance(payload, str) else payload
         lines += ["Payload:", _indent(shown)]
     for name, when in result.get("times", {}).items():
-        label = {"iat": "Issued", "nbf": "Not before", "exp": "Expires", "refresh_exp": "Refresh until",
-                 "signed": "Signed"}.get(name, name)
+        label = {
+            "iat": "Issued",
+            "nbf": "Not before",
+            "exp": "Expires",
+            "refresh_exp": "Refresh until",
+            "signed": "Signed",
+        }.get(name, name)
         lines.append(_field(label, f"{when['utc'] or when['value']} ({when['relative']})"))
     if result.get("expired"):
         lines.append(_field("Expired", "yes"))
@@ -405,8 +426,10 @@ def read_key(args, warn):
             raise InspectError(f"the environment variable {args.key_env} is not set")
         return key
     if args.key is not None:
-        warn("warning: a key typed on the command line lands in your shell history and the process list; "
-             "prefer --key-file or --key-env")
+        warn(
+            "warning: a key typed on the command line lands in your shell history and the process list; "
+            "prefer --key-file or --key-env"
+        )
         return args.key
     return None
 

@@ -29,7 +29,7 @@ def require_app(component):
     if not apps.is_installed("sesstok"):
         cls = component if isinstance(component, type) else type(component)
         raise ImproperlyConfigured(
-            f"{cls.__module__}.{cls.__qualname__} needs the sesstok app: add \"sesstok\" to INSTALLED_APPS "
+            f'{cls.__module__}.{cls.__qualname__} needs the sesstok app: add "sesstok" to INSTALLED_APPS '
             "(then run `manage.py migrate sesstok`)."
         )
     _ok.append(True)

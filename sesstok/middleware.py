@@ -404,7 +404,6 @@ def verified(request, raw, *, jwt):
     return user, credential.token
 
 
-
 # ---- session users through the user cache ------------------------------------------
 
 
@@ -428,8 +427,7 @@ class _SessionAuth:
 
             backend = load_backend(path)
             model_like = isinstance(backend, ModelBackend) and (
-                type(backend).get_user is ModelBackend.get_user
-                and type(backend).aget_user is ModelBackend.aget_user
+                type(backend).get_user is ModelBackend.get_user and type(backend).aget_user is ModelBackend.aget_user
             )
             found = self._backends[path] = (backend, model_like)
         return found

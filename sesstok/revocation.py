@@ -94,8 +94,8 @@ def session_denylist_enabled():
     try:
         return _flags["session"]
     except KeyError:
-        value = _flags["session"] = (
-            sesstok_settings.REVOCATION_CACHE is not None and bool(sesstok_settings.SESSION_DENYLIST)
+        value = _flags["session"] = sesstok_settings.REVOCATION_CACHE is not None and bool(
+            sesstok_settings.SESSION_DENYLIST
         )
         return value
 

@@ -272,9 +272,11 @@ def _find(digest):
     if lookup.builders is None:
         from .models import AuthToken
 
-        lookup.builders = (user_cache.Builder(AuthToken, lookup.token_fields),
-                           user_cache.Builder(get_user_model(), lookup.user_fields),
-                           AuthToken.user.field)
+        lookup.builders = (
+            user_cache.Builder(AuthToken, lookup.token_fields),
+            user_cache.Builder(get_user_model(), lookup.user_fields),
+            AuthToken.user.field,
+        )
     token_builder, user_builder, user_field = lookup.builders
     instance = token_builder.build(token_values, alias, immutable[0])
     user_field.set_cached_value(instance, user_builder.build(user_values, alias, immutable[1]))

@@ -188,9 +188,7 @@ def _config():
         local_ttl = min(seconds(sesstok_settings.USER_CACHE_LOCAL_TTL) or 0, ttl)
         size = sesstok_settings.USER_CACHE_LOCAL_SIZE or 0
         revocation = sesstok_settings.REVOCATION_CACHE
-        strict = revocation is not None and bool(
-            sesstok_settings.SESSION_DENYLIST or sesstok_settings.JWT_DENYLIST
-        )
+        strict = revocation is not None and bool(sesstok_settings.SESSION_DENYLIST or sesstok_settings.JWT_DENYLIST)
         same = revocation is None or revocation == sesstok_settings.USER_CACHE
         config = _state["config"] = (ttl, local_ttl if size > 0 else 0, size, strict, same)
     return config
@@ -215,8 +213,20 @@ def version_store():
 # ---- the user model --------------------------------------------------------------------
 
 
-_IMMUTABLE = (type(None), bool, int, float, str, bytes, datetime.datetime, datetime.date, datetime.time,
-              datetime.timedelta, decimal.Decimal, uuid.UUID)
+_IMMUTABLE = (
+    type(None),
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    datetime.datetime,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    decimal.Decimal,
+    uuid.UUID,
+)
 
 
 class Builder:
@@ -237,10 +247,9 @@ class Builder:
         self.attnames = tuple(attnames)
         plain = (DeferredAttribute, ForeignKeyDeferredAttribute)
         fields = model._meta.concrete_fields
-        self.fast = (
-            tuple(f.attname for f in fields) == self.attnames
-            and all(type(model.__dict__.get(f.attname, None)) in plain or
-                    type(_class_attr(model, f.attname)) in plain for f in fields)
+        self.fast = tuple(f.attname for f in fields) == self.attnames and all(
+            type(model.__dict__.get(f.attname, None)) in plain or type(_class_attr(model, f.attname)) in plain
+            for f in fields
         )
 
     def build(self, values, alias, immutable=None):

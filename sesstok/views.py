@@ -325,16 +325,21 @@ def _register_html(request):
         form = Form(request.POST)
         if form.is_valid():
             user = form.save()
-            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend"
-                       if "django.contrib.auth.backends.ModelBackend" in settings.AUTHENTICATION_BACKENDS
-                       else settings.AUTHENTICATION_BACKENDS[0])
+            auth_login(
+                request,
+                user,
+                backend="django.contrib.auth.backends.ModelBackend"
+                if "django.contrib.auth.backends.ModelBackend" in settings.AUTHENTICATION_BACKENDS
+                else settings.AUTHENTICATION_BACKENDS[0],
+            )
             return HttpResponseRedirect(_redirect_target(request, _url("me", request)))
         status = 400
     else:
         form = Form()
         status = 200
-    return _render(request, "sesstok/register.html", {"form": form, "next": _redirect_target(request, "")},
-                   status=status)
+    return _render(
+        request, "sesstok/register.html", {"form": form, "next": _redirect_target(request, "")}, status=status
+    )
 
 
 def _register_json(request):
@@ -345,15 +350,19 @@ def _register_json(request):
         for name, value in data.items():
             if isinstance(value, str) and not _storable(value):
                 raise ApiError(400, "invalid_request", f"{name!r} must be a valid string.", field=name)
-        form = Form({
-            username_field: data.get(username_field, data.get("username")),
-            "password1": data.get("password"),
-            "password2": data.get("password"),
-            **{k: data[k] for k in Form.optional_fields if isinstance(data.get(k), str)},
-        })
+        form = Form(
+            {
+                username_field: data.get(username_field, data.get("username")),
+                "password1": data.get("password"),
+                "password2": data.get("password"),
+                **{k: data[k] for k in Form.optional_fields if isinstance(data.get(k), str)},
+            }
+        )
         if not form.is_valid():
-            errors = {("password" if k in ("password1", "password2") else k): [str(m) for m in v]
-                      for k, v in form.errors.items()}
+            errors = {
+                ("password" if k in ("password1", "password2") else k): [str(m) for m in v]
+                for k, v in form.errors.items()
+            }
             raise ApiError(400, "invalid", "Registration failed.", errors=errors)
         user = form.save()
     except ApiError as e:
@@ -400,8 +409,14 @@ def login(request):
         username = request.POST.get("username", "")
         password = request.POST.get("password", "")
         context["username"] = username[:150]
-        if (not username or not password or len(username) > 4096 or len(password) > 4096
-                or not _storable(username) or not _storable(password)):
+        if (
+            not username
+            or not password
+            or len(username) > 4096
+            or len(password) > 4096
+            or not _storable(username)
+            or not _storable(password)
+        ):
             context["error"] = "Enter a username and a password."
             status = 400
         else:
@@ -553,8 +568,12 @@ def api_login(request):
             headers={"Retry-After": str(result.retry_after)},
         )
     if result.user is None:
-        raise ApiError(401, "invalid_credentials", "Invalid username or password.",
-                       headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        raise ApiError(
+            401,
+            "invalid_credentials",
+            "Invalid username or password.",
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        )
     user = result.user
     from . import refresh_tokens
 
@@ -633,16 +652,18 @@ def api_logout_all(request):
     _logout_everywhere(user)
     if _credential(request) is None:
         revocation.logout(request)  # this browser's session, at once
-    return JsonResponse({
-        "detail": "Logged out everywhere.",
-        "revoked": {
-            "api_tokens": True,
-            "refresh_tokens": True,
-            # stateless credentials can only be refused by the revocation store
-            "sessions": revocation.session_denylist_enabled(),
-            "access_tokens": revocation.jwt_denylist_enabled(),
-        },
-    })
+    return JsonResponse(
+        {
+            "detail": "Logged out everywhere.",
+            "revoked": {
+                "api_tokens": True,
+                "refresh_tokens": True,
+                # stateless credentials can only be refused by the revocation store
+                "sessions": revocation.session_denylist_enabled(),
+                "access_tokens": revocation.jwt_denylist_enabled(),
+            },
+        }
+    )
 
 
 @api_view(["POST"], csrf=None)

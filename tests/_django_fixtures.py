@@ -120,8 +120,23 @@ def redis_url():
         pytest.skip("redis-server is not installed (apt-get install redis-server) and REDIS_URL is unset")
     port = _free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--maxmemory-policy", "noeviction", "--daemonize", "no", "--loglevel", "warning"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -175,9 +190,7 @@ def redis_settings(redis_url, db):
 @pytest.fixture
 def redis_revocation(redis_settings):
     """Redis as the revocation store, both denylists on."""
-    with override_settings(
-        SESSTOK={"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True, "JWT_DENYLIST": True}
-    ):
+    with override_settings(SESSTOK={"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True, "JWT_DENYLIST": True}):
         yield redis_settings
 
 

@@ -75,8 +75,10 @@ def postgres_dsn():
     if not dsn:
         if os.environ.get("CI"):
             pytest.fail("CI is set but SESSTOK_TEST_POSTGRES_DSN is not (.ci/run starts PostgreSQL and sets it)")
-        pytest.skip("SESSTOK_TEST_POSTGRES_DSN is unset (a PostgreSQL database the tests may create databases "
-                    "with; .ci/run starts one)")
+        pytest.skip(
+            "SESSTOK_TEST_POSTGRES_DSN is unset (a PostgreSQL database the tests may create databases "
+            "with; .ci/run starts one)"
+        )
     return dsn
 
 
@@ -117,10 +119,28 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--maxmemory-policy", "noeviction", "--daemonize", "no", "--loglevel", "warning", "--dir", self.dir,
-             *self.extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory-policy",
+                "noeviction",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+                "--dir",
+                self.dir,
+                *self.extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _wait_port(self.port, self.process, 20, "redis-server")
         self.client().ping()
@@ -157,8 +177,17 @@ def redis_server():
 class Project:
     """tests/faults_project in its own processes."""
 
-    def __init__(self, tmp_path, *, postgres=None, sqlite_options=None, redis=None, sesstok=None, simple_jwt=None,
-                 session_engine=None):
+    def __init__(
+        self,
+        tmp_path,
+        *,
+        postgres=None,
+        sqlite_options=None,
+        redis=None,
+        sesstok=None,
+        simple_jwt=None,
+        session_engine=None,
+    ):
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "faults_project.settings",
@@ -185,26 +214,56 @@ class Project:
         """Run code after django.setup() in a new process; return the JSON it
         prints last."""
         script = "import django\ndjango.setup()\nimport json\n" + textwrap.dedent(code)
-        result = subprocess.run([sys.executable, "-c", script], env=self.env, capture_output=True, text=True,
-                                timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=self.env, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, result.stderr
         lines = result.stdout.strip().splitlines()
         return json.loads(lines[-1]) if lines else None
 
     def migrate(self):
-        result = subprocess.run([sys.executable, "-m", "django", "migrate", "--run-syncdb", "-v", "0"],
-                                env=self.env, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "--run-syncdb", "-v", "0"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         return self
 
     def start(self, server="gunicorn", workers=2, threads=1):
         self.port = free_port()
         if server == "gunicorn":
-            command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-                       "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "faults_project.wsgi:application"]
+            command = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "--threads",
+                str(threads),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "5",
+                "faults_project.wsgi:application",
+            ]
         else:
-            command = [sys.executable, "-m", "uvicorn", "--workers", str(workers), "--host", "127.0.0.1",
-                       "--port", str(self.port), "--log-level", "warning", "faults_project.asgi:application"]
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--workers",
+                str(workers),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "faults_project.asgi:application",
+            ]
         env = {**self.env, "PYTHONWARNINGS": "error,ignore::DeprecationWarning"}
         self._log = open(self.log, "w")
         self.process = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=TESTS)

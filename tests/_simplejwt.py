@@ -87,9 +87,7 @@ def simplejwt_settings(simple_jwt=None, **django_settings):
         if not isinstance(types, (list, tuple)):
             types = (types,)
         stack.enter_context(mock.patch.object(authentication, "AUTH_HEADER_TYPES", types))
-        stack.enter_context(
-            mock.patch.object(authentication, "AUTH_HEADER_TYPE_BYTES", {t.encode() for t in types})
-        )
+        stack.enter_context(mock.patch.object(authentication, "AUTH_HEADER_TYPE_BYTES", {t.encode() for t in types}))
         yield api
 
 
@@ -117,12 +115,11 @@ def frozen(at=None):
             self.hex = jti()
 
     moment = datetime.fromtimestamp(at, tz=timezone.utc)
-    with mock.patch.object(sj_tokens, "aware_utcnow", lambda: moment), mock.patch.object(
-        sj_tokens, "uuid4", _UUID
-    ), mock.patch.object(refresh_tokens, "_now", lambda: at), mock.patch.object(
-        refresh_tokens, "new_jti", jti
-    ), mock.patch(
-        "time.time", lambda: at
+    with (
+        mock.patch.object(sj_tokens, "aware_utcnow", lambda: moment),
+        mock.patch.object(sj_tokens, "uuid4", _UUID),
+        mock.patch.object(refresh_tokens, "_now", lambda: at),
+        mock.patch.object(refresh_tokens, "new_jti", jti),
+        mock.patch("time.time", lambda: at),
     ):
         yield counter
-

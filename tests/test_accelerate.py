@@ -254,8 +254,12 @@ def test_signed_cookie_errors_cross_backends():
     with frozen_time(NOW):
         good = _set_cookie("v", "s")
     with frozen_time(NOW + 50):
-        for cookie, kwargs in [(good, {"salt": "other"}), (good[:-1] + "x", {"salt": "s"}),
-                               (good, {"salt": "s", "max_age": 10}), ("garbage", {})]:
+        for cookie, kwargs in [
+            (good, {"salt": "other"}),
+            (good[:-1] + "x", {"salt": "s"}),
+            (good, {"salt": "s", "max_age": 10}),
+            ("garbage", {}),
+        ]:
             expected = _get_cookie(cookie, **kwargs)
             with override_settings(SIGNING_BACKEND=BACKEND):
                 assert _get_cookie(cookie, **kwargs) == expected == "<default>"
@@ -292,8 +296,11 @@ def test_cookie_signer_from_backend_is_sesstoks():
 
 
 def test_session_keys_and_csrf_secrets_are_drawn_in_c():
-    assert sessions_base.get_random_string is crypto_module.get_random_string is ORIGINAL[(crypto_module,
-                                                                                          "get_random_string")]
+    assert (
+        sessions_base.get_random_string
+        is crypto_module.get_random_string
+        is ORIGINAL[(crypto_module, "get_random_string")]
+    )
     with_django = sessions_cache.SessionStore()._get_new_session_key()
     assert sesstok.accelerate_django() is True
     try:

@@ -156,8 +156,13 @@ def test_signed_with_another_key(user, jwt_api):
     import jwt as pyjwt
 
     forged = pyjwt.encode(
-        {"token_type": "access", "exp": int(time.time()) + 60, "iat": int(time.time()), "jti": "x" * 32,
-         "user_id": str(user.pk)},
+        {
+            "token_type": "access",
+            "exp": int(time.time()) + 60,
+            "iat": int(time.time()),
+            "jti": "x" * 32,
+            "user_id": str(user.pk),
+        },
         "another-key-that-is-long-enough-for-hs256!!",
         algorithm="HS256",
     )
@@ -166,9 +171,19 @@ def test_signed_with_another_key(user, jwt_api):
 
 
 def test_unknown_user_and_missing_claims(user, jwt_api):
-    for claims in ({"user_id": "999999"}, {"user_id": ["1"]}, {"user_id": True}, {"jti": 5}, {"user_id": "é"},
-                   {"user_id": "1\x00"}, {"sst_ah": "é"}, {"sst_ah": 5}, {"sst_ah": None}, {"token_type": "refresh"},
-                   {"user_id": "9" * 40}):
+    for claims in (
+        {"user_id": "999999"},
+        {"user_id": ["1"]},
+        {"user_id": True},
+        {"jti": 5},
+        {"user_id": "é"},
+        {"user_id": "1\x00"},
+        {"sst_ah": "é"},
+        {"sst_ah": 5},
+        {"sst_ah": None},
+        {"token_type": "refresh"},
+        {"user_id": "9" * 40},
+    ):
         raw = access_tokens.issue_access_token(user, claims=claims)
         with pytest.raises(AuthenticationError) as info:
             access_tokens.authenticate_access_token(raw)
@@ -187,7 +202,9 @@ def test_auth_hash_claim_survives_key_rotation(user, jwt_api):
     old = "old-secret-" + "o" * 50
     with override_settings(SECRET_KEY=old, SIMPLE_JWT={"SIGNING_KEY": "s" * 64}):
         raw = access_tokens.issue_access_token(user)
-    with override_settings(SECRET_KEY="new-secret-" + "n" * 50, SECRET_KEY_FALLBACKS=[old], SIMPLE_JWT={"SIGNING_KEY": "s" * 64}):
+    with override_settings(
+        SECRET_KEY="new-secret-" + "n" * 50, SECRET_KEY_FALLBACKS=[old], SIMPLE_JWT={"SIGNING_KEY": "s" * 64}
+    ):
         assert access_tokens.authenticate_access_token(raw)[0] == user
     with override_settings(SECRET_KEY="new-secret-" + "n" * 50, SIMPLE_JWT={"SIGNING_KEY": "s" * 64}):
         with pytest.raises(AuthenticationError):
@@ -225,8 +242,14 @@ def test_simplejwt_revoke_claim_is_honoured(user, jwt_api):
 
 def test_settings_come_from_simple_jwt(user, jwt_api):
     with override_settings(
-        SIMPLE_JWT={"USER_ID_CLAIM": "uid", "ACCESS_TOKEN_LIFETIME": timedelta(minutes=1), "ALGORITHM": "HS512",
-                    "SIGNING_KEY": "k" * 64, "AUDIENCE": "api", "ISSUER": "me"}
+        SIMPLE_JWT={
+            "USER_ID_CLAIM": "uid",
+            "ACCESS_TOKEN_LIFETIME": timedelta(minutes=1),
+            "ALGORITHM": "HS512",
+            "SIGNING_KEY": "k" * 64,
+            "AUDIENCE": "api",
+            "ISSUER": "me",
+        }
     ):
         import jwt as pyjwt
 

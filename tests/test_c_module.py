@@ -157,9 +157,7 @@ def test_subinterpreter_shared_gil():
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="per-interpreter GIL needs Python 3.12+")
 def test_subinterpreter_own_gil():
-    interpreters = pytest.importorskip(
-        "test.support.interpreters", reason="test.support.interpreters not available"
-    )
+    interpreters = pytest.importorskip("test.support.interpreters", reason="test.support.interpreters not available")
     if sys.version_info >= (3, 13):
         interp = interpreters.create()  # isolated: own GIL, checks Py_mod_multiple_interpreters
         run = interp.exec
@@ -288,8 +286,14 @@ LEAK_CASES = [
     case("zlib_decompress", _core.zlib_decompress, _Z_TRUNCATED, raises=zlib.error, note="truncated"),
     case("zlib_decompress", _core.zlib_decompress, _Z_CORRUPT, raises=zlib.error, note="corrupt"),
     case("zlib_decompress", _core.zlib_decompress, b"", raises=zlib.error, note="empty"),
-    case("zlib_decompress", _core.zlib_decompress, _Z_BOMB, raises=ValueError,
-         limits={"max_decompressed_size": 1000}, note="cap"),
+    case(
+        "zlib_decompress",
+        _core.zlib_decompress,
+        _Z_BOMB,
+        raises=ValueError,
+        limits={"max_decompressed_size": 1000},
+        note="cap",
+    ),
     # limits
     case("get_limits", _core.get_limits),
     case("set_limits", _core.set_limits, max_json_depth=512),
@@ -310,7 +314,8 @@ _DUMPED = _signing.dumps(_SESSION)
 _DUMPED_Z = _signing.dumps(list(range(100)), compress=True)
 _BAD_JSON = _signing.TimestampSigner(key="leak-key", salt="django.core.signing").sign("e25vdA")
 _BOMB = _signing.TimestampSigner(key="leak-key", salt="django.core.signing").sign(
-    "." + _signing.b64_encode(zlib.compress(b"[" + b"0," * 5000 + b"0]")).decode())
+    "." + _signing.b64_encode(zlib.compress(b"[" + b"0," * 5000 + b"0]")).decode()
+)
 
 
 class _Custom(_signing.TimestampSigner):
@@ -366,19 +371,26 @@ LEAK_CASES += [
     case("TimestampSigner.sign", _TS.sign, "value"),
     case("TimestampSigner.sign", _Custom(key="k").sign, "value", note="override"),
     case("TimestampSigner.unsign", _TS.unsign, _TS_SIGNED, max_age=10**9),
-    case("TimestampSigner.unsign", _TS.unsign, _TS_SIGNED, max_age=-1, raises=_signing.SignatureExpired,
-         note="expired"),
+    case(
+        "TimestampSigner.unsign", _TS.unsign, _TS_SIGNED, max_age=-1, raises=_signing.SignatureExpired, note="expired"
+    ),
     case("dumps", _signing.dumps, _SESSION),
     case("dumps", _signing.dumps, list(range(100)), compress=True, note="compress"),
     case("loads", _signing.loads, _DUMPED),
     case("loads", _signing.loads, _DUMPED_Z, note="compressed"),
     case("loads", _signing.loads, _DUMPED[:-1], raises=_signing.BadSignature, note="bad"),
     case("loads", _signing.loads, _BAD_JSON, key="leak-key", raises=ValueError, note="bad-json"),
-    case("loads", _signing.loads, _BOMB, key="leak-key", raises=_signing.PayloadTooLarge,
-         limits={"max_decompressed_size": 1000}, note="cap"),
+    case(
+        "loads",
+        _signing.loads,
+        _BOMB,
+        key="leak-key",
+        raises=_signing.PayloadTooLarge,
+        limits={"max_decompressed_size": 1000},
+        note="cap",
+    ),
     case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha256"),
-    case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha512_256", note="general-path",
-         raises=Exception),
+    case("base64_hmac", _core.base64_hmac, "salt", "value", "key", "sha512_256", note="general-path", raises=Exception),
     case("django_signature", _core.django_signature, _DJ_TS, True, "value"),
     case("django_signature", _core.django_signature, _DJ_TS, True, raises=TypeError, note="arity"),
     case("django_sign", _core.django_sign, _DJ_TS, True, "value"),
@@ -387,8 +399,16 @@ LEAK_CASES += [
     case("django_unsign", _core.django_unsign, _DJ_TS, True, "nope", raises=_signing.BadSignature, note="bad"),
     case("django_sign_object", _core.django_sign_object, _DJ_TS, True, _SESSION, note="object"),
     case("django_unsign_object", _core.django_unsign_object, _DJ_TS, True, _DJ_TS_OBJ, max_age=10**9),
-    case("django_unsign_object", _core.django_unsign_object, _DJ_TS, False, _DJ_TS_OBJ, nope=1,
-         raises=TypeError, note="kwargs"),
+    case(
+        "django_unsign_object",
+        _core.django_unsign_object,
+        _DJ_TS,
+        False,
+        _DJ_TS_OBJ,
+        nope=1,
+        raises=TypeError,
+        note="kwargs",
+    ),
 ]
 
 # ---- JWT (sesstok.jwt: no Django needed) ------------------------------------------
@@ -433,35 +453,66 @@ _FULL_OPTS = _jwt.PyJWT._get_default_options()
 LEAK_CASES += [
     case("JwtApi", _core.JwtApi),
     case("JwtApi.encode", _JWT_API.encode, {"sub": "x", "n": 1.5}, _HS_SECRET),
-    case("JwtApi.encode", _JWT_API.encode, {"sub": "x"}, _ES_PRIV, "ES256", headers={"kid": "a"},
-         note="es256-headers"),
+    case("JwtApi.encode", _JWT_API.encode, {"sub": "x"}, _ES_PRIV, "ES256", headers={"kid": "a"}, note="es256-headers"),
     case("JwtApi.encode", _JWT_API.encode, {"x": object()}, _HS_SECRET, raises=TypeError, note="json"),
     case("JwtApi.encode", _JWT_API.encode, {}, "short", raises=_jwt.InvalidKeyError, note="short"),
     case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"]),
     case("JwtApi.decode", _JWT_API.decode, _ES_TOKEN, _ES_PUB, algorithms=["ES256"], note="es256"),
-    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN + "x", _HS_SECRET, algorithms=["HS256"],
-         raises=_jwt.InvalidSignatureError, note="bad-signature"),
-    case("JwtApi.decode", _JWT_API.decode, "a.b", _HS_SECRET, algorithms=["HS256"],
-         raises=_jwt.DecodeError, note="segments"),
-    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"],
-         audience="x", raises=_jwt.MissingRequiredClaimError, note="claims"),
-    case("JwtApi.decode_complete", _JWT_API.decode_complete, _HS_TOKEN, _HS_SECRET,
-         algorithms=["HS256"]),
-    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"], verify=True,
-         note="verify"),
+    case(
+        "JwtApi.decode",
+        _JWT_API.decode,
+        _HS_TOKEN + "x",
+        _HS_SECRET,
+        algorithms=["HS256"],
+        raises=_jwt.InvalidSignatureError,
+        note="bad-signature",
+    ),
+    case(
+        "JwtApi.decode",
+        _JWT_API.decode,
+        "a.b",
+        _HS_SECRET,
+        algorithms=["HS256"],
+        raises=_jwt.DecodeError,
+        note="segments",
+    ),
+    case(
+        "JwtApi.decode",
+        _JWT_API.decode,
+        _HS_TOKEN,
+        _HS_SECRET,
+        algorithms=["HS256"],
+        audience="x",
+        raises=_jwt.MissingRequiredClaimError,
+        note="claims",
+    ),
+    case("JwtApi.decode_complete", _JWT_API.decode_complete, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"]),
+    case("JwtApi.decode", _JWT_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"], verify=True, note="verify"),
     case("JwtApi.encode", _HOOKED_API.encode, {"sub": "x"}, _HS_SECRET, note="hooked"),
     case("JwtApi.decode", _HOOKED_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"], note="hooked"),
-    case("JwtApi.decode_complete", _HOOKED_API.decode_complete, _HS_TOKEN, _HS_SECRET,
-         algorithms=["HS384"], raises=_jwt.InvalidAlgorithmError, note="hooked"),
+    case(
+        "JwtApi.decode_complete",
+        _HOOKED_API.decode_complete,
+        _HS_TOKEN,
+        _HS_SECRET,
+        algorithms=["HS384"],
+        raises=_jwt.InvalidAlgorithmError,
+        note="hooked",
+    ),
     case("JwtApi.get_unverified_header", _JWT_API.get_unverified_header, _HS_TOKEN),
     case("JwtApi.get_algorithms", _JWT_API.get_algorithms),
     case("JwsApi", _core.JwsApi),
     case("JwsApi.encode", _JWS_API.encode, b"payload", _HS_SECRET, is_payload_detached=True),
     case("JwsApi.decode", _JWS_API.decode, _HS_TOKEN, _HS_SECRET, algorithms=["HS256"]),
-    case("JwsApi.decode_complete", _JWS_API.decode_complete, _HS_TOKEN, _HS_SECRET,
-         algorithms=["HS512"], raises=_jwt.InvalidAlgorithmError),
-    case("JwsApi.get_unverified_header", _JWS_API.get_unverified_header, "e30.e30.",
-         note="no-alg"),
+    case(
+        "JwsApi.decode_complete",
+        _JWS_API.decode_complete,
+        _HS_TOKEN,
+        _HS_SECRET,
+        algorithms=["HS512"],
+        raises=_jwt.InvalidAlgorithmError,
+    ),
+    case("JwsApi.get_unverified_header", _JWS_API.get_unverified_header, "e30.e30.", note="no-alg"),
     case("JwsApi.get_algorithms", _JWS_API.get_algorithms),
     case("JwtEncoder", _jwt.Encoder, _HS_SECRET, "HS256"),
     case("JwtEncoder.encode", _ENCODER.encode, {"sub": "x", "exp": 4102444800}),
@@ -477,8 +528,7 @@ LEAK_CASES += [
     case("JwtDecoder.algorithms", lambda: _DECODER.algorithms),
     case("JwtDecoder.keys", lambda: _DECODER.keys),
     case("JwtDecoder.options", lambda: _DECODER.options["require"]),
-    case("JwtDecoder", _jwt.Decoder, _HS_SECRET, ["HS256"], options={"require": ["exp", "sub"]},
-         note="require copied"),
+    case("JwtDecoder", _jwt.Decoder, _HS_SECRET, ["HS256"], options={"require": ["exp", "sub"]}, note="require copied"),
     case("JwtKey.hmac", _core.JwtKey.hmac, b"secret", algorithm="HS256", kid="k"),
     case("JwtKey.hmac", _core.JwtKey.hmac, "str", raises=TypeError, note="type"),
     case("JwtKey.load", _core.JwtKey.load, _ES_PRIV),
@@ -486,16 +536,16 @@ LEAK_CASES += [
     case("JwtKey.load", _core.JwtKey.load, b"garbage", raises=_jwt.InvalidKeyError, note="bad"),
     case("JwtKey.rsa", _core.JwtKey.rsa, _RSA_N, b"\x01\x00\x01"),
     case("JwtKey.rsa", _core.JwtKey.rsa, b"\x01", b"\x01", raises=_jwt.InvalidKeyError, note="bad"),
-    case("JwtKey.ec", _core.JwtKey.ec, "P-256", b"\x01" * 32, b"\x02" * 32,
-         raises=_jwt.InvalidKeyError, note="off-curve"),
+    case(
+        "JwtKey.ec", _core.JwtKey.ec, "P-256", b"\x01" * 32, b"\x02" * 32, raises=_jwt.InvalidKeyError, note="off-curve"
+    ),
     case("JwtKey.ed25519", _core.JwtKey.ed25519, b"\x01" * 32),
     case("JwtKey.sign", _ES_KEY.sign, "ES256", b"msg"),
     case("JwtKey.sign", _RS_KEY.sign, "PS256", b"msg", note="ps256"),
     case("JwtKey.sign", _ED_PRIV_KEY.sign, "EdDSA", b"msg", note="eddsa"),
     case("JwtKey.verify", _ES_KEY.verify, "ES256", b"msg", _ES_RAW),
     case("JwtKey.verify", _ES_KEY.verify, "ES256", b"msg", b"\x00" * 64, note="range"),
-    case("JwtKey.verify", _HS_KEY.verify, "ES256", b"msg", b"", raises=_jwt.InvalidKeyError,
-         note="wrong-alg"),
+    case("JwtKey.verify", _HS_KEY.verify, "ES256", b"msg", b"", raises=_jwt.InvalidKeyError, note="wrong-alg"),
     case("JwtKey.check_length", _HS_KEY.check_length, "HS256", True),
     case("JwtKey.rsa_public_numbers", _RS_KEY.rsa_public_numbers),
     case("JwtKey.public_der", _ES_KEY.public_der),
@@ -507,11 +557,13 @@ LEAK_CASES += [
     case("JwtKey.algorithms", lambda: _RS_KEY.algorithms),
     case("JwtKey.kid", lambda: _HS_KEY.kid),
     case("jwt_json_dumps", _core.jwt_json_dumps, {"b": 1, "a": [1, "é"]}, None, True),
-    case("jwt_prepare_payload", _core.jwt_prepare_payload,
-         {"exp": datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc)}),
+    case(
+        "jwt_prepare_payload",
+        _core.jwt_prepare_payload,
+        {"exp": datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc)},
+    ),
     case("jwt_prepare_payload", _core.jwt_prepare_payload, {"iss": 1}, raises=TypeError, note="iss"),
-    case("jwt_validate_claims", _core.jwt_validate_claims, {"exp": 1}, _FULL_OPTS,
-         raises=_jwt.ExpiredSignatureError),
+    case("jwt_validate_claims", _core.jwt_validate_claims, {"exp": 1}, _FULL_OPTS, raises=_jwt.ExpiredSignatureError),
     case("jwt_key_cache_size", _core.jwt_key_cache_size),
     case("jwt_key_cache_clear", _core.jwt_key_cache_clear),
     case("is_der_certificate", _core.is_der_certificate, b"\x30\x03\x02\x01\x00"),
@@ -538,8 +590,18 @@ HEAP_SLACK = 64 * 1024  # malloc'd bytes per round (OpenSSL, zlib, big objects)
 class _MallInfo2(ctypes.Structure):
     _fields_ = [
         (name, ctypes.c_size_t)
-        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-                     "fsmblks", "uordblks", "fordblks", "keepcost")
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
     ]
 
 
@@ -585,9 +647,7 @@ def _public_callables():
 def test_every_public_callable_is_looped():
     covered = {c.covers for c in LEAK_CASES}
     missing = sorted(_public_callables() - covered - set(NOT_LOOPED))
-    assert not missing, (
-        f"add LEAK_CASES entries (or a NOT_LOOPED reason) for: {', '.join(missing)}"
-    )
+    assert not missing, f"add LEAK_CASES entries (or a NOT_LOOPED reason) for: {', '.join(missing)}"
     stale = sorted((covered | set(NOT_LOOPED)) - _public_callables())
     assert not stale, f"LEAK_CASES/NOT_LOOPED name things _core lacks: {stale}"
 
@@ -595,16 +655,19 @@ def test_every_public_callable_is_looped():
 def _runner(c):
     func, args, kwargs, raises = c.func, c.args, c.kwargs, c.raises
     if raises is None:
+
         def run(n):
             for _ in range(n):
                 func(*args, **kwargs)
     else:
+
         def run(n):
             for _ in range(n):
                 try:
                     func(*args, **kwargs)
                 except raises:
                     pass
+
     return run
 
 

@@ -331,8 +331,26 @@ def test_every_alphabet_character_in_every_lane(impl):
 
 # ---- base62 -----------------------------------------------------------------------
 
-EDGE_INTS = [0, 1, -1, 61, 62, -62, 63, 3843, 3844, INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1,
-             2**32, -(2**32), 62**10, 62**10 - 1, -(62**10)]
+EDGE_INTS = [
+    0,
+    1,
+    -1,
+    61,
+    62,
+    -62,
+    63,
+    3843,
+    3844,
+    INT64_MAX,
+    INT64_MIN,
+    INT64_MAX - 1,
+    INT64_MIN + 1,
+    2**32,
+    -(2**32),
+    62**10,
+    62**10 - 1,
+    -(62**10),
+]
 
 
 @pytest.mark.parametrize("n", EDGE_INTS)
@@ -370,8 +388,20 @@ def test_b62_decode_djangos_quirks(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "!", "1 ", "--1", "1-", "é", "٣", "aZ_", dj_signing.b62_encode(INT64_MAX + 1),
-     dj_signing.b62_encode(INT64_MIN - 1), "zzzzzzzzzzzz", "1" * 100],
+    [
+        "",
+        "!",
+        "1 ",
+        "--1",
+        "1-",
+        "é",
+        "٣",
+        "aZ_",
+        dj_signing.b62_encode(INT64_MAX + 1),
+        dj_signing.b62_encode(INT64_MIN - 1),
+        "zzzzzzzzzzzz",
+        "1" * 100,
+    ],
 )
 def test_b62_decode_rejects(text):
     with pytest.raises(ValueError, match="invalid base62"):

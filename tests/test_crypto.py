@@ -212,8 +212,10 @@ def test_compare_digest_bytes(a, b):
     assert _core.compare_digest(a, a) is True
 
 
-@given(a=st.text(alphabet=st.characters(max_codepoint=127), max_size=64),
-       b=st.text(alphabet=st.characters(max_codepoint=127), max_size=64))
+@given(
+    a=st.text(alphabet=st.characters(max_codepoint=127), max_size=64),
+    b=st.text(alphabet=st.characters(max_codepoint=127), max_size=64),
+)
 def test_compare_digest_ascii_str(a, b):
     assert _core.compare_digest(a, b) is hmac.compare_digest(a, b)
 

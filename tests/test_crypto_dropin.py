@@ -18,20 +18,30 @@ from sesstok import crypto
 
 # hashlib attributes salted_hmac can name (getattr(hashlib, algorithm))
 ALGORITHMS = sorted(a for a in hashlib.algorithms_guaranteed if not a.startswith("shake_"))
+
+
 def _public(module):
     """Names a module defines (not those it imports)."""
     return {
         name
         for name, value in vars(module).items()
-        if not name.startswith("_") and name != "settings" and not isinstance(value, types.ModuleType)
+        if not name.startswith("_")
+        and name != "settings"
+        and not isinstance(value, types.ModuleType)
         and (not callable(value) or value.__module__ == module.__name__)
     }
 
 
 def test_every_public_name_with_the_same_signature():
     names = _public(dj)
-    assert names == {"InvalidAlgorithm", "RANDOM_STRING_CHARS", "constant_time_compare", "get_random_string",
-                     "pbkdf2", "salted_hmac"}  # a new Django name makes this fail: add it to sesstok.crypto
+    assert names == {
+        "InvalidAlgorithm",
+        "RANDOM_STRING_CHARS",
+        "constant_time_compare",
+        "get_random_string",
+        "pbkdf2",
+        "salted_hmac",
+    }  # a new Django name makes this fail: add it to sesstok.crypto
     assert names <= set(crypto.__all__)
     for name in names:
         ours, theirs = getattr(crypto, name), getattr(dj, name)
@@ -53,8 +63,13 @@ def _same_hmac(ours, theirs):
 text = st.one_of(st.text(max_size=40), st.binary(max_size=40))
 
 
-@given(key_salt=text, value=st.one_of(text, st.integers()), secret=st.one_of(st.none(), text),
-       algorithm=st.sampled_from(ALGORITHMS), more=st.lists(st.binary(max_size=70), max_size=3))
+@given(
+    key_salt=text,
+    value=st.one_of(text, st.integers()),
+    secret=st.one_of(st.none(), text),
+    algorithm=st.sampled_from(ALGORITHMS),
+    more=st.lists(st.binary(max_size=70), max_size=3),
+)
 def test_salted_hmac_matches_django(key_salt, value, secret, algorithm, more):
     ours = crypto.salted_hmac(key_salt, value, secret, algorithm=algorithm)
     theirs = dj.salted_hmac(key_salt, value, secret, algorithm=algorithm)
@@ -88,8 +103,9 @@ def test_salted_hmac_default_algorithm_as_the_installed_django():
 def test_salted_hmac_secret_follows_settings():
     before = crypto.salted_hmac("salt", "value", algorithm="sha256").digest()
     with override_settings(SECRET_KEY="another-secret-key-" + "x" * 40):
-        _same_hmac(crypto.salted_hmac("salt", "value", algorithm="sha256"),
-                   dj.salted_hmac("salt", "value", algorithm="sha256"))
+        _same_hmac(
+            crypto.salted_hmac("salt", "value", algorithm="sha256"), dj.salted_hmac("salt", "value", algorithm="sha256")
+        )
         assert crypto.salted_hmac("salt", "value", algorithm="sha256").digest() != before
 
 
@@ -145,8 +161,10 @@ def test_get_random_string_non_str_alphabets_as_django():
     assert crypto.get_random_string(0, b"ab") == dj.get_random_string(0, b"ab") == ""
 
 
-@given(a=st.one_of(st.text(max_size=20), st.binary(max_size=20), st.integers()),
-       b=st.one_of(st.text(max_size=20), st.binary(max_size=20), st.integers()))
+@given(
+    a=st.one_of(st.text(max_size=20), st.binary(max_size=20), st.integers()),
+    b=st.one_of(st.text(max_size=20), st.binary(max_size=20), st.integers()),
+)
 def test_constant_time_compare_matches_django(a, b):
     assert crypto.constant_time_compare(a, b) is dj.constant_time_compare(a, b)
     assert crypto.constant_time_compare(a, a) is True

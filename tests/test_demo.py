@@ -31,11 +31,20 @@ class Demo:
 
     def __init__(self, db, *extra, env=None, cwd=ROOT):
         self.db = db
-        env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               "PYTHONWARNINGS": "error", "PYTHONUNBUFFERED": "1", **(env or {})}
+        env = {
+            **os.environ,
+            "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "PYTHONWARNINGS": "error",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sesstok", "demo", "--port", "0", *(["--db", db] if db else []), *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=cwd,
         )
         self.banner = []
         deadline = time.monotonic() + 120
@@ -183,8 +192,15 @@ def test_start_banner_and_clean_stop(tmp_path):
         assert "(created and migrated)" in server.text
         assert os.path.getsize(db) > 0
         assert oct(os.stat(db + ".secret").st_mode & 0o777) == "0o600"
-        for route in ("/register/", "/api/login/", "/api/me/", "/api/token/refresh/", "/api/logout/",
-                      "/api/logout-all/", "/login/"):
+        for route in (
+            "/register/",
+            "/api/login/",
+            "/api/me/",
+            "/api/token/refresh/",
+            "/api/logout/",
+            "/api/logout-all/",
+            "/login/",
+        ):
             assert f"{server.base}{route}" in server.text, route
         home = Client(server.base).get("/")
         assert home.status == 200 and b"Three ways in" in home.body and server.base.encode() in home.body
@@ -202,8 +218,13 @@ def test_start_banner_and_clean_stop(tmp_path):
 def test_port_in_use(demo, tmp_path):
     port = demo.base.rsplit(":", 1)[1]
     env = {**os.environ, "PYTHONPATH": ROOT}
-    result = subprocess.run([sys.executable, "-m", "sesstok", "demo", "--port", port, "--db",
-                             str(tmp_path / "x.sqlite3")], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "sesstok", "demo", "--port", port, "--db", str(tmp_path / "x.sqlite3")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 1 and f"Cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
@@ -272,8 +293,10 @@ def test_browser_register_login_me_logout(demo):
     browser = Client(demo.base)
     page = browser.get("/register/")
     assert page.status == 200 and browser.cookie("csrftoken")
-    response = browser.post("/register/", form={"username": "carol", "password1": PASSWORD,
-                                                "password2": PASSWORD, "csrfmiddlewaretoken": browser.csrf()})
+    response = browser.post(
+        "/register/",
+        form={"username": "carol", "password1": PASSWORD, "password2": PASSWORD, "csrfmiddlewaretoken": browser.csrf()},
+    )
     assert response.status == 302 and response.headers["Location"] == "/me/"
     assert browser.cookie("sessionid")
     me = browser.get("/me/")
@@ -292,12 +315,12 @@ def test_browser_login_and_failures(demo, registered):
     browser = Client(demo.base)
     csrf = browser.csrf()
     wrong = browser.post("/login/", form={"username": "alice", "password": "nope", "csrfmiddlewaretoken": csrf})
-    unknown = browser.post("/login/", form={"username": "nobody", "password": "nope",
-                                            "csrfmiddlewaretoken": csrf})
+    unknown = browser.post("/login/", form={"username": "nobody", "password": "nope", "csrfmiddlewaretoken": csrf})
     assert wrong.status == unknown.status == 200
     assert b"Invalid username or password." in wrong.body and b"Invalid username or password." in unknown.body
-    ok = browser.post("/login/", form={"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": csrf,
-                                       "next": "/api/me/"})
+    ok = browser.post(
+        "/login/", form={"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": csrf, "next": "/api/me/"}
+    )
     assert ok.status == 302 and ok.headers["Location"] == "/api/me/"
     assert browser.get("/api/me/").json()["user"]["username"] == "alice"
 
@@ -432,8 +455,13 @@ def _password_change(demo, redis_url):
         "from django.contrib.auth import get_user_model\n"
         "u = get_user_model().objects.get(username='dave'); u.set_password('a-new-password-77'); u.save()\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": ROOT})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
     assert result.returncode == 0, result.stderr
     assert api.get("/api/me/", headers=bearer(body["token"], "Token")).status == 401  # deleted
     assert api.get("/api/me/", headers=bearer(body["access"])).status == 401  # sst_ah
@@ -451,8 +479,13 @@ def test_expired_access_token(demo, registered):
     with open(demo.db + ".secret") as f:
         key = f.read().strip().encode()
     header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
-    claims = {"token_type": "access", "exp": int(time.time()) - 10, "iat": int(time.time()) - 310,
-              "jti": "0" * 32, "user_id": "1"}
+    claims = {
+        "token_type": "access",
+        "exp": int(time.time()) - 10,
+        "iat": int(time.time()) - 310,
+        "jti": "0" * 32,
+        "user_id": "1",
+    }
     payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
     signature = base64.urlsafe_b64encode(hmac.new(key, header + b"." + payload, hashlib.sha256).digest()).rstrip(b"=")
     token = b".".join((header, payload, signature)).decode()
@@ -473,11 +506,17 @@ def test_printed_curl_examples_work(tmp_path):
         from sesstok.__main__ import command_name
 
         assert command_name() != "python -m sesstok"  # this venv has the console script
-        assert f"{command_name()} inspect \"$ACCESS\"" in commands
+        assert f'{command_name()} inspect "$ACCESS"' in commands
         script = "set -e\n" + "\n".join(commands)
-        script += "\necho\necho \"TOKEN=$TOKEN\"\n"
-        result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                                env={**os.environ, "PYTHONPATH": ROOT})
+        script += '\necho\necho "TOKEN=$TOKEN"\n'
+        result = subprocess.run(
+            ["bash", "-c", script],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": ROOT},
+        )
         assert result.returncode == 0, result.stderr
         out = result.stdout
         assert '"username": "alice"' in out  # registered
@@ -497,9 +536,14 @@ def test_inspect_the_demo_session_cookie(demo, registered):
     browser = Client(demo.base)
     browser.post("/login/", form={"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": browser.csrf()})
     cookie = browser.cookie("sessionid")
-    result = subprocess.run([sys.executable, "-m", "sesstok", "inspect", "-", "--key-file", demo.db + ".secret"],
-                            input=cookie, capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "PYTHONPATH": ROOT})
+    result = subprocess.run(
+        [sys.executable, "-m", "sesstok", "inspect", "-", "--key-file", demo.db + ".secret"],
+        input=cookie,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
     assert result.returncode == 0, result.stderr
     assert "signed-cookie session" in result.stdout and '"_auth_user_id": "' in result.stdout
     assert "Verification:   OK" in result.stdout

@@ -35,11 +35,14 @@ def test_token_created_through_drfs_model_authenticates(api, user):
     assert AuthToken.objects.get(user=user).origin == AuthToken.ORIGIN_DRF  # kept as a digest
 
 
-@pytest.mark.parametrize("delete", [
-    lambda token, user: token.delete(),
-    lambda token, user: Token.objects.filter(user=user).delete(),  # djoser's logout
-    lambda token, user: user.delete(),
-])
+@pytest.mark.parametrize(
+    "delete",
+    [
+        lambda token, user: token.delete(),
+        lambda token, user: Token.objects.filter(user=user).delete(),  # djoser's logout
+        lambda token, user: user.delete(),
+    ],
+)
 def test_deleting_the_drf_token_or_its_user_revokes_it(api, user, delete):
     token, _ = Token.objects.get_or_create(user=user)  # djoser's login
     key = token.key
@@ -99,10 +102,13 @@ def test_sesstoks_revocations_delete_drfs_rows(api, user, mirrored, revoke):
     assert call(api, "token", f"Token {token.key}")[0] == 401
 
 
-@pytest.mark.parametrize("revoke", [
-    lambda key: AuthToken.objects.get(digest=tokens.token_digest(key)).delete(),  # request.auth.delete()
-    lambda key: tokens.revoke_token(key),  # api/logout/
-])
+@pytest.mark.parametrize(
+    "revoke",
+    [
+        lambda key: AuthToken.objects.get(digest=tokens.token_digest(key)).delete(),  # request.auth.delete()
+        lambda key: tokens.revoke_token(key),  # api/logout/
+    ],
+)
 def test_deleting_the_digest_deletes_the_drf_row(api, user, make_user, revoke):
     token = Token.objects.create(user=user)
     other = Token.objects.create(user=make_user("bob"))

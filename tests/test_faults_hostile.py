@@ -63,8 +63,13 @@ CASES = {
     "invalid-utf8-authorization": ("GET", "/api/me/", {"Authorization": b"Token \xff\xfe"}, None, "django"),
     "invalid-utf8-cookie-drf": ("GET", "/api/drf/whoami/", {"Cookie": b"sessionid=\xc3\x28"}, None, "django"),
     "bogus-session-cookie": ("GET", "/api/me/", {"Cookie": "sessionid=a:b:c"}, None, "django"),
-    "tampered-session-cookie": ("GET", "/api/me/", {"Cookie": "sessionid=eyJhIjoxfQ:1uAbCd:" + "A" * 43}, None,
-                                "django"),
+    "tampered-session-cookie": (
+        "GET",
+        "/api/me/",
+        {"Cookie": "sessionid=eyJhIjoxfQ:1uAbCd:" + "A" * 43},
+        None,
+        "django",
+    ),
     "bogus-cookie-logout": ("POST", "/api/logout/", {"Cookie": "sessionid=" + "x" * 3000}, None, "django"),
     "bogus-bearer": ("GET", "/api/me/", {"Authorization": "Bearer a.b.c"}, None, "django"),
     "deep-json-login": ("POST", "/api/login/", JSON, deep(), "django"),
@@ -74,27 +79,57 @@ CASES = {
     "deep-json-drf-refresh": ("POST", "/api/drf/token/refresh/", JSON, deep(), "django"),
     "text-plain-login": ("POST", "/api/login/", {"Content-Type": "text/plain"}, b"username=a", "django"),
     "xml-drf-token": ("POST", "/api/drf/token/", {"Content-Type": "application/xml"}, b"<a/>", "django"),
-    "bad-multipart-drf-token": ("POST", "/api/drf/auth-token/", {"Content-Type": "multipart/form-data; boundary=x"},
-                                b"--x\r\nbroken", "django"),
+    "bad-multipart-drf-token": (
+        "POST",
+        "/api/drf/auth-token/",
+        {"Content-Type": "multipart/form-data; boundary=x"},
+        b"--x\r\nbroken",
+        "django",
+    ),
     "bad-content-length-login": ("POST", "/api/login/", {**JSON, "Content-Length": "-1"}, b"", "server"),
     "surrogate-login": ("POST", "/api/login/", JSON, as_json({"username": "\ud800", "password": "x"}), "django"),
-    "surrogate-register": ("POST", "/register/", JSON, as_json({"username": "\ud800", "password": "long-enough-pw-1"}),
-                           "django"),
-    "surrogate-drf-token": ("POST", "/api/drf/token/", JSON, as_json({"username": "\ud800", "password": "x"}),
-                            "django"),
-    "surrogate-drf-auth-token": ("POST", "/api/drf/auth-token/", JSON,
-                                 as_json({"username": "\udfff", "password": "x"}), "django"),
+    "surrogate-register": (
+        "POST",
+        "/register/",
+        JSON,
+        as_json({"username": "\ud800", "password": "long-enough-pw-1"}),
+        "django",
+    ),
+    "surrogate-drf-token": (
+        "POST",
+        "/api/drf/token/",
+        JSON,
+        as_json({"username": "\ud800", "password": "x"}),
+        "django",
+    ),
+    "surrogate-drf-auth-token": (
+        "POST",
+        "/api/drf/auth-token/",
+        JSON,
+        as_json({"username": "\udfff", "password": "x"}),
+        "django",
+    ),
     "nul-login": ("POST", "/api/login/", JSON, as_json({"username": "a\x00b", "password": "x"}), "django"),
-    "nul-register": ("POST", "/register/", JSON, as_json({"username": "a\x00b", "password": "long-enough-pw-1"}),
-                     "django"),
+    "nul-register": (
+        "POST",
+        "/register/",
+        JSON,
+        as_json({"username": "a\x00b", "password": "long-enough-pw-1"}),
+        "django",
+    ),
     "nul-drf-token": ("POST", "/api/drf/token/", JSON, as_json({"username": "a\x00b", "password": "x"}), "django"),
     "huge-user-id-access": ("GET", "/api/me/", {}, Token(10**30), "django"),
     "huge-user-id-drf": ("GET", "/api/drf/whoami/", {}, Token(10**30), "django"),
     "huge-user-id-refresh": ("POST", "/api/token/refresh/", JSON, Token(10**30, "refresh"), "django"),
     "long-jti-refresh": ("POST", "/api/token/refresh/", JSON, Token(ALICE, "refresh", jti="j" * 3000), "signed"),
     "nul-jti-refresh": ("POST", "/api/token/refresh/", JSON, Token(ALICE, "refresh", jti="a\x00b"), "signed"),
-    "long-jti-drf-blacklist": ("POST", "/api/drf/token/blacklist/", JSON, Token(ALICE, "refresh", jti="j" * 3000),
-                               "signed"),
+    "long-jti-drf-blacklist": (
+        "POST",
+        "/api/drf/token/blacklist/",
+        JSON,
+        Token(ALICE, "refresh", jti="j" * 3000),
+        "signed",
+    ),
     "long-jti-access": ("GET", "/api/me/", {}, Token(ALICE, jti="j" * 3000), "signed"),
     "nul-jti-access": ("GET", "/api/me/", {}, Token(ALICE, jti="a\x00b"), "signed"),
     "long-jti-logout": ("POST", "/api/logout/", {}, Token(ALICE, jti="j" * 3000), "signed"),
@@ -118,16 +153,26 @@ def _request_bytes(method, path, headers, body):
     return b"\r\n".join(lines) + b"\r\n\r\n" + (body or b"")
 
 
-@pytest.fixture(scope="module", params=[("gunicorn", "sqlite"), ("uvicorn", "sqlite"),
-                                        ("gunicorn", "postgres"), ("uvicorn", "postgres")],
-                ids=lambda p: "-".join(p))
+@pytest.fixture(
+    scope="module",
+    params=[("gunicorn", "sqlite"), ("uvicorn", "sqlite"), ("gunicorn", "postgres"), ("uvicorn", "postgres")],
+    ids=lambda p: "-".join(p),
+)
 def site(request, tmp_path_factory, redis_url):
     server, database = request.param
     dsn = request.getfixturevalue("pg_database") if database == "postgres" else None
-    project = Project(tmp_path_factory.mktemp(f"{server}-{database}"), postgres=dsn, redis=redis_url,
-                      sesstok={"REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True, "SESSION_DENYLIST": True,
-                               "REGISTRATION_OPEN": True},
-                      simple_jwt={"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True})
+    project = Project(
+        tmp_path_factory.mktemp(f"{server}-{database}"),
+        postgres=dsn,
+        redis=redis_url,
+        sesstok={
+            "REVOCATION_CACHE": "revocation",
+            "JWT_DENYLIST": True,
+            "SESSION_DENYLIST": True,
+            "REGISTRATION_OPEN": True,
+        },
+        simple_jwt={"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True},
+    )
     project.migrate()
     alice = project.run("""
         from django.contrib.auth.models import User
@@ -194,9 +239,15 @@ def test_jwks_with_an_unusable_key(tmp_path, jwks_server, keys):
         jwks_server.keys = [_jwk(key_text("rsa1024_public.pem"), "weak"), good]
     else:
         jwks_server.keys = [good, _jwk(key_text("rsa1024_public.pem"), "good")]  # PyJWT: the first wins
-    project = Project(tmp_path, simple_jwt={"ALGORITHM": "RS256", "JWK_URL": jwks_server.url,
-                                            "SIGNING_KEY": key_text("rsa2048_private.pem"),
-                                            "VERIFYING_KEY": key_text("rsa2048_public.pem")})
+    project = Project(
+        tmp_path,
+        simple_jwt={
+            "ALGORITHM": "RS256",
+            "JWK_URL": jwks_server.url,
+            "SIGNING_KEY": key_text("rsa2048_private.pem"),
+            "VERIFYING_KEY": key_text("rsa2048_public.pem"),
+        },
+    )
     project.migrate()
     alice = project.run("""
         from django.contrib.auth.models import User
@@ -204,7 +255,8 @@ def test_jwks_with_an_unusable_key(tmp_path, jwks_server, keys):
     """)
     now = int(time.time())
     raw = jwt.Encoder(key_text("rsa2048_private.pem"), "RS256", headers={"kid": "good"}).encode(
-        {"token_type": "access", "exp": now + 300, "iat": now, "jti": "1" * 32, "user_id": alice})
+        {"token_type": "access", "exp": now + 300, "iat": now, "jti": "1" * 32, "user_id": alice}
+    )
     project.start()
     try:
         status, _h, body = project.request("GET", "/api/drf/whoami/", headers={"Authorization": f"Bearer {raw}"})

@@ -33,9 +33,17 @@ print(json.dumps({"opaque": opaque, "access": pair["access"], "refresh": pair["r
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     redis = RedisServer().start()
-    project = Project(tmp_path_factory.mktemp("outage"), redis=redis.url,
-                      sesstok={"REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True, "SESSION_DENYLIST": True,
-                               "LOGIN_THROTTLE_CACHE": "revocation", "LOGIN_FAILURE_LIMIT": 3})
+    project = Project(
+        tmp_path_factory.mktemp("outage"),
+        redis=redis.url,
+        sesstok={
+            "REVOCATION_CACHE": "revocation",
+            "JWT_DENYLIST": True,
+            "SESSION_DENYLIST": True,
+            "LOGIN_THROTTLE_CACHE": "revocation",
+            "LOGIN_FAILURE_LIMIT": 3,
+        },
+    )
     project.migrate()
     project.creds = project.run(SETUP)
     project.start(workers=1)  # one process: the in-process throttle fallback is one counter
@@ -119,13 +127,17 @@ def test_store_full_failed_logins_are_throttled_in_process(site):
 # ---- the store down or full: pending the pipeline -----------------------------------------------
 
 
-@pytest.mark.parametrize("method, path, credential, body", [
-    ("GET", "/api/me/", "session", None),  # the session engine's check: the middleware answers 503
-    ("POST", "/api/login/", None, {"username": "alice", "password": "pw"}),  # issue_pair reads the epoch
-    ("POST", "/api/token/refresh/", None, "refresh"),
-    ("POST", "/api/logout/", "access", None),  # deny
-    ("POST", "/api/logout-all/", "opaque", None),  # bump_epoch
-], ids=["me-session", "login", "refresh", "logout", "logout-all"])
+@pytest.mark.parametrize(
+    "method, path, credential, body",
+    [
+        ("GET", "/api/me/", "session", None),  # the session engine's check: the middleware answers 503
+        ("POST", "/api/login/", None, {"username": "alice", "password": "pw"}),  # issue_pair reads the epoch
+        ("POST", "/api/token/refresh/", None, "refresh"),
+        ("POST", "/api/logout/", "access", None),  # deny
+        ("POST", "/api/logout-all/", "opaque", None),  # bump_epoch
+    ],
+    ids=["me-session", "login", "refresh", "logout", "logout-all"],
+)
 def test_store_down_is_a_json_503(redis_down, method, path, credential, body):
     site = redis_down
     if body == "refresh":
@@ -182,9 +194,16 @@ def test_password_change_with_the_store_down_is_all_or_nothing(tmp_path):
     the store is back, the old API token is refused. (With the user cache on,
     today the password is saved and the token deletion rolled back.)"""
     redis = RedisServer().start()
-    project = Project(tmp_path, redis=redis.url,
-                      sesstok={"REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True, "SESSION_DENYLIST": True,
-                               "USER_CACHE": "revocation"})
+    project = Project(
+        tmp_path,
+        redis=redis.url,
+        sesstok={
+            "REVOCATION_CACHE": "revocation",
+            "JWT_DENYLIST": True,
+            "SESSION_DENYLIST": True,
+            "USER_CACHE": "revocation",
+        },
+    )
     project.migrate()
     creds = project.run(SETUP)
     project.start(workers=1)

@@ -20,6 +20,7 @@ from _servers import Project
 
 pytestmark = pytest.mark.slow
 
+
 def _race(project, path="/api/token/refresh/", workers=3):
     pair = project.run("""
         from django.contrib.auth.models import User
@@ -29,6 +30,7 @@ def _race(project, path="/api/token/refresh/", workers=3):
     """)
     project.start(workers=workers, threads=8)
     try:
+
         def refresh(_):
             status, _h, body = project.request("POST", path, json_body={"refresh": pair["refresh"]})
             answer = json.loads(body) if body.startswith(b"{") else {"body": body[:80]}
@@ -42,8 +44,12 @@ def _race(project, path="/api/token/refresh/", workers=3):
 
 
 def _project(tmp_path, simplejwt_tables=False, **db):
-    project = Project(tmp_path, simple_jwt={"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True},
-                      sesstok={"LOGIN_FAILURE_LIMIT": 1000}, **db)
+    project = Project(
+        tmp_path,
+        simple_jwt={"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True},
+        sesstok={"LOGIN_FAILURE_LIMIT": 1000},
+        **db,
+    )
     if simplejwt_tables:
         project.env["FAULTS_SIMPLEJWT_BLACKLIST"] = "1"
     return project.migrate()

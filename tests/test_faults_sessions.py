@@ -115,10 +115,13 @@ def test_without_the_denylist_nothing_changes(db, user):
 
 @pytest.mark.redis
 def test_the_cutoff_survives_a_store_reset(db, user, redis_server):
-    caches_ = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-               "revocation": {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": redis_server.url}}
-    with override_settings(CACHES=caches_, SESSION_ENGINE=ENGINE,
-                           SESSTOK={"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True}):
+    caches_ = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "revocation": {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": redis_server.url},
+    }
+    with override_settings(
+        CACHES=caches_, SESSION_ENGINE=ENGINE, SESSTOK={"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True}
+    ):
         unseen = django_cookie(user, n="1")
         client = Client()
         client.cookies["sessionid"] = django_cookie(user, n="2")

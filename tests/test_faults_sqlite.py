@@ -22,6 +22,7 @@ IMMEDIATE = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 def _traffic(project, rounds=24):
     """Logins at the token cap, refreshes with rotation and blacklisting,
     logouts with the refresh token: all at once, from 12 threads."""
+
     def one(i):
         status, _h, body = project.request("POST", "/api/login/", json_body={"username": "shared", "password": "pw"})
         answers = [status]
@@ -31,8 +32,12 @@ def _traffic(project, rounds=24):
         status, _h, body = project.request("POST", "/api/token/refresh/", json_body={"refresh": pair["refresh"]})
         answers.append(status)
         refresh = json.loads(body).get("refresh", pair["refresh"])
-        status, _h, body = project.request("POST", "/api/logout/", json_body={"refresh": refresh},
-                                           headers={"Authorization": f"Bearer {pair['access']}"})
+        status, _h, body = project.request(
+            "POST",
+            "/api/logout/",
+            json_body={"refresh": refresh},
+            headers={"Authorization": f"Bearer {pair['access']}"},
+        )
         answers.append(status)
         return answers, None
 
@@ -41,9 +46,12 @@ def _traffic(project, rounds=24):
 
 
 def _project(tmp_path, options):
-    project = Project(tmp_path, sqlite_options=options,
-                      sesstok={"TOKEN_MAX_PER_USER": 3, "LOGIN_FAILURE_LIMIT": 1000},
-                      simple_jwt={"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True})
+    project = Project(
+        tmp_path,
+        sqlite_options=options,
+        sesstok={"TOKEN_MAX_PER_USER": 3, "LOGIN_FAILURE_LIMIT": 1000},
+        simple_jwt={"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True},
+    )
     project.migrate()
     project.run("""
         from django.contrib.auth.models import User
@@ -65,9 +73,11 @@ def test_immediate_transactions_serve_every_request(tmp_path):
 def test_deferred_transactions_never_answer_500_on_login(tmp_path):
     project = _project(tmp_path, {}).start(workers=3, threads=4)
     try:
+
         def login(_):
-            status, _h, body = project.request("POST", "/api/login/",
-                                               json_body={"username": "shared", "password": "pw"})
+            status, _h, body = project.request(
+                "POST", "/api/login/", json_body={"username": "shared", "password": "pw"}
+            )
             return status, json.loads(body).get("code") if body.startswith(b"{") else body[:40]
 
         with ThreadPoolExecutor(12) as pool:

@@ -100,8 +100,9 @@ def test_a_deny_only_extends(store):
 def test_django_backend_rebuilt_by_the_command(db, redis_server):
     """With Django's own RedisCache nothing detects the reset: the command
     writes the database's entries back."""
-    with override_settings(CACHES=caches_for(redis_server.url, "django.core.cache.backends.redis.RedisCache"),
-                           SESSTOK=SESSTOK):
+    with override_settings(
+        CACHES=caches_for(redis_server.url, "django.core.cache.backends.redis.RedisCache"), SESSTOK=SESSTOK
+    ):
         key = revocation.jti_key("e")
         revocation.deny(key, 300)
         redis_server.client().flushdb()
@@ -167,23 +168,33 @@ def test_django_backend_reads_replicas(primary_replica):
     """What sesstok.cache.RedisCache avoids, and why reads_replicas() flags
     Django's backend with several LOCATIONs."""
     primary, replica = primary_replica
-    with override_settings(CACHES=caches_for([primary.url, replica.url], "django.core.cache.backends.redis.RedisCache"),
-                           SESSTOK=SESSTOK):
+    with override_settings(
+        CACHES=caches_for([primary.url, replica.url], "django.core.cache.backends.redis.RedisCache"), SESSTOK=SESSTOK
+    ):
         key = revocation.jti_key("g")
         _lagging(primary, replica, key)
         assert not revocation.check([key])  # read from the replica: the revocation is not seen
         assert sesstok_cache.reads_replicas("revocation")
 
 
-@pytest.mark.parametrize("conf, expected", [
-    ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://a"}, False),
-    ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://a,redis://b"}, True),
-    ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": ["redis://a", "redis://b"]}, True),
-    ({"BACKEND": "sesstok.cache.RedisCache", "LOCATION": ["redis://a", "redis://b"]}, False),
-    ({"BACKEND": "sesstok.cache.RedisCache", "LOCATION": ["redis://a", "redis://b"],
-      "OPTIONS": {"REPLICA_READS": True}}, True),
-    ({"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "a,b"}, False),
-])
+@pytest.mark.parametrize(
+    "conf, expected",
+    [
+        ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://a"}, False),
+        ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://a,redis://b"}, True),
+        ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": ["redis://a", "redis://b"]}, True),
+        ({"BACKEND": "sesstok.cache.RedisCache", "LOCATION": ["redis://a", "redis://b"]}, False),
+        (
+            {
+                "BACKEND": "sesstok.cache.RedisCache",
+                "LOCATION": ["redis://a", "redis://b"],
+                "OPTIONS": {"REPLICA_READS": True},
+            },
+            True,
+        ),
+        ({"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "a,b"}, False),
+    ],
+)
 def test_reads_replicas(conf, expected):
     with override_settings(CACHES={"default": conf, "x": conf}):
         assert sesstok_cache.reads_replicas("x") is expected

@@ -29,9 +29,11 @@ def test_parallel_guesses_across_workers(tmp_path, redis_url):
     log.write_bytes(b"")
     project.start(workers=3, threads=8)
     try:
+
         def guess(i):
             status, headers, body = project.request(
-                "POST", "/api/login/", json_body={"username": "victim", "password": f"wrong{i}"})
+                "POST", "/api/login/", json_body={"username": "victim", "password": f"wrong{i}"}
+            )
             return status, json.loads(body)["code"]
 
         with ThreadPoolExecutor(40) as pool:
@@ -84,8 +86,15 @@ def test_obtain_views_throttle_failed_logins(drf_urls, client, make_user, path, 
     # DRF's own Throttled, byte for byte
     assert response.json() == {"detail": str(Throttled(wait=wait).detail)}
     # another address is not affected
-    assert client.post(path, json.dumps({"username": "alice", "password": "right"}), content_type="application/json",
-                       REMOTE_ADDR="192.0.2.77").status_code == 200
+    assert (
+        client.post(
+            path,
+            json.dumps({"username": "alice", "password": "right"}),
+            content_type="application/json",
+            REMOTE_ADDR="192.0.2.77",
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize("path, content_type", OBTAIN)
@@ -105,7 +114,9 @@ def test_obtain_views_throttle_off(drf_urls, client, make_user):
         for path, content_type in OBTAIN:
             for _ in range(5):
                 assert post(client, path, content_type, {"username": "alice", "password": "wrong"}).status_code in (
-                    400, 401)
+                    400,
+                    401,
+                )
 
 
 def test_project_throttle_classes_still_apply(drf_urls, client, make_user, monkeypatch):

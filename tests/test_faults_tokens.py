@@ -35,8 +35,7 @@ print(json.dumps(sorted(AuthToken.objects.filter(user=user).values_list("name", 
 
 @pytest.fixture(scope="module")
 def pg_project(tmp_path_factory, pg_database):
-    return Project(tmp_path_factory.mktemp("pg"), postgres=pg_database,
-                   sesstok={"TOKEN_MAX_PER_USER": 4}).migrate()
+    return Project(tmp_path_factory.mktemp("pg"), postgres=pg_database, sesstok={"TOKEN_MAX_PER_USER": 4}).migrate()
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +59,7 @@ def test_concurrent_logins_at_the_cap_evict(tmp_path, pg_database):
     """)
     project.start(workers=3)
     try:
+
         def login(_):
             status, _h, body = project.request("POST", "/api/login/", json_body={"username": "busy", "password": "pw"})
             return status, json.loads(body).get("code")

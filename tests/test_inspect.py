@@ -43,8 +43,14 @@ def run(*argv, stdin=""):
 
 def test_jwt_matches_pyjwt():
     now = int(time.time())
-    claims = {"token_type": "access", "iat": now - 60, "exp": now + 240, "jti": "j", "user_id": "7",
-              "nested": {"a": [1, 2.5, None, "é"]}}
+    claims = {
+        "token_type": "access",
+        "iat": now - 60,
+        "exp": now + 240,
+        "jti": "j",
+        "user_id": "7",
+        "nested": {"a": [1, 2.5, None, "é"]},
+    }
     token = pyjwt.encode(claims, KEY, algorithm="HS256", headers={"kid": "k1"})
     result = inspect_value(token, now=now)
     assert result["kind"] == "jwt"
@@ -279,9 +285,13 @@ def test_cli_in_a_subprocess_without_django_settings():
     token = pyjwt.encode({"sub": "x"}, KEY, algorithm="HS256")
     value = signing.dumps({"a": 1}, key=KEY)
     for argument in (token, value):
-        result = subprocess.run([sys.executable, "-m", "sesstok", "inspect", argument, "--key-env", "K"],
-                                capture_output=True, text=True, timeout=60,
-                                env={**os.environ, "PYTHONPATH": ROOT, "K": KEY, "PYTHONWARNINGS": "error"})
+        result = subprocess.run(
+            [sys.executable, "-m", "sesstok", "inspect", argument, "--key-env", "K"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": ROOT, "K": KEY, "PYTHONWARNINGS": "error"},
+        )
         assert result.returncode == 0, result.stderr
         assert "Verification:   OK" in result.stdout
 
@@ -375,7 +385,9 @@ def test_command_verifies_with_the_projects_keys(user):
     access = refresh_tokens.issue_pair(user)["access"]
     out = _command(access)
     assert "Verification:   OK: signature verifies (HS256)" in out and "  user:           alice (pk" in out
-    assert "Verification:   OK" in _command(_signed_cookie("pref", "dark", salt="ui"), "--cookie", "pref", "--salt", "ui")
+    assert "Verification:   OK" in _command(
+        _signed_cookie("pref", "dark", salt="ui"), "--cookie", "pref", "--salt", "ui"
+    )
     assert "Verification:   OK" in _command(signing.dumps({"a": 1}))
     with pytest.raises(CommandError) as failed:
         _command(signing.dumps({"a": 1}, key=KEY))

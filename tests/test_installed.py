@@ -51,13 +51,16 @@ SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
 TOKEN = "sesstok.middleware.TokenAuthenticationMiddleware"
 
 
-@pytest.mark.parametrize("middleware, expected", [
-    ([SESSION, TOKEN], ["sesstok.W006"]),
-    ([TOKEN], []),  # a token-only API without sessions
-    ([SESSION, "django.contrib.auth.middleware.AuthenticationMiddleware", TOKEN], []),
-    ([SESSION, "sesstok.middleware.AuthenticationMiddleware", TOKEN], []),
-    ([SESSION, "django.contrib.auth.middleware.RemoteUserMiddleware", TOKEN], ["sesstok.W006"]),
-    ([SESSION], []),  # no token middleware: nothing to say
-])
+@pytest.mark.parametrize(
+    "middleware, expected",
+    [
+        ([SESSION, TOKEN], ["sesstok.W006"]),
+        ([TOKEN], []),  # a token-only API without sessions
+        ([SESSION, "django.contrib.auth.middleware.AuthenticationMiddleware", TOKEN], []),
+        ([SESSION, "sesstok.middleware.AuthenticationMiddleware", TOKEN], []),
+        ([SESSION, "django.contrib.auth.middleware.RemoteUserMiddleware", TOKEN], ["sesstok.W006"]),
+        ([SESSION], []),  # no token middleware: nothing to say
+    ],
+)
 def test_token_middleware_needs_an_authentication_middleware(middleware, expected):
     assert ids(middleware) == expected

@@ -45,10 +45,14 @@ KEYS = {
 
 def _new_rsa():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -58,8 +62,9 @@ RSA_B = _new_rsa()
 @contextlib.contextmanager
 def keys(algorithm, pair, *, enabled=True, previous=(), **more):
     simple_jwt = {"ALGORITHM": algorithm, "SIGNING_KEY": pair[0], "VERIFYING_KEY": pair[1]}
-    with simplejwt_settings(simple_jwt, ROOT_URLCONF=__name__, MIDDLEWARE=DRF_MIDDLEWARE), override_settings(
-        SESSTOK={"JWKS_ENDPOINT": enabled, "JWKS_PREVIOUS_KEYS": list(previous), **more}
+    with (
+        simplejwt_settings(simple_jwt, ROOT_URLCONF=__name__, MIDDLEWARE=DRF_MIDDLEWARE),
+        override_settings(SESSTOK={"JWKS_ENDPOINT": enabled, "JWKS_PREVIOUS_KEYS": list(previous), **more}),
     ):
         yield
 
@@ -121,10 +126,13 @@ def test_caching_headers_and_conditional_requests(db):
         assert Client().get("/.well-known/jwks.json")["ETag"] != etag
 
 
-@pytest.mark.parametrize("settings", [
-    dict(algorithm="RS256", pair=RSA_A, enabled=False),
-    dict(algorithm="HS256", pair=("k" * 64, ""), enabled=True),  # no public key to publish
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(algorithm="RS256", pair=RSA_A, enabled=False),
+        dict(algorithm="HS256", pair=("k" * 64, ""), enabled=True),  # no public key to publish
+    ],
+)
 def test_off_or_symmetric_is_a_404_and_no_kid(db, user, settings):
     with keys(**settings):
         response = Client().get("/.well-known/jwks.json")
@@ -173,7 +181,9 @@ def test_pyjwkclient_and_simplejwt_jwk_url_verify_sesstoks_tokens(server, user):
         assert pyjwt.decode(raw, key.key, algorithms=["RS256"])["user_id"] == str(user.pk)
         assert TokenBackend("RS256", jwk_url=url).decode(raw)["user_id"] == str(user.pk)
         # and through the DRF urls
-        assert pyjwt.PyJWKClient(server + "/api/.well-known/jwks.json").get_signing_key_from_jwt(raw).key_id == key.key_id
+        assert (
+            pyjwt.PyJWKClient(server + "/api/.well-known/jwks.json").get_signing_key_from_jwt(raw).key_id == key.key_id
+        )
 
 
 def test_rotation_logs_nobody_out_until_the_old_key_is_dropped(server, api, user):
@@ -208,11 +218,13 @@ def test_rotation_logs_nobody_out_until_the_old_key_is_dropped(server, api, user
 
 def test_a_bad_previous_key_is_improperly_configured(db):
     with keys("RS256", RSA_A, previous=["not a key"]):
-        with pytest.raises(ImproperlyConfigured, match=r'JWKS_PREVIOUS_KEYS"\]\[0\]' ):
+        with pytest.raises(ImproperlyConfigured, match=r'JWKS_PREVIOUS_KEYS"\]\[0\]'):
             jwks_endpoint.jwk_set()
 
 
-@pytest.mark.parametrize("name, value", [("JWKS_ENDPOINT", "on"), ("JWKS_PREVIOUS_KEYS", "pem"), ("JWKS_MAX_AGE", "300")])
+@pytest.mark.parametrize(
+    "name, value", [("JWKS_ENDPOINT", "on"), ("JWKS_PREVIOUS_KEYS", "pem"), ("JWKS_MAX_AGE", "300")]
+)
 def test_settings_are_type_checked(name, value):
     from django.core import checks
 

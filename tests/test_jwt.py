@@ -60,8 +60,11 @@ def outcome(fn, *args, **kwargs):
 
 
 def test_exception_names_and_hierarchy_match_pyjwt():
-    names = [n for n in dir(pyjwt_exceptions) if isinstance(getattr(pyjwt_exceptions, n), type)
-             and issubclass(getattr(pyjwt_exceptions, n), Exception)]
+    names = [
+        n
+        for n in dir(pyjwt_exceptions)
+        if isinstance(getattr(pyjwt_exceptions, n), type) and issubclass(getattr(pyjwt_exceptions, n), Exception)
+    ]
     assert "InvalidSignatureError" in names
     for name in names:
         ours = getattr(exceptions, name)
@@ -155,8 +158,7 @@ def test_encode_byte_identical_hypothesis(payload, extra, kid, typ, sort_headers
         headers["typ"] = typ
     key = signing_key(alg, "crypto") if alg not in HMAC else SECRET
     ours = jwt.encode(payload, key, algorithm=alg, headers=headers or None, sort_headers=sort_headers)
-    theirs = pyjwt.encode(payload, key, algorithm=alg, headers=headers or None,
-                          sort_headers=sort_headers)
+    theirs = pyjwt.encode(payload, key, algorithm=alg, headers=headers or None, sort_headers=sort_headers)
     assert ours == theirs
 
 
@@ -177,12 +179,8 @@ def test_encode_defaults_and_algorithm_selection():
     assert jwt.encode(PAYLOAD, SECRET, algorithm="HS256", headers=headers) == pyjwt.encode(
         PAYLOAD, SECRET, algorithm="HS256", headers=headers
     )
-    assert jwt.encode(PAYLOAD, SECRET, headers={"typ": None}) == pyjwt.encode(
-        PAYLOAD, SECRET, headers={"typ": None}
-    )
-    assert jwt.encode(PAYLOAD, SECRET, headers={"b64": True}) == pyjwt.encode(
-        PAYLOAD, SECRET, headers={"b64": True}
-    )
+    assert jwt.encode(PAYLOAD, SECRET, headers={"typ": None}) == pyjwt.encode(PAYLOAD, SECRET, headers={"typ": None})
+    assert jwt.encode(PAYLOAD, SECRET, headers={"b64": True}) == pyjwt.encode(PAYLOAD, SECRET, headers={"b64": True})
     assert jwt.encode(PAYLOAD, SECRET, headers={}) == pyjwt.encode(PAYLOAD, SECRET, headers={})
 
 
@@ -260,8 +258,7 @@ def test_cross_decode_every_algorithm(alg):
         vkey = verifying_key(alg, form)
         oracle_vkey = verifying_key(alg, "crypto") if alg not in HMAC else SECRET
         ours = jwt.encode(PAYLOAD, signing_key(alg), algorithm=alg)
-        theirs = pyjwt.encode(PAYLOAD, signing_key(alg, "crypto") if alg not in HMAC else SECRET,
-                              algorithm=alg)
+        theirs = pyjwt.encode(PAYLOAD, signing_key(alg, "crypto") if alg not in HMAC else SECRET, algorithm=alg)
         assert pyjwt.decode(ours, oracle_vkey, algorithms=[alg]) == PAYLOAD
         assert jwt.decode(theirs, vkey, algorithms=[alg]) == PAYLOAD
         assert jwt.decode(ours, vkey, algorithms=[alg]) == PAYLOAD
@@ -389,9 +386,7 @@ CLAIM_CASES = [
 @pytest.mark.parametrize("claims,kwargs", CLAIM_CASES)
 def test_claims_same_as_pyjwt(claims, kwargs):
     token = forge({"alg": "HS256", "typ": "JWT"}, claims)
-    with mock.patch("time.time", return_value=NOW), mock.patch(
-        "jwt.api_jwt.datetime"
-    ) as dt:
+    with mock.patch("time.time", return_value=NOW), mock.patch("jwt.api_jwt.datetime") as dt:
         dt.now.return_value = datetime.datetime.fromtimestamp(NOW, datetime.timezone.utc)
         theirs = outcome(pyjwt.decode, token, SECRET, algorithms=["HS256"], **kwargs)
         ours = outcome(jwt.decode, token, SECRET, algorithms=["HS256"], **kwargs)
@@ -477,7 +472,9 @@ def test_pyjwk_bound_algorithm():
     other = jwt.encode(PAYLOAD, b"k" * 48, algorithm="HS384")
     key48 = jwt.PyJWK({"kty": "oct", "k": _core.b64url_encode(b"k" * 48).decode()})
     assert outcome(jwt.decode, other, key48) == (
-        None, ("InvalidAlgorithmError", "The specified alg value is not allowed"))
+        None,
+        ("InvalidAlgorithmError", "The specified alg value is not allowed"),
+    )
     with pytest.raises(jwt.InvalidAlgorithmError, match="does not match the key's algorithm"):
         jwt.decode(other, key48, algorithms=["HS256", "HS384"])
 
@@ -641,8 +638,9 @@ def test_minimum_key_length_warn_only_mode():
     with pytest.raises(jwt.InvalidKeyError, match="below the minimum recommended length"):
         jwt.decode(token, "short", algorithms=["HS256"])
     with pytest.warns(jwt.InsecureKeyLengthWarning):
-        assert jwt.decode(token, "short", algorithms=["HS256"],
-                          options={"enforce_minimum_key_length": False}) == PAYLOAD
+        assert (
+            jwt.decode(token, "short", algorithms=["HS256"], options={"enforce_minimum_key_length": False}) == PAYLOAD
+        )
     rsa1024 = key_text("rsa1024_private.pem")
     with pytest.raises(jwt.InvalidKeyError, match="The RSA key is 1024 bits long"):
         jwt.encode(PAYLOAD, rsa1024, algorithm="RS256")
@@ -672,11 +670,17 @@ def test_encoder_matches_encode(alg):
 
 def test_encoder_and_decoder_with_jwks():
     numbers = crypto_public("p256").public_numbers()
-    pub = {"kty": "EC", "crv": "P-256", "kid": "e1",
-           "x": _core.b64url_encode(numbers.x.to_bytes(32, "big")).decode(),
-           "y": _core.b64url_encode(numbers.y.to_bytes(32, "big")).decode()}
-    priv = {**pub, "d": _core.b64url_encode(
-        crypto_private("p256").private_numbers().private_value.to_bytes(32, "big")).decode()}
+    pub = {
+        "kty": "EC",
+        "crv": "P-256",
+        "kid": "e1",
+        "x": _core.b64url_encode(numbers.x.to_bytes(32, "big")).decode(),
+        "y": _core.b64url_encode(numbers.y.to_bytes(32, "big")).decode(),
+    }
+    priv = {
+        **pub,
+        "d": _core.b64url_encode(crypto_private("p256").private_numbers().private_value.to_bytes(32, "big")).decode(),
+    }
     enc = jwt.Encoder(jwt.PyJWK(priv), headers={"kid": "e1"})
     assert enc.algorithm == "ES256"  # from the JWK
     token = enc.encode(PAYLOAD)
@@ -689,8 +693,7 @@ def test_encoder_and_decoder_with_jwks():
 
 def test_encoder_options():
     enc = jwt.Encoder(SECRET, "HS384", headers={"typ": None}, sort_headers=False)
-    assert enc.encode(PAYLOAD) == pyjwt.encode(PAYLOAD, SECRET, "HS384", headers={"typ": None},
-                                               sort_headers=False)
+    assert enc.encode(PAYLOAD) == pyjwt.encode(PAYLOAD, SECRET, "HS384", headers={"typ": None}, sort_headers=False)
     assert jwt.Encoder(SECRET).algorithm == "HS256"
     with pytest.raises(jwt.InvalidKeyError):
         jwt.Encoder("short", "HS256")
@@ -703,13 +706,12 @@ def test_encoder_options():
     with pytest.raises(TypeError):
         enc.encode([1])
     assert enc.encode({"exp": datetime.datetime(2099, 1, 1)}) == pyjwt.encode(
-        {"exp": datetime.datetime(2099, 1, 1)}, SECRET, "HS384", headers={"typ": None},
-        sort_headers=False)
+        {"exp": datetime.datetime(2099, 1, 1)}, SECRET, "HS384", headers={"typ": None}, sort_headers=False
+    )
 
 
 def test_decoder_options_audience_issuer_leeway():
-    dec = jwt.Decoder(SECRET, ["HS256"], audience="api", issuer="me", leeway=10,
-                      options={"require": ["exp", "sub"]})
+    dec = jwt.Decoder(SECRET, ["HS256"], audience="api", issuer="me", leeway=10, options={"require": ["exp", "sub"]})
     good = jwt.encode({"aud": "api", "iss": "me", "sub": "u", "exp": int(NOW) - 5}, SECRET)
     with mock.patch("time.time", return_value=NOW):
         assert dec.decode(good)["sub"] == "u"
@@ -756,20 +758,24 @@ def test_decoder_key_rotation_by_kid():
 def test_decoder_asymmetric_rotation_and_jwks():
     es = jwt.Encoder(signing_key("ES256"), "ES256", headers={"kid": "ec"})
     rs = jwt.Encoder(signing_key("RS256"), "RS256", headers={"kid": "rsa"})
-    jwks = {"keys": [
-        {**json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(crypto_public("p256"))), "kid": "ec"},
-        {**json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(crypto_public("rsa2048"))), "kid": "rsa",
-         "alg": "RS256"},
-        {"kty": "RSA", "use": "enc", "kid": "skip", "n": "AQAB", "e": "AQAB"},
-    ]}
+    jwks = {
+        "keys": [
+            {**json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(crypto_public("p256"))), "kid": "ec"},
+            {
+                **json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(crypto_public("rsa2048"))),
+                "kid": "rsa",
+                "alg": "RS256",
+            },
+            {"kty": "RSA", "use": "enc", "kid": "skip", "n": "AQAB", "e": "AQAB"},
+        ]
+    }
     for keys in (jwks, jwt.PyJWKSet.from_dict(jwks)):
         dec = jwt.Decoder(keys, ["ES256", "RS256"])
         assert dec.decode(es.encode(PAYLOAD)) == PAYLOAD
         assert dec.decode(rs.encode(PAYLOAD)) == PAYLOAD
         with pytest.raises(jwt.InvalidAlgorithmError):
             dec.decode(jwt.encode(PAYLOAD, signing_key("PS256"), "PS256", headers={"kid": "rsa"}))
-    dec = jwt.Decoder({"ec": verifying_key("ES256"), "rsa": verifying_key("RS256")},
-                      ["ES256", "RS256"])
+    dec = jwt.Decoder({"ec": verifying_key("ES256"), "rsa": verifying_key("RS256")}, ["ES256", "RS256"])
     assert dec.decode(rs.encode(PAYLOAD)) == PAYLOAD
     with pytest.raises(jwt.InvalidAlgorithmError):  # ES256 token naming the RSA key
         dec.decode(jwt.encode(PAYLOAD, signing_key("ES256"), "ES256", headers={"kid": "rsa"}))
@@ -792,8 +798,12 @@ def test_decoder_refuses_bad_key_sets():
 
 
 def test_key_forms_load():
-    for name in ("rsa2048_private_pkcs1.pem", "rsa2048_public_pkcs1.pem", "rsa2048_public_pkcs1.der",
-                 "p256_private_sec1.pem"):
+    for name in (
+        "rsa2048_private_pkcs1.pem",
+        "rsa2048_public_pkcs1.pem",
+        "rsa2048_public_pkcs1.der",
+        "p256_private_sec1.pem",
+    ):
         k = jwt.prepare_key(key_bytes(name))
         assert k.kty in ("RSA", "EC")
     for bad, match in [
@@ -817,8 +827,7 @@ def test_key_forms_load():
 
 
 def test_jwk_forms():
-    k = jwt.PyJWK.from_json(json.dumps({"kty": "oct", "k": _core.b64url_encode(SECRET.encode()).decode(),
-                                        "kid": "x"}))
+    k = jwt.PyJWK.from_json(json.dumps({"kty": "oct", "k": _core.b64url_encode(SECRET.encode()).decode(), "kid": "x"}))
     assert (k.key_type, k.key_id, k.public_key_use, k.algorithm_name) == ("oct", "x", None, "HS256")
     assert k.key.kid == "x"
     # RSA private key from n, e, d only: the primes are recovered
@@ -827,8 +836,7 @@ def test_jwk_forms():
     def enc(x):
         return _core.b64url_encode(x.to_bytes((x.bit_length() + 7) // 8, "big")).decode()
 
-    jwk = {"kty": "RSA", "n": enc(numbers.public_numbers.n), "e": enc(numbers.public_numbers.e),
-           "d": enc(numbers.d)}
+    jwk = {"kty": "RSA", "n": enc(numbers.public_numbers.n), "e": enc(numbers.public_numbers.e), "d": enc(numbers.d)}
     token = jwt.encode(PAYLOAD, jwt.PyJWK(jwk), "RS256")
     assert jwt.decode(token, verifying_key("RS256"), algorithms=["RS256"]) == PAYLOAD
     # a private key whose halves do not match is refused
@@ -855,8 +863,7 @@ def test_jwk_forms():
 
 
 def test_jwk_set():
-    s = jwt.PyJWKSet.from_json(json.dumps({"keys": [
-        {"kty": "oct", "k": "AAAA", "kid": "a"}, {"kty": "nope"}, "junk"]}))
+    s = jwt.PyJWKSet.from_json(json.dumps({"keys": [{"kty": "oct", "k": "AAAA", "kid": "a"}, {"kty": "nope"}, "junk"]}))
     assert [k.key_id for k in s] == ["a"]
     assert s["a"].key_id == "a"
     with pytest.raises(KeyError):
@@ -903,8 +910,7 @@ def test_keys_are_parsed_once_and_cached():
 
 @pytest.fixture
 def jwks_server():
-    jwk = {**json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(crypto_public("p256"))), "kid": "ec1",
-           "use": "sig"}
+    jwk = {**json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(crypto_public("p256"))), "kid": "ec1", "use": "sig"}
     state = {"hits": 0, "body": json.dumps({"keys": [jwk]}).encode()}
 
     class Handler(http.server.BaseHTTPRequestHandler):

@@ -112,8 +112,7 @@ def test_key_loader_never_crashes(data):
 def test_header_json_limits_in_c():
     deep = b'{"alg":"HS256","x":' + b"[" * 5000 + b"]" * 5000 + b"}"
     with pytest.raises(DecodeError, match="nesting"):
-        jwt.decode(forge(deep, {}), SECRET, algorithms=["HS256"],
-                   options={"max_token_length": 100000})
+        jwt.decode(forge(deep, {}), SECRET, algorithms=["HS256"], options={"max_token_length": 100000})
 
 
 # ---- reference leaks, threads, re-import -----------------------------------------------------

@@ -148,8 +148,16 @@ def test_str_secret_is_never_parsed_as_a_jwk():
     assert jwt.decode(TOKEN, jwt.PyJWK.from_json(jwk_text)) == PAYLOAD
 
 
-JSON_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
-                  "utf-32-be")  # "utf-16"/"utf-32"/"utf-8-sig" write a BOM
+JSON_ENCODINGS = (
+    "utf-8",
+    "utf-8-sig",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "utf-32",
+    "utf-32-le",
+    "utf-32-be",
+)  # "utf-16"/"utf-32"/"utf-8-sig" write a BOM
 JWK_DOCUMENTS = (
     {"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI"},
     [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}],
@@ -223,8 +231,7 @@ def test_key_type_must_match_algorithm():
 ORDERS = {
     "ES256": int("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", 16),
     "ES384": int(
-        "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196a"
-        "ccc52973",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
         16,
     ),
     "ES512": int(

@@ -110,10 +110,7 @@ def test_rfc7519():
                 jwt.decode(v["token"], "k" * 32, algorithms=["HS256"])
             continue
         key = bytes.fromhex(v["key_hex"]) if "key_hex" in v else v["key_pem_public"]
-        assert (
-            jwt.decode(v["token"], key, algorithms=[v["alg"]], options={"verify_exp": False})
-            == v["claims"]
-        )
+        assert jwt.decode(v["token"], key, algorithms=[v["alg"]], options={"verify_exp": False}) == v["claims"]
         with pytest.raises(ExpiredSignatureError):
             jwt.decode(v["token"], key, algorithms=[v["alg"]])
 
@@ -127,8 +124,7 @@ def test_rfc8037_ed25519():
     # Ed25519 is deterministic: re-signing gives the RFC's signature
     k = jwt.PyJWK(v["private_jwk"]).key
     assert b64(k.sign("EdDSA", v["signing_input"].encode())) == v["token"].rsplit(".", 1)[1]
-    assert jwt.PyJWS().encode(v["payload"].encode(), v["key_pem_private"], "EdDSA",
-                              headers={"typ": None}) == v["token"]
+    assert jwt.PyJWS().encode(v["payload"].encode(), v["key_pem_private"], "EdDSA", headers={"typ": None}) == v["token"]
 
 
 # ---- RFC 4231 and Wycheproof HMAC: the primitive, no key-length policy ------------------
@@ -168,6 +164,7 @@ def test_wycheproof_hmac(sha):
 
 
 # ---- Wycheproof signatures at the primitive level -------------------------------------------
+
 
 @pytest.mark.parametrize(
     "name,alg",
@@ -265,11 +262,7 @@ def test_wycheproof_json_web_signature():
 
 
 def test_wycheproof_jws_documented_exceptions_are_what_we_say():
-    tests = {
-        t["tcId"]: t
-        for g in load("wycheproof_json_web_signature.json")["testGroups"]
-        for t in g["tests"]
-    }
+    tests = {t["tcId"]: t for g in load("wycheproof_json_web_signature.json")["testGroups"] for t in g["tests"]}
     assert tests[367]["jws"] == tests[357]["jws"] == tests[370]["jws"]
     for tc in JWS_STRICT_REJECTS:
         assert tests[tc]["result"] == "valid" and "?" in tests[tc]["jws"]
@@ -278,6 +271,7 @@ def test_wycheproof_jws_documented_exceptions_are_what_we_say():
 
 
 # ---- Wycheproof JSON Web Key (key sets) -------------------------------------------------------
+
 
 def test_wycheproof_json_web_key():
     """Key sets go to a Decoder (the payloads are not JSON, so decode_jws)."""
@@ -304,9 +298,15 @@ def test_wycheproof_jwk_rejections_are_key_errors():
     for group in data["testGroups"]:
         for t in group["tests"]:
             by_comment.setdefault(t["comment"], []).append((group, t))
-    for comment in ("rejectsValid", "rejectsDuplicateKid", "rejectsKeyWithRocaVulnerability",
-                    "rejectsPublicExponent1", "rejectsModifiedKey", "rejectsAesKey",
-                    "mismatchedAlgAndCurve"):
+    for comment in (
+        "rejectsValid",
+        "rejectsDuplicateKid",
+        "rejectsKeyWithRocaVulnerability",
+        "rejectsPublicExponent1",
+        "rejectsModifiedKey",
+        "rejectsAesKey",
+        "mismatchedAlgAndCurve",
+    ):
         for group, t in by_comment[comment]:
             with pytest.raises((InvalidKeyError, jwt.PyJWKSetError, jwt.PyJWKError)):
                 alg = jwt.get_unverified_header(t["jws"])["alg"]

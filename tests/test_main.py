@@ -44,13 +44,20 @@ def test_unbuilt_core_is_a_one_line_message(tmp_path):
     """``python -m sesstok`` from a source checkout's root, where sesstok/
     has no compiled _core (a non-editable install): one line saying what to
     run instead, exit 2, no traceback."""
-    shutil.copytree(os.path.join(ROOT, "sesstok"), tmp_path / "sesstok",
-                    ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    shutil.copytree(
+        os.path.join(ROOT, "sesstok"), tmp_path / "sesstok", ignore=shutil.ignore_patterns("*.so", "__pycache__")
+    )
     env = {k: v for k, v in _env().items() if k != "PYTHONPATH"}
     for argv in (["demo", "--port", "0"], ["inspect", "x", "--key-file", "k"]):
         # -S: no site-packages, so no editable install's finder either: only the folder
-        result = subprocess.run([sys.executable, "-S", "-m", "sesstok", *argv], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-S", "-m", "sesstok", *argv],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 2 and result.stdout == ""
         assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
         assert result.stderr.startswith("sesstok's C core is not built in sesstok/")
@@ -89,8 +96,14 @@ def checkout(tmp_path):
 
 
 def _bench(checkout, *argv):
-    return subprocess.run([sys.executable, "-m", "sesstok", "bench", "--quick", *argv], cwd=checkout,
-                          env=_env(), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sesstok", "bench", "--quick", *argv],
+        cwd=checkout,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_bench_goes_on_after_a_failure_and_exits_non_zero(checkout):
@@ -100,10 +113,13 @@ def test_bench_goes_on_after_a_failure_and_exits_non_zero(checkout):
     # the first benchmark fails to import; the two after it still run and report
     assert "| same |" in out and "| agrees |" in out and "differs |" not in out
     assert "## Good" in out and "## Mixed" in out
-    summary = err[err.index("3 benchmark(s) in"):]
+    summary = err[err.index("3 benchmark(s) in") :]
     assert "2 failure(s)" in summary
-    assert re.search(r"FAILED bench_a_broken\.py: exit 1: ModuleNotFoundError: No module named "
-                     r"'not_installed_optional_dependency'", summary)
+    assert re.search(
+        r"FAILED bench_a_broken\.py: exit 1: ModuleNotFoundError: No module named "
+        r"'not_installed_optional_dependency'",
+        summary,
+    )
     assert "FAILED bench_mixed.py: differs: ResultMismatch: differs: results differ" in summary
     assert "README.md not updated" in err
     assert (checkout / "README.md").read_text() == "x\n<!-- bench:begin -->\nold\n<!-- bench:end -->\n"
@@ -141,7 +157,12 @@ def test_benchmarks_without_the_redis_package_skip_redis(tmp_path):
         "import _stack\n"
         "print(_stack._start_redis())\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], env=_env(REDIS_URL="redis://127.0.0.1:1/0"),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=_env(REDIS_URL="redis://127.0.0.1:1/0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "None\n" and "no redis package" in result.stderr

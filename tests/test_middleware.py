@@ -317,8 +317,6 @@ def test_logout_everywhere_through_the_middleware(client, user, plain, jwt_api, 
     assert who(client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {fresh}")) == "alice"
 
 
-
-
 def test_query_parameter_gets_no_csrf_exemption(plain):
     client = Client(enforce_csrf_checks=True)
     with override_settings(SESSTOK={"TOKEN_QUERY_PARAM": "access_token"}):
@@ -336,7 +334,9 @@ def test_without_authentication_middleware(client, plain):
 @given(
     header=st.one_of(
         st.text(max_size=120),
-        st.builds(lambda k, t: f"{k} {t}", st.sampled_from(["Token", "Bearer", "bearer", "Basic"]), st.text(max_size=80)),
+        st.builds(
+            lambda k, t: f"{k} {t}", st.sampled_from(["Token", "Bearer", "bearer", "Basic"]), st.text(max_size=80)
+        ),
         st.builds(lambda t: f"Bearer sst_{t}", st.text(alphabet="AZaz09-_.= ", max_size=60)),
         st.builds(lambda a, b, c: f"Bearer {a}.{b}.{c}", *[st.text(alphabet="AZaz09-_", max_size=30)] * 3),
     ),

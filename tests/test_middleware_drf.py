@@ -203,10 +203,14 @@ def test_a_revocation_only_sesstok_knows_is_not_left_to_simplejwt(user, locmem_r
         'Bearer realm="api", error="invalid_token"',
     )
     # sesstok's own classes answer it in SimpleJWT's words
-    assert call(header, "jwt", WITH_SESSTOK) == call(header, "jwt", DRF_MIDDLEWARE) == (
-        401,
-        b'{"detail":"Token is blacklisted","code":"token_not_valid"}',
-        'Bearer realm="api"',
+    assert (
+        call(header, "jwt", WITH_SESSTOK)
+        == call(header, "jwt", DRF_MIDDLEWARE)
+        == (
+            401,
+            b'{"detail":"Token is blacklisted","code":"token_not_valid"}',
+            'Bearer realm="api"',
+        )
     )
 
 
@@ -216,7 +220,10 @@ def test_store_down_is_the_middlewares_503_on_drf_views(user):
     with override_settings(
         CACHES={
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-            "revocation": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+            "revocation": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+            },
         },
         SESSTOK={"REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True},
     ):

@@ -54,12 +54,12 @@ def ci_script():
 def _setup_block():
     text = readme()
     start = text.index("## Set-up: two commands")
-    block = text[text.index("```sh", start) + 5:text.index("```", text.index("```sh", start) + 5)]
+    block = text[text.index("```sh", start) + 5 : text.index("```", text.index("```sh", start) + 5)]
     return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
 
 
 def test_setup_commands_are_the_ones_ci_runs():
-    """"CI runs both exactly as written, in a fresh clone's root (the test
+    """ "CI runs both exactly as written, in a fresh clone's root (the test
     command is its Python 3.11 job; the demo must answer on 127.0.0.1 under
     Python 3.11 and 3.13)." CI reads them from README.md with .ci/run's
     readme_command, which must yield exactly these two lines."""
@@ -69,33 +69,40 @@ def test_setup_commands_are_the_ones_ci_runs():
         'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest',
     ]
     script = ci_script()
-    function = script[script.index("readme_command() {"):]
-    function = function[:function.index("\n}\n") + 3]
+    function = script[script.index("readme_command() {") :]
+    function = function[: function.index("\n}\n") + 3]
     for n, expected in enumerate(commands, 1):
-        got = subprocess.run(["bash", "-c", f'ROOT={ROOT!r}\n{function}\nreadme_command {n}'],
-                             capture_output=True, text=True, timeout=30)
+        got = subprocess.run(
+            ["bash", "-c", f"ROOT={ROOT!r}\n{function}\nreadme_command {n}"], capture_output=True, text=True, timeout=30
+        )
         assert got.stdout == expected + "\n", got.stderr
-    assert 'readme_tests\n' in script and 'for pyver in 3.11 3.13; do' in script and 'readme_demo "$pyver"' in script
-    assert "fresh_clone" in script[script.index("readme_tests() {"):script.index("readme_demo() {")]
+    assert "readme_tests\n" in script and "for pyver in 3.11 3.13; do" in script and 'readme_demo "$pyver"' in script
+    assert "fresh_clone" in script[script.index("readme_tests() {") : script.index("readme_demo() {")]
 
 
 def test_python_m_from_a_checkout_root_says_what_to_run(tmp_path):
-    """"there `python -m` imports the checkout's `sesstok/` folder, which has
+    """ "there `python -m` imports the checkout's `sesstok/` folder, which has
     no compiled core, and it says so in one line and exits." (Full test:
     test_main.test_unbuilt_core_is_a_one_line_message.)"""
     import shutil
 
-    shutil.copytree(os.path.join(ROOT, "sesstok"), tmp_path / "sesstok",
-                    ignore=shutil.ignore_patterns("*.so", "__pycache__"))
-    result = subprocess.run([sys.executable, "-S", "-m", "sesstok", "inspect", "x"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60,
-                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    shutil.copytree(
+        os.path.join(ROOT, "sesstok"), tmp_path / "sesstok", ignore=shutil.ignore_patterns("*.so", "__pycache__")
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "sesstok", "inspect", "x"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "C core is not built" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_demo_state_is_kept_out_of_the_checkout(monkeypatch, tmp_path):
-    """"keeping it and its secret key out of the checkout, in
+    """ "keeping it and its secret key out of the checkout, in
     `$XDG_DATA_HOME/sesstok/demo.sqlite3` (default
     `~/.local/share/sesstok/demo.sqlite3`; `--db PATH` puts them elsewhere)"
     (a real run: test_demo.test_default_database_is_kept_out_of_the_checkout)."""
@@ -112,29 +119,51 @@ def test_demo_state_is_kept_out_of_the_checkout(monkeypatch, tmp_path):
     assert settings["TIME_ZONE"] == "UTC"  # "times shown in UTC"
 
 
-_REDIS_PROBE = '''
+_REDIS_PROBE = """
 def test_needs_redis(redis_url):
     pass
-'''
+"""
 
 
 @pytest.mark.parametrize("ci", [False, True])
 def test_redis_tests_skip_without_redis_and_say_how_to_get_it(tmp_path, ci):
-    """"Without either they are skipped, and the skip reason says how to get
+    """ "Without either they are skipped, and the skip reason says how to get
     them: `apt-get install redis-server` (Debian/Ubuntu), or `REDIS_URL`
     ... With `CI` set they fail instead of skipping." Runs a test that uses
     the suite's redis_url fixture with no redis-server on PATH."""
     (tmp_path / "conftest.py").write_text("pytest_plugins = ['_django_fixtures']\n")
     (tmp_path / "test_probe.py").write_text(_REDIS_PROBE)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CI")}
-    env.update(PATH=os.path.dirname(sys.executable), PYTHONPATH=os.pathsep.join([HERE, ROOT]),
-               DJANGO_SETTINGS_MODULE="")
+    env.update(
+        PATH=os.path.dirname(sys.executable), PYTHONPATH=os.pathsep.join([HERE, ROOT]), DJANGO_SETTINGS_MODULE=""
+    )
     if ci:
         env["CI"] = "true"
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "-q",
-                             "-c", os.devnull, "--rootdir", str(tmp_path), "-p", "no:django", "-W", "error",
-                             str(tmp_path / "test_probe.py")],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+            "-q",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(tmp_path),
+            "-p",
+            "no:django",
+            "-W",
+            "error",
+            str(tmp_path / "test_probe.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     if ci:
         assert result.returncode == 1 and "CI is set but redis-server is missing" in result.stdout, result.stdout
     else:
@@ -146,7 +175,7 @@ def test_redis_tests_skip_without_redis_and_say_how_to_get_it(tmp_path, ci):
 
 
 def test_extras():
-    """"Extras: `test` (pytest, Hypothesis and the oracles), `bench` (the
+    """ "Extras: `test` (pytest, Hypothesis and the oracles), `bench` (the
     originals to compare with, redis, matplotlib), `demo`." """
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         extras = tomllib.load(f)["project"]["optional-dependencies"]
@@ -161,10 +190,10 @@ def test_extras():
 
 
 def test_ci_installs_the_wheel_and_imports_it_outside_the_tree():
-    """"CI builds the sdist, builds the wheel from the sdist, installs it
+    """ "CI builds the sdist, builds the wheel from the sdist, installs it
     into a fresh virtualenv and imports it from another directory." """
     script = ci_script()
-    packaging = script[script.index('section "Packaging: sdist + wheel"'):]
+    packaging = script[script.index('section "Packaging: sdist + wheel"') :]
     assert '-m build --outdir "$WORK/dist" "$ROOT"' in packaging
     assert '-m venv "$WORK/venv-wheel"' in packaging and 'pip install "$wheel"' in packaging
     assert 'cd "$WORK"' in packaging and "assert c.__file__.startswith(sys.prefix)" in packaging
@@ -174,24 +203,38 @@ def test_ci_installs_the_wheel_and_imports_it_outside_the_tree():
 
 
 def test_signing_same_outputs_both_ways():
-    """"`sesstok.signing` has the same public names, defaults, outputs ... as
+    """ "`sesstok.signing` has the same public names, defaults, outputs ... as
     the installed Django's `django.core.signing`" and "Values, cookies and
     sessions made by Django verify with sesstok and the other way round"
     (full parity: test_signing.py)."""
     value = {"user": 42, "name": "zoë"}
     for compress in (False, True):
-        ours, theirs = signing.dumps(value, salt="invite", compress=compress), dj_signing.dumps(
-            value, salt="invite", compress=compress)
+        ours, theirs = (
+            signing.dumps(value, salt="invite", compress=compress),
+            dj_signing.dumps(value, salt="invite", compress=compress),
+        )
         assert signing.loads(theirs, salt="invite") == dj_signing.loads(ours, salt="invite") == value
     assert signing.Signer(key="k").sign("v") == dj_signing.Signer(key="k").sign("v")
-    for name in ("Signer", "TimestampSigner", "dumps", "loads", "b62_encode", "b62_decode", "b64_encode",
-                 "b64_decode", "base64_hmac", "get_cookie_signer", "JSONSerializer", "BadSignature",
-                 "SignatureExpired"):
+    for name in (
+        "Signer",
+        "TimestampSigner",
+        "dumps",
+        "loads",
+        "b62_encode",
+        "b62_decode",
+        "b64_encode",
+        "b64_decode",
+        "base64_hmac",
+        "get_cookie_signer",
+        "JSONSerializer",
+        "BadSignature",
+        "SignatureExpired",
+    ):
         assert hasattr(dj_signing, name) and hasattr(signing, name), name
 
 
 def test_signing_exceptions_are_djangos():
-    """"`BadSignature` and `SignatureExpired` *are* Django's classes, so
+    """ "`BadSignature` and `SignatureExpired` *are* Django's classes, so
     existing `except` clauses keep working." """
     assert signing.BadSignature is dj_signing.BadSignature
     assert signing.SignatureExpired is dj_signing.SignatureExpired
@@ -200,7 +243,7 @@ def test_signing_exceptions_are_djangos():
 
 
 def test_accelerate_and_restore_django():
-    """"one switch: Django's own django.core.signing ... runs on the C core"
+    """ "one switch: Django's own django.core.signing ... runs on the C core"
     and "`sesstok.restore_django()` undoes it exactly" (full test:
     test_accelerate.py)."""
     import sesstok
@@ -241,7 +284,7 @@ def test_limits_table():
 
 
 def test_random_string_is_a_drop_in():
-    """"`sesstok._core.random_string(length, allowed_chars=...)` is an
+    """ "`sesstok._core.random_string(length, allowed_chars=...)` is an
     unbiased drop-in for `django.utils.crypto.get_random_string`";
     "`token_hex`, `token_urlsafe` and `random_bytes` mirror `secrets`"
     (the statistics: test_random.py)."""
@@ -258,7 +301,7 @@ def test_random_string_is_a_drop_in():
 
 
 def test_jwt_encode_is_byte_identical_to_pyjwt():
-    """"`encode` output is byte-identical to PyJWT's" and `decode` reads
+    """ "`encode` output is byte-identical to PyJWT's" and `decode` reads
     PyJWT's tokens (full parity: test_jwt.py)."""
     payload = {"sub": "42", "exp": 2_000_000_000, "aud": "api", "nested": {"a": [1, 2.5, None]}}
     for alg, key in (("HS256", SECRET), ("HS512", "k" * 64)):
@@ -269,34 +312,71 @@ def test_jwt_encode_is_byte_identical_to_pyjwt():
 
 STRICT_ROWS = [
     # (README row, a call PyJWT would let through, the exception sesstok raises)
-    ("HMAC secrets shorter than the hash output ... raise `InvalidKeyError`",
-     lambda: jwt.decode(_hs256(b'{"a":1}', b"short"), "short", algorithms=["HS256"]), InvalidKeyError),
-    ('`"none"` is refused in any spelling: decoding raises `InvalidAlgorithmError` (also for `algorithms=["none"]`)',
-     lambda: jwt.decode(pyjwt.encode({"a": 1}, None, algorithm="none"), "", algorithms=["none"]),
-     InvalidAlgorithmError),
-    ("(a `None` key: the `TypeError` of an unusable key comes first)",
-     lambda: jwt.decode(pyjwt.encode({"a": 1}, None, algorithm="none"), None, algorithms=["none"]), TypeError),
-    ("encoding raises `NotImplementedError`", lambda: jwt.encode({"a": 1}, None, algorithm="none"),
-     NotImplementedError),
-    ('`algorithms="HS256"` (a str) raises `TypeError`',
-     lambda: jwt.decode(pyjwt.encode({"a": 1}, SECRET), SECRET, algorithms="HS256"), TypeError),
-    ("an asymmetric key in any encoding is refused as an HMAC secret (`InvalidKeyError`)",
-     lambda: jwt.encode({"a": 1}, key_text("rsa2048_public.pem") + "x" * 32, algorithm="HS256"), InvalidKeyError),
-    ("base64url must be canonical: no `=` padding ... (`DecodeError`)",
-     lambda: jwt.decode(_padded(pyjwt.encode({"a": "b"}, SECRET)), SECRET, algorithms=["HS256"]), DecodeError),
-    ("tokens longer than 8192 bytes are refused before decoding (`DecodeError`)",
-     lambda: jwt.decode(pyjwt.encode({"a": "x" * 8200}, SECRET), SECRET, algorithms=["HS256"]), DecodeError),
-    ("duplicate member names ... are `DecodeError`",
-     lambda: jwt.decode(_forged(b'{"a":1,"a":2}'), SECRET, algorithms=["HS256"]), DecodeError),
-    ("`NaN`/`Infinity` ... are `DecodeError`",
-     lambda: jwt.decode(_forged(b'{"a":NaN}'), SECRET, algorithms=["HS256"]), DecodeError),
-    ("`exp` ... must be integers or finite floats (`DecodeError` for exp/nbf)",
-     lambda: jwt.decode(_forged(b'{"exp":"4000000000"}'), SECRET, algorithms=["HS256"]), DecodeError),
-    ("with `subject=` given, a token without `sub` raises `MissingRequiredClaimError`",
-     lambda: jwt.decode(pyjwt.encode({"a": 1}, SECRET), SECRET, algorithms=["HS256"], subject="42"),
-     jwt.MissingRequiredClaimError),
-    ('`"b64": false` is refused in a JWT (`InvalidTokenError`)',
-     lambda: jwt.encode({"a": 1}, SECRET, algorithm="HS256", headers={"b64": False}), InvalidTokenError),
+    (
+        "HMAC secrets shorter than the hash output ... raise `InvalidKeyError`",
+        lambda: jwt.decode(_hs256(b'{"a":1}', b"short"), "short", algorithms=["HS256"]),
+        InvalidKeyError,
+    ),
+    (
+        '`"none"` is refused in any spelling: decoding raises `InvalidAlgorithmError` (also for `algorithms=["none"]`)',
+        lambda: jwt.decode(pyjwt.encode({"a": 1}, None, algorithm="none"), "", algorithms=["none"]),
+        InvalidAlgorithmError,
+    ),
+    (
+        "(a `None` key: the `TypeError` of an unusable key comes first)",
+        lambda: jwt.decode(pyjwt.encode({"a": 1}, None, algorithm="none"), None, algorithms=["none"]),
+        TypeError,
+    ),
+    (
+        "encoding raises `NotImplementedError`",
+        lambda: jwt.encode({"a": 1}, None, algorithm="none"),
+        NotImplementedError,
+    ),
+    (
+        '`algorithms="HS256"` (a str) raises `TypeError`',
+        lambda: jwt.decode(pyjwt.encode({"a": 1}, SECRET), SECRET, algorithms="HS256"),
+        TypeError,
+    ),
+    (
+        "an asymmetric key in any encoding is refused as an HMAC secret (`InvalidKeyError`)",
+        lambda: jwt.encode({"a": 1}, key_text("rsa2048_public.pem") + "x" * 32, algorithm="HS256"),
+        InvalidKeyError,
+    ),
+    (
+        "base64url must be canonical: no `=` padding ... (`DecodeError`)",
+        lambda: jwt.decode(_padded(pyjwt.encode({"a": "b"}, SECRET)), SECRET, algorithms=["HS256"]),
+        DecodeError,
+    ),
+    (
+        "tokens longer than 8192 bytes are refused before decoding (`DecodeError`)",
+        lambda: jwt.decode(pyjwt.encode({"a": "x" * 8200}, SECRET), SECRET, algorithms=["HS256"]),
+        DecodeError,
+    ),
+    (
+        "duplicate member names ... are `DecodeError`",
+        lambda: jwt.decode(_forged(b'{"a":1,"a":2}'), SECRET, algorithms=["HS256"]),
+        DecodeError,
+    ),
+    (
+        "`NaN`/`Infinity` ... are `DecodeError`",
+        lambda: jwt.decode(_forged(b'{"a":NaN}'), SECRET, algorithms=["HS256"]),
+        DecodeError,
+    ),
+    (
+        "`exp` ... must be integers or finite floats (`DecodeError` for exp/nbf)",
+        lambda: jwt.decode(_forged(b'{"exp":"4000000000"}'), SECRET, algorithms=["HS256"]),
+        DecodeError,
+    ),
+    (
+        "with `subject=` given, a token without `sub` raises `MissingRequiredClaimError`",
+        lambda: jwt.decode(pyjwt.encode({"a": 1}, SECRET), SECRET, algorithms=["HS256"], subject="42"),
+        jwt.MissingRequiredClaimError,
+    ),
+    (
+        '`"b64": false` is refused in a JWT (`InvalidTokenError`)',
+        lambda: jwt.encode({"a": 1}, SECRET, algorithm="HS256", headers={"b64": False}),
+        InvalidTokenError,
+    ),
 ]
 
 
@@ -329,19 +409,20 @@ def test_where_sesstok_is_stricter_than_pyjwt(row, call, error):
 
 
 def test_short_keys_can_be_relaxed_to_a_warning():
-    """"to relax: `options={"enforce_minimum_key_length": False}` ...: then it
+    """ "to relax: `options={"enforce_minimum_key_length": False}` ...: then it
     warns, as PyJWT does" """
     token = _hs256(b'{"a":1}', b"short")
     with pytest.warns(Warning):
-        assert jwt.decode(token, "short", algorithms=["HS256"],
-                          options={"enforce_minimum_key_length": False}) == {"a": 1}
+        assert jwt.decode(token, "short", algorithms=["HS256"], options={"enforce_minimum_key_length": False}) == {
+            "a": 1
+        }
 
 
 # ==== Django parts =============================================================================
 
 
 def test_api_tokens_at_rest(user):
-    """"A token is `sst_` + 256 random bits; only its SHA-256 is stored (no
+    """ "A token is `sst_` + 256 random bits; only its SHA-256 is stored (no
     key, so rotating `SECRET_KEY` never invalidates tokens), looked up by one
     indexed query." """
     from django.db import connection
@@ -358,7 +439,7 @@ def test_api_tokens_at_rest(user):
 
 
 def test_drf_keys_import_with_the_same_header(user):
-    """"`manage.py sesstok_import_drf_tokens [--delete]` hashes DRF authtoken
+    """ "`manage.py sesstok_import_drf_tokens [--delete]` hashes DRF authtoken
     keys the same way, so existing clients keep working" and, under *From
     DRF's TokenAuthentication*, "Every client keeps sending `Authorization:
     Token <key>`." """
@@ -396,7 +477,7 @@ def test_drf_token_model_stays_a_way_in_while_installed(user):
 
 
 def test_rollback_to_drf_refuses_sesstok_tokens(user):
-    """"Rolling back to DRF's `TokenAuthentication` is not safe: DRF refuses
+    """ "Rolling back to DRF's `TokenAuthentication` is not safe: DRF refuses
     every `sst_` token issued since the switch (`Invalid token.`), and after
     step 4 also the imported keys (their plain text is gone)." """
     from django.core.management import call_command
@@ -417,7 +498,7 @@ ENGINES = ["signed_cookies", "db", "cache", "cached_db"]
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_session_engines_read_each_others_sessions(db, engine):
-    """"Session engines subclass Django's own `SessionStore` classes, so the
+    """ "Session engines subclass Django's own `SessionStore` classes, so the
     whole session API is Django's and data written by either engine reads
     with the other", and under *From django.core.signing, Django sessions*:
     "Django's default, `django.contrib.sessions.backends.db`, becomes
@@ -437,25 +518,31 @@ def test_session_engines_read_each_others_sessions(db, engine):
 
 
 def test_revocation_store_that_can_evict_is_a_check_error():
-    """"With `DEBUG` off, a store that can drop entries or is not shared
+    """ "With `DEBUG` off, a store that can drop entries or is not shared
     (LocMem, Dummy, File, Database, Memcached) is a system-check error: run
     Redis with `maxmemory-policy noeviction`." (each backend: test_checks.py)"""
     from sesstok import checks as sesstok_checks
 
     def ids(backend):
-        with override_settings(DEBUG=False, CACHES={"default": {"BACKEND": LOCMEM}, "rev": {"BACKEND": backend}},
-                               SESSTOK={"REVOCATION_CACHE": "rev"}):
+        with override_settings(
+            DEBUG=False,
+            CACHES={"default": {"BACKEND": LOCMEM}, "rev": {"BACKEND": backend}},
+            SESSTOK={"REVOCATION_CACHE": "rev"},
+        ):
             return [e.id for e in checks.run_checks(tags=[sesstok_checks.TAG])]
 
-    for backend in (LOCMEM, "django.core.cache.backends.dummy.DummyCache",
-                    "django.core.cache.backends.filebased.FileBasedCache",
-                    "django.core.cache.backends.db.DatabaseCache",
-                    "django.core.cache.backends.memcached.PyMemcacheCache"):
+    for backend in (
+        LOCMEM,
+        "django.core.cache.backends.dummy.DummyCache",
+        "django.core.cache.backends.filebased.FileBasedCache",
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.memcached.PyMemcacheCache",
+    ):
         assert "sesstok.E007" in ids(backend), backend
 
 
 def test_revocation_is_seen_by_every_check(user, locmem_revocation):
-    """"Every check is one read of the revocation store; nothing is cached
+    """ "Every check is one read of the revocation store; nothing is cached
     in-process, so a revocation is seen by every worker at once" (across
     processes with Redis: test_revocation.py): a logout-everywhere refuses
     the access token it was issued before, at the next check."""
@@ -476,7 +563,7 @@ def flows(**sesstok):
 
 
 def test_api_errors_are_json_with_a_stable_code(user):
-    """"API errors are JSON with a stable `code`, an unknown path under `api/`
+    """ "API errors are JSON with a stable `code`, an unknown path under `api/`
     included (404, `not_found`) where `sesstok.urls` or the demo's URLconf is
     the root URLconf (a project's own URLconf keeps its own 404s, or sets
     `handler404 = "sesstok.urls.not_found"`)" """
@@ -494,7 +581,7 @@ def test_api_errors_are_json_with_a_stable_code(user):
 
 
 def test_logging_out_never_happens_on_get(user):
-    """"logging out never happens on GET" """
+    """ "logging out never happens on GET" """
     with flows():
         client = Client()
         client.force_login(user)
@@ -504,7 +591,7 @@ def test_logging_out_never_happens_on_get(user):
 
 
 def test_unknown_user_and_wrong_password_look_the_same(user):
-    """"Failed logins take the same path and time for unknown users and wrong
+    """ "Failed logins take the same path and time for unknown users and wrong
     passwords (the hasher runs against a dummy password)" """
     from unittest import mock
 
@@ -512,24 +599,31 @@ def test_unknown_user_and_wrong_password_look_the_same(user):
 
     with flows():
         with mock.patch.object(base_user, "make_password", wraps=base_user.make_password) as hasher:
-            unknown = Client().post("/api/login/", {"username": "nobody", "password": "x"},
-                                    content_type="application/json")
-        wrong = Client().post("/api/login/", {"username": user.username, "password": "x"},
-                              content_type="application/json")
+            unknown = Client().post(
+                "/api/login/", {"username": "nobody", "password": "x"}, content_type="application/json"
+            )
+        wrong = Client().post(
+            "/api/login/", {"username": user.username, "password": "x"}, content_type="application/json"
+        )
     assert unknown.status_code == wrong.status_code == 401 and unknown.content == wrong.content
     assert hasher.call_args == mock.call("x")  # the unknown user's password was hashed all the same
 
 
 def test_throttling_rules(user):
-    """"throttled through the cache: a `429` per (username, client address)
+    """ "throttled through the cache: a `429` per (username, client address)
     pair, and per username only an added, capped delay, so nobody can lock
     an account out. The address is `REMOTE_ADDR` unless
     `SESSTOK["TRUSTED_PROXY_COUNT"]` says how many proxies to trust." """
     from unittest import mock
 
     def login(address, password="wrong", **extra):
-        return Client().post("/api/login/", {"username": user.username, "password": password},
-                             content_type="application/json", REMOTE_ADDR=address, **extra)
+        return Client().post(
+            "/api/login/",
+            {"username": user.username, "password": password},
+            content_type="application/json",
+            REMOTE_ADDR=address,
+            **extra,
+        )
 
     with flows(LOGIN_THROTTLE_CACHE="default", LOGIN_USER_DELAY_MAX=0.0), mock.patch("time.sleep"):
         for _ in range(5):
@@ -543,7 +637,7 @@ def test_throttling_rules(user):
 
 
 def test_user_cache_staleness_defaults():
-    """"another process may go on serving its in-process copy for at most
+    """ "another process may go on serving its in-process copy for at most
     `USER_CACHE_LOCAL_TTL` seconds (default **2 s**)", writes that bypass
     the signals "are seen within `USER_CACHE_TTL` seconds (default
     **60 s**)", and (Security) "above 10 s is warning `W005`" (the behaviour
@@ -553,19 +647,22 @@ def test_user_cache_staleness_defaults():
 
     assert DEFAULTS["USER_CACHE"] is None  # "Off by default"
     assert DEFAULTS["USER_CACHE_LOCAL_TTL"] == 2 and DEFAULTS["USER_CACHE_TTL"] == 60
-    caches = {"default": {"BACKEND": LOCMEM}, "users": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                                          "LOCATION": "redis://127.0.0.1:1/0"}}
+    caches = {
+        "default": {"BACKEND": LOCMEM},
+        "users": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+    }
 
     def ids(local_ttl):
-        with override_settings(DEBUG=False, CACHES=caches,
-                               SESSTOK={"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": local_ttl}):
+        with override_settings(
+            DEBUG=False, CACHES=caches, SESSTOK={"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": local_ttl}
+        ):
             return [e.id for e in checks.run_checks(tags=[sesstok_checks.TAG])]
 
     assert "sesstok.W005" not in ids(10) and "sesstok.W005" in ids(11)
 
 
 def test_user_cache_change_is_seen_by_this_process_next_request(user):
-    """"With `SESSTOK["USER_CACHE"]` on, a change to a user (save or delete,
+    """ "With `SESSTOK["USER_CACHE"]` on, a change to a user (save or delete,
     password change, deactivation) or to their tokens ... bumps the user's
     version. The process that made the change sees it on its next
     request." """
@@ -597,7 +694,7 @@ def sj_pair(user):
 
 
 def test_simplejwt_tokens_cross_both_ways(user):
-    """"Tokens issued before the switch keep working and SimpleJWT accepts
+    """ "Tokens issued before the switch keep working and SimpleJWT accepts
     sesstok's, so a rollback to SimpleJWT is safe" (every setting variant:
     test_refresh_tokens.py, test_rest_framework.py)."""
     from rest_framework_simplejwt.authentication import JWTAuthentication as SJAuthentication
@@ -613,7 +710,7 @@ def test_simplejwt_tokens_cross_both_ways(user):
 
 
 def test_password_change_refuses_sesstok_refresh_tokens(user):
-    """"a password change or logout-everywhere refuses existing refresh
+    """ "a password change or logout-everywhere refuses existing refresh
     tokens" (Security, *Refresh tokens*), for the refresh tokens sesstok
     issued."""
     pair = refresh_tokens.issue_pair(user)
@@ -637,7 +734,7 @@ def test_password_change_refuses_pre_switch_simplejwt_refresh_tokens(user):
 
 
 def test_refresh_for_a_deleted_user_is_no_active_account(make_user):
-    """"refresh for a deleted user is refused with `no_active_account`
+    """ "refresh for a deleted user is refused with `no_active_account`
     (SimpleJWT: a 500)" """
     from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
@@ -653,7 +750,7 @@ def test_refresh_for_a_deleted_user_is_no_active_account(make_user):
 
 
 def test_access_tokens_carry_the_password_binding(user):
-    """"sesstok's access tokens carry an `sst_ah` claim binding them to the
+    """ "sesstok's access tokens carry an `sst_ah` claim binding them to the
     password (a password change revokes them)" """
     raw = access_tokens.issue_access_token(user)
     assert "sst_ah" in pyjwt.decode(raw, options={"verify_signature": False})
@@ -679,8 +776,13 @@ def test_settings_table_check_ids():
     assert _drf_check_ids({}) == []
     assert "sesstok.E102" in _drf_check_ids({"ALGORITHM": "ES256K"})
     assert "sesstok.E004" in _drf_check_ids({"SIGNING_KEY": "short"})
-    assert "sesstok.E103" in _drf_check_ids({"ALGORITHM": "RS256", "SIGNING_KEY": key_text("rsa1024_private.pem"),
-                                             "VERIFYING_KEY": key_text("rsa1024_public.pem")})
+    assert "sesstok.E103" in _drf_check_ids(
+        {
+            "ALGORITHM": "RS256",
+            "SIGNING_KEY": key_text("rsa1024_private.pem"),
+            "VERIFYING_KEY": key_text("rsa1024_public.pem"),
+        }
+    )
     from unittest import mock
 
     from django.conf import settings
@@ -695,7 +797,7 @@ def test_settings_table_check_ids():
     assert _drf_check_ids({"ON_LOGIN_SUCCESS": "x.y", "ON_LOGIN_FAILED": "x.y"}) == []
 
 
-_SETUP_WITH_REMOVED_SETTING = '''
+_SETUP_WITH_REMOVED_SETTING = """
     import sys
     import django
     from django.conf import settings
@@ -712,19 +814,23 @@ _SETUP_WITH_REMOVED_SETTING = '''
         raise SystemExit(0)
     from django.core import checks
     print("checks:", sorted(e.id for e in checks.run_checks() if e.id.startswith("sesstok.")))
-'''
+"""
 
 
 @pytest.mark.parametrize("installed", [False, True])
 def test_removed_simplejwt_setting(installed):
-    """"removed from SimpleJWT; present → `sesstok.E101`. With
+    """ "removed from SimpleJWT; present → `sesstok.E101`. With
     `rest_framework_simplejwt` (or its `token_blacklist`) in
     `INSTALLED_APPS`, as SimpleJWT's docs have it, SimpleJWT's own
     `RuntimeError` stops `django.setup()` before any check runs" """
     code = textwrap.dedent(_SETUP_WITH_REMOVED_SETTING)
-    result = subprocess.run([sys.executable, "-c", code, *(["installed"] if installed else [])],
-                            capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": ROOT})
+    result = subprocess.run(
+        [sys.executable, "-c", code, *(["installed"] if installed else [])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
     assert result.returncode == 0, result.stderr
     if installed:
         assert result.stdout.startswith("RuntimeError at setup: The 'AUTH_HEADER_TYPE' setting has been removed.")
@@ -765,11 +871,16 @@ def test_first_auth_header_type_is_advertised(user):
 
 
 def test_revocation_store_down_is_a_503(user):
-    """"If the revocation store cannot be read, the request is refused
+    """ "If the revocation store cannot be read, the request is refused
     (`503`), not let through." """
-    down = {"default": {"BACKEND": LOCMEM},
-            "revocation": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                           "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    down = {
+        "default": {"BACKEND": LOCMEM},
+        "revocation": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        },
+    }
     raw = access_tokens.issue_access_token(user)
     with flows(REVOCATION_CACHE="revocation", JWT_DENYLIST=True), override_settings(CACHES=down):
         revocation._forget()
@@ -782,7 +893,7 @@ def test_revocation_store_down_is_a_503(user):
 
 
 def test_query_string_tokens_are_off_unless_enabled(user):
-    """"**Query-string tokens** are off unless enabled (URLs leak into
+    """ "**Query-string tokens** are off unless enabled (URLs leak into
     logs)." """
     _, raw = tokens.create_token(user, "web")
     with flows():
@@ -792,7 +903,7 @@ def test_query_string_tokens_are_off_unless_enabled(user):
 
 
 def test_registration_is_off_unless_opened(db):
-    """"Registration is off unless opened by a setting." """
+    """ "Registration is off unless opened by a setting." """
     with flows(REGISTRATION_OPEN=False):
         assert Client().get("/register/").status_code == 404
     with flows(REGISTRATION_OPEN=True):
@@ -800,7 +911,7 @@ def test_registration_is_off_unless_opened(db):
 
 
 def test_csrf_for_cookie_credentials_and_not_for_headers(user):
-    """"a token taken from a cookie is CSRF-checked on unsafe methods ...;
+    """ "a token taken from a cookie is CSRF-checked on unsafe methods ...;
     `Authorization` headers are exempt" """
     _, raw = tokens.create_token(user, "web")
     with flows(TOKEN_COOKIE_NAME="sst_token"):
@@ -813,7 +924,7 @@ def test_csrf_for_cookie_credentials_and_not_for_headers(user):
 
 
 def test_nothing_changes_on_the_wire_for_signed_cookies():
-    """"Nothing changes on the wire" (*From django.core.signing, Django
+    """ "Nothing changes on the wire" (*From django.core.signing, Django
     sessions and signed cookies*): `SIGNING_BACKEND =
     "sesstok.signing.TimestampSigner"` reads Django's signed cookies and
     Django reads sesstok's."""
@@ -836,8 +947,8 @@ def test_nothing_changes_on_the_wire_for_signed_cookies():
 
 
 def test_zlib_parameters_match_django():
-    """"sesstok calls [zlib] with Django's parameters so the output stays
-    byte-identical" (Performance) """
+    """ "sesstok calls [zlib] with Django's parameters so the output stays
+    byte-identical" (Performance)"""
     value = {"k": "v" * 500}
     assert signing.dumps(value, compress=True) == dj_signing.dumps(value, compress=True)
     payload = signing.dumps(value, compress=True).split(":")[0][1:]

@@ -356,7 +356,9 @@ def never(user):
 def test_leeway(user):
     from _simplejwt import frozen as freeze
 
-    with override_settings(SIMPLE_JWT={"LEEWAY": timedelta(seconds=30), "REFRESH_TOKEN_LIFETIME": timedelta(seconds=5)}):
+    with override_settings(
+        SIMPLE_JWT={"LEEWAY": timedelta(seconds=30), "REFRESH_TOKEN_LIFETIME": timedelta(seconds=5)}
+    ):
         pair = refresh_tokens.issue_pair(user)
         import time
 
@@ -471,7 +473,9 @@ def test_purge_blacklist(user):
 
     from _simplejwt import frozen as freeze
 
-    with override_settings(SESSTOK={"REFRESH_BLACKLIST": "sesstok"}, SIMPLE_JWT={"REFRESH_TOKEN_LIFETIME": timedelta(seconds=60)}):
+    with override_settings(
+        SESSTOK={"REFRESH_BLACKLIST": "sesstok"}, SIMPLE_JWT={"REFRESH_TOKEN_LIFETIME": timedelta(seconds=60)}
+    ):
         with freeze(time.time() - 120):
             old = refresh_tokens.issue_pair(user)
             refresh_tokens.blacklist(old["refresh"])
@@ -542,8 +546,13 @@ def test_no_drf_import(tmp_path):
         print("ok")
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(tmp_path),
-                            env={**__import__("os").environ, "PYTHONPATH": _root()})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+        env={**__import__("os").environ, "PYTHONPATH": _root()},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 

@@ -323,13 +323,19 @@ def test_jwt_revocation_store_down_is_503(api, user, redis_settings):
     with override_settings(
         CACHES={
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-            "revocation": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+            "revocation": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+            },
         },
         SESSTOK={"REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True},
     ):
         raw = sj_access(user)
         status, body, _ = call(api, "jwt", f"Bearer {raw}")
-    assert status == 503 and body == {"detail": "The revocation store is unavailable.", "code": "revocation_unavailable"}
+    assert status == 503 and body == {
+        "detail": "The revocation store is unavailable.",
+        "code": "revocation_unavailable",
+    }
 
 
 def test_jwt_settings_from_simple_jwt(api, user):
@@ -340,10 +346,27 @@ def test_jwt_settings_from_simple_jwt(api, user):
         {"AUDIENCE": "api", "ISSUER": "https://issuer.example", "LEEWAY": 3},
         {"USER_ID_FIELD": "username", "USER_ID_CLAIM": "sub", "TOKEN_TYPE_CLAIM": "typ", "JTI_CLAIM": "id"},
         {"AUTH_HEADER_TYPES": ("JWT", "Bearer"), "AUTH_HEADER_NAME": "HTTP_X_ACCESS_TOKEN"},
-        {"ALGORITHM": "RS256", "SIGNING_KEY": key_text("rsa2048_private.pem"), "VERIFYING_KEY": key_text("rsa2048_public.pem")},
-        {"ALGORITHM": "ES256", "SIGNING_KEY": key_text("p256_private.pem"), "VERIFYING_KEY": key_text("p256_public.pem")},
-        {"ALGORITHM": "EdDSA", "SIGNING_KEY": key_text("ed25519_private.pem"), "VERIFYING_KEY": key_text("ed25519_public.pem")},
-        {"AUTH_TOKEN_CLASSES": ("rest_framework_simplejwt.tokens.AccessToken", "rest_framework_simplejwt.tokens.SlidingToken")},
+        {
+            "ALGORITHM": "RS256",
+            "SIGNING_KEY": key_text("rsa2048_private.pem"),
+            "VERIFYING_KEY": key_text("rsa2048_public.pem"),
+        },
+        {
+            "ALGORITHM": "ES256",
+            "SIGNING_KEY": key_text("p256_private.pem"),
+            "VERIFYING_KEY": key_text("p256_public.pem"),
+        },
+        {
+            "ALGORITHM": "EdDSA",
+            "SIGNING_KEY": key_text("ed25519_private.pem"),
+            "VERIFYING_KEY": key_text("ed25519_public.pem"),
+        },
+        {
+            "AUTH_TOKEN_CLASSES": (
+                "rest_framework_simplejwt.tokens.AccessToken",
+                "rest_framework_simplejwt.tokens.SlidingToken",
+            )
+        },
     ]
     for simple_jwt in variants:
         header_name = simple_jwt.get("AUTH_HEADER_NAME", "HTTP_AUTHORIZATION")
@@ -452,7 +475,12 @@ def both(api, path, data):
 
 
 def test_obtain_pair_view(api, user):
-    for data in ({}, {"username": "alice"}, {"username": "alice", "password": "nope"}, {"username": "", "password": ""}):
+    for data in (
+        {},
+        {"username": "alice"},
+        {"username": "alice", "password": "nope"},
+        {"username": "", "password": ""},
+    ):
         ours, theirs = both(api, "token/", data)
         assert ours == theirs
     user.is_active = False
@@ -467,7 +495,9 @@ def test_obtain_pair_view(api, user):
     with frozen(AT):
         theirs = post(api, "/sj/token/", {"username": "alice", "password": "secret-password"})
     assert ours[0] == theirs[0] == 200 and set(ours[1]) == set(theirs[1]) == {"refresh", "access"}
-    strip = lambda raw: {k: v for k, v in pyjwt.decode(raw, options={"verify_signature": False}).items() if k != "sst_ah"}  # noqa: E731
+    strip = lambda raw: {
+        k: v for k, v in pyjwt.decode(raw, options={"verify_signature": False}).items() if k != "sst_ah"
+    }  # noqa: E731
     assert strip(ours[1]["access"]) == strip(theirs[1]["access"])
     assert strip(ours[1]["refresh"]) == strip(theirs[1]["refresh"])
 
@@ -510,7 +540,13 @@ def test_refresh_view_rotation_and_blacklist(api, user):
 
 def test_verify_view(api, user):
     pair = refresh_tokens.issue_pair(user)
-    for data in ({"token": pair["access"]}, {"token": pair["refresh"]}, {"token": "garbage"}, {}, {"token": sj_access(user)}):
+    for data in (
+        {"token": pair["access"]},
+        {"token": pair["refresh"]},
+        {"token": "garbage"},
+        {},
+        {"token": sj_access(user)},
+    ):
         ours, theirs = both(api, "token/verify/", data)
         assert ours == theirs, data
     with simplejwt_settings({"BLACKLIST_AFTER_ROTATION": True}):
@@ -684,7 +720,11 @@ def test_settings_copied_from_simplejwt_docs(api, user):
 # ---- the cookie transport ------------------------------------------------------------------------
 
 
-COOKIES = {"JWT_AUTH_COOKIE": "sst_access", "JWT_REFRESH_COOKIE": "sst_refresh", "JWT_REFRESH_COOKIE_PATH": "/api/token/"}
+COOKIES = {
+    "JWT_AUTH_COOKIE": "sst_access",
+    "JWT_REFRESH_COOKIE": "sst_refresh",
+    "JWT_REFRESH_COOKIE_PATH": "/api/token/",
+}
 
 
 @pytest.fixture
@@ -839,7 +879,11 @@ def test_user_cache_serves_and_revokes(api, user, user_cache, setup):
     user.is_active = False
     user.save()
     status, body, _ = call(api, setup, header)
-    expected = {"detail": "User inactive or deleted."} if setup == "token" else {"detail": "User is inactive", "code": "user_inactive"}
+    expected = (
+        {"detail": "User inactive or deleted."}
+        if setup == "token"
+        else {"detail": "User is inactive", "code": "user_inactive"}
+    )
     assert (status, body) == (401, expected)
     user.is_active = True
     user.save()
@@ -922,8 +966,9 @@ def test_obtain_pair_honours_an_assigned_lifetime(api, user):
 
     from sesstok.contrib.rest_framework.tokens import AccessToken, RefreshToken
 
-    with mock.patch.object(AccessToken, "lifetime", timedelta(0)), mock.patch.object(
-        RefreshToken, "lifetime", timedelta(seconds=60)
+    with (
+        mock.patch.object(AccessToken, "lifetime", timedelta(0)),
+        mock.patch.object(RefreshToken, "lifetime", timedelta(seconds=60)),
     ):
         body = post(api, "/api/token/", {"username": "alice", "password": "secret-password"})[1]
     access = pyjwt.decode(body["access"], options={"verify_signature": False})

@@ -24,22 +24,49 @@ def ids(**overrides):
         return sorted(e.id for e in checks.run_checks(tags=["sesstok"]))
 
 
-RSA = {"ALGORITHM": "RS256", "SIGNING_KEY": key_text("rsa2048_private.pem"), "VERIFYING_KEY": key_text("rsa2048_public.pem")}
+RSA = {
+    "ALGORITHM": "RS256",
+    "SIGNING_KEY": key_text("rsa2048_private.pem"),
+    "VERIFYING_KEY": key_text("rsa2048_public.pem"),
+}
 
 
 def test_clean_settings_pass():
     assert ids() == []
     assert ids(SIMPLE_JWT=RSA) == []
-    assert ids(SIMPLE_JWT={"ALGORITHM": "ES256", "SIGNING_KEY": key_text("p256_private.pem"),
-                           "VERIFYING_KEY": key_text("p256_public.pem")}) == []
-    assert ids(SIMPLE_JWT={"ALGORITHM": "EdDSA", "SIGNING_KEY": key_text("ed25519_private.pem"),
-                           "VERIFYING_KEY": key_text("ed25519_public.pem")}) == []
+    assert (
+        ids(
+            SIMPLE_JWT={
+                "ALGORITHM": "ES256",
+                "SIGNING_KEY": key_text("p256_private.pem"),
+                "VERIFYING_KEY": key_text("p256_public.pem"),
+            }
+        )
+        == []
+    )
+    assert (
+        ids(
+            SIMPLE_JWT={
+                "ALGORITHM": "EdDSA",
+                "SIGNING_KEY": key_text("ed25519_private.pem"),
+                "VERIFYING_KEY": key_text("ed25519_public.pem"),
+            }
+        )
+        == []
+    )
     # verification only: a public key and no signing key
-    assert ids(SIMPLE_JWT={"ALGORITHM": "RS256", "SIGNING_KEY": None, "VERIFYING_KEY": key_text("rsa2048_public.pem")}) == []
+    assert (
+        ids(SIMPLE_JWT={"ALGORITHM": "RS256", "SIGNING_KEY": None, "VERIFYING_KEY": key_text("rsa2048_public.pem")})
+        == []
+    )
 
 
 def test_short_rsa_key_is_a_start_up_error():
-    simple_jwt = {**RSA, "SIGNING_KEY": key_text("rsa1024_private.pem"), "VERIFYING_KEY": key_text("rsa1024_public.pem")}
+    simple_jwt = {
+        **RSA,
+        "SIGNING_KEY": key_text("rsa1024_private.pem"),
+        "VERIFYING_KEY": key_text("rsa1024_public.pem"),
+    }
     with override_settings(SIMPLE_JWT=simple_jwt):
         errors = [e for e in checks.run_checks(tags=["sesstok"])]
     assert [e.id for e in errors] == ["sesstok.E103", "sesstok.E103"]
@@ -52,8 +79,16 @@ def test_short_rsa_key_is_a_start_up_error():
         {**RSA, "SIGNING_KEY": "not a key"},
         {**RSA, "VERIFYING_KEY": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"},
         {**RSA, "VERIFYING_KEY": key_text("p256_public.pem")},  # the wrong kind
-        {"ALGORITHM": "ES256", "SIGNING_KEY": key_text("rsa2048_private.pem"), "VERIFYING_KEY": key_text("p256_public.pem")},
-        {"ALGORITHM": "ES384", "SIGNING_KEY": key_text("p256_private.pem"), "VERIFYING_KEY": key_text("p256_public.pem")},
+        {
+            "ALGORITHM": "ES256",
+            "SIGNING_KEY": key_text("rsa2048_private.pem"),
+            "VERIFYING_KEY": key_text("p256_public.pem"),
+        },
+        {
+            "ALGORITHM": "ES384",
+            "SIGNING_KEY": key_text("p256_private.pem"),
+            "VERIFYING_KEY": key_text("p256_public.pem"),
+        },
     ],
 )
 def test_unusable_keys(simple_jwt):
@@ -97,7 +132,9 @@ def test_removed_settings():
 
 def test_import_strings():
     assert ids(SIMPLE_JWT={"TOKEN_USER_CLASS": "nowhere.User"}) == ["sesstok.E104"]
-    assert ids(SIMPLE_JWT={"AUTH_TOKEN_CLASSES": ("rest_framework_simplejwt.tokens.AccessToken", "x.Y")}) == ["sesstok.E104"]
+    assert ids(SIMPLE_JWT={"AUTH_TOKEN_CLASSES": ("rest_framework_simplejwt.tokens.AccessToken", "x.Y")}) == [
+        "sesstok.E104"
+    ]
     assert ids(SIMPLE_JWT={"TOKEN_OBTAIN_SERIALIZER": "x.Serializer"}) == ["sesstok.E104"]
 
 
@@ -110,8 +147,13 @@ def test_durations():
 def test_blacklist_choice():
     assert ids(SESSTOK={"REFRESH_BLACKLIST": "db"}) == ["sesstok.E105"]
     assert ids(SESSTOK={"REFRESH_BLACKLIST": "sesstok"}) == []
-    with override_settings(INSTALLED_APPS=[a for a in __import__("django.conf").conf.settings.INSTALLED_APPS
-                                           if a != "rest_framework_simplejwt.token_blacklist"]):
+    with override_settings(
+        INSTALLED_APPS=[
+            a
+            for a in __import__("django.conf").conf.settings.INSTALLED_APPS
+            if a != "rest_framework_simplejwt.token_blacklist"
+        ]
+    ):
         assert ids(SESSTOK={"REFRESH_BLACKLIST": "simplejwt"}) == ["sesstok.E105"]
         assert refresh_tokens.blacklist_tables() == "sesstok"
 
@@ -161,7 +203,11 @@ def test_openapi_cookie_scheme():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         schema = _schema(JWT_AUTH_COOKIE="sst_access")
-    assert schema["components"]["securitySchemes"]["jwtCookieAuth"] == {"type": "apiKey", "in": "cookie", "name": "sst_access"}
+    assert schema["components"]["securitySchemes"]["jwtCookieAuth"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "sst_access",
+    }
     security = schema["paths"]["/api/jwt/items/"]["get"]["security"]
     assert {"jwtAuth": []} in security and {"jwtCookieAuth": []} in security
 
@@ -170,8 +216,12 @@ def test_openapi_cookie_scheme():
 
 
 def _run(code):
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": ROOT})
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

@@ -55,14 +55,17 @@ class Project:
         """Run code after django.setup() in a separate process; returns the
         JSON it prints last."""
         script = "import django\ndjango.setup()\nimport json\n" + textwrap.dedent(code)
-        result = subprocess.run([sys.executable, "-c", script], env=self.env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=self.env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         lines = result.stdout.strip().splitlines()
         return json.loads(lines[-1]) if lines else None
 
     def manage(self, *args):
-        result = subprocess.run([sys.executable, "-m", "django", *args], env=self.env, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "django", *args], env=self.env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -106,7 +109,9 @@ class Project:
         if data is not None:
             body = json.dumps(data).encode()
             headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, headers=headers, method=method)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=body, headers=headers, method=method
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read()), response.headers.get("WWW-Authenticate")
@@ -219,16 +224,22 @@ def test_every_class_over_http(served):
         f"""
         from django.contrib.auth.models import User
         from sesstok import tokens, access_tokens
-        tokens.revoke_token({t['opaque_revoked']!r})
-        access_tokens.revoke_access_token({t['access_carol']!r})
+        tokens.revoke_token({t["opaque_revoked"]!r})
+        access_tokens.revoke_access_token({t["access_carol"]!r})
         alice = User.objects.get(username="alice")
         alice.is_active = False
         alice.save()
         print("null")
         """
     )
-    assert project.request("/api/token/items/", f"Token {t['opaque_revoked']}")[:2] == (401, {"detail": "Invalid token."})
-    assert project.request("/api/token/items/", f"Token {t['opaque']}")[:2] == (401, {"detail": "User inactive or deleted."})
+    assert project.request("/api/token/items/", f"Token {t['opaque_revoked']}")[:2] == (
+        401,
+        {"detail": "Invalid token."},
+    )
+    assert project.request("/api/token/items/", f"Token {t['opaque']}")[:2] == (
+        401,
+        {"detail": "User inactive or deleted."},
+    )
     status, body, _ = project.request("/api/jwt/items/", f"Bearer {t['access']}")
     assert (status, body) == (401, {"detail": "User is inactive", "code": "user_inactive"})
     for setup in ("jwt", "stateless"):
@@ -335,10 +346,14 @@ def _rsa_keys():
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     fresh = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    fresh_private = fresh.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()).decode()
-    fresh_public = fresh.public_key().public_bytes(serialization.Encoding.PEM,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    fresh_private = fresh.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    fresh_public = (
+        fresh.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return (key_text("rsa2048_private.pem"), key_text("rsa2048_public.pem")), (fresh_private, fresh_public)
 
 
@@ -348,7 +363,14 @@ def _idp_token(private_pem, kid, user, **claims):
     from sesstok.refresh_tokens import new_jti
 
     now = int(time.time())
-    payload = {"token_type": "access", "exp": now + 300, "iat": now, "jti": new_jti(), "user_id": str(user.pk), **claims}
+    payload = {
+        "token_type": "access",
+        "exp": now + 300,
+        "iat": now,
+        "jti": new_jti(),
+        "user_id": str(user.pk),
+        **claims,
+    }
     return jwt.Encoder(private_pem, "RS256", headers={"kid": kid}).encode(payload)
 
 

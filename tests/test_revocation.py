@@ -206,8 +206,13 @@ def run_other_process(redis_url, body):
                                         "JWT_DENYLIST": True}}):
         """
     ).format(root=ROOT, here=HERE, url=redis_url, run_id=RUN_ID) + textwrap.indent(textwrap.dedent(body), "    ")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "PYTHONWARNINGS": "error"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -299,10 +304,15 @@ def test_sesstok_redis_cache_reuses_its_client_and_behaves_like_djangos(redis_se
 def test_revocation_on_sesstok_redis_cache(client, user, redis_url, redis_settings):
     from _django_fixtures import redis_caches
 
-    caches_ = redis_caches(redis_url, revocation={"BACKEND": "sesstok.cache.RedisCache", "LOCATION": redis_url,
-                                                  "KEY_PREFIX": REVOCATION_PREFIX})
-    with override_settings(CACHES=caches_, SESSION_ENGINE="sesstok.sessions.backends.signed_cookies",
-                           SESSTOK={"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True}):
+    caches_ = redis_caches(
+        redis_url,
+        revocation={"BACKEND": "sesstok.cache.RedisCache", "LOCATION": redis_url, "KEY_PREFIX": REVOCATION_PREFIX},
+    )
+    with override_settings(
+        CACHES=caches_,
+        SESSION_ENGINE="sesstok.sessions.backends.signed_cookies",
+        SESSTOK={"REVOCATION_CACHE": "revocation", "SESSION_DENYLIST": True},
+    ):
         client.get("/session/login/", {"username": "alice"})
         stolen = client.cookies["sessionid"].value
         client.get("/session/logout/")

@@ -497,7 +497,6 @@ def test_signed_cookie_revocation_on_redis(client, user, redis_revocation):
     assert 0 < conn.ttl(keys[0]) <= 1209600 + 1
 
 
-
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("key", [None, "x" * 40])
 def test_store_sets_what_djangos_init_sets(engine, key):

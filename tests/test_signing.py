@@ -48,9 +48,22 @@ def _restore_limits():
 def test_public_names_match_django():
     public = {n for n in dir(dj) if not n.startswith("__")}
     # names Django's module has only through its own imports
-    imported = {"base64", "datetime", "json", "time", "zlib", "settings", "constant_time_compare",
-                "salted_hmac", "force_bytes", "import_string", "_lazy_re_compile", "warnings",
-                "RemovedInDjango2028Warning", "django_file_prefixes"}
+    imported = {
+        "base64",
+        "datetime",
+        "json",
+        "time",
+        "zlib",
+        "settings",
+        "constant_time_compare",
+        "salted_hmac",
+        "force_bytes",
+        "import_string",
+        "_lazy_re_compile",
+        "warnings",
+        "RemovedInDjango2028Warning",
+        "django_file_prefixes",
+    }
     missing = sorted(n for n in public - imported if not hasattr(ss, n))
     assert missing == []
 
@@ -152,8 +165,9 @@ def test_fallback_keys_iterator_is_consumed_like_django():
 
 def test_empty_fallback_key_means_own_key():
     signed = dj.Signer(key="k").sign("v")
-    assert_same(dj.Signer(key="x", fallback_keys=["", None]).unsign, ss.Signer(key="x", fallback_keys=[""]).unsign,
-                signed)
+    assert_same(
+        dj.Signer(key="x", fallback_keys=["", None]).unsign, ss.Signer(key="x", fallback_keys=[""]).unsign, signed
+    )
 
 
 def test_non_iterable_fallback_keys():
@@ -184,9 +198,7 @@ def test_positional_arguments_refused():
             mod.Signer("key")
 
 
-@pytest.mark.parametrize(
-    "value", [b"bytes", 123, None, 1.5, ["list"], "\ud800", "caf\u00e9", "\U0001f600", "", "a:b"]
-)
+@pytest.mark.parametrize("value", [b"bytes", 123, None, 1.5, ["list"], "\ud800", "caf\u00e9", "\U0001f600", "", "a:b"])
 def test_sign_any_value_like_django(value):
     assert_same(dj.Signer(key="k").sign, ss.Signer(key="k").sign, value)
     with frozen_time(NOW):
@@ -283,9 +295,7 @@ def test_max_age_parity(age, max_age):
                 lambda: dj.TimestampSigner(key="k").unsign(signed, max_age=limit),
                 lambda: ss.TimestampSigner(key="k").unsign(signed, max_age=limit),
             )
-            assert_same(
-                lambda: dj.loads(dj.dumps(1), max_age=limit), lambda: ss.loads(dj.dumps(1), max_age=limit)
-            )
+            assert_same(lambda: dj.loads(dj.dumps(1), max_age=limit), lambda: ss.loads(dj.dumps(1), max_age=limit))
 
 
 def test_signature_expired_message():
@@ -405,8 +415,9 @@ def test_exotic_payload_through_serializer_subclass():
 def test_loads_with_fallback_keys_argument():
     signed = dj.dumps("x", key="old")
     assert ss.loads(signed, key="new", fallback_keys=["old"]) == "x"
-    assert_same(lambda: dj.loads(signed, key="new", fallback_keys=[]), lambda: ss.loads(signed, key="new",
-                                                                                        fallback_keys=[]))
+    assert_same(
+        lambda: dj.loads(signed, key="new", fallback_keys=[]), lambda: ss.loads(signed, key="new", fallback_keys=[])
+    )
 
 
 def test_unsign_object_kwargs():
@@ -544,8 +555,12 @@ def test_b64_odd_input_like_django(s):
     assert_same(dj.b64_encode, ss.b64_encode, s)
 
 
-@given(salt=st.text(max_size=20), value=st.one_of(st.text(max_size=50), st.binary(max_size=50)), key=keys,
-       algorithm=st.sampled_from(ALGORITHMS))
+@given(
+    salt=st.text(max_size=20),
+    value=st.one_of(st.text(max_size=50), st.binary(max_size=50)),
+    key=keys,
+    algorithm=st.sampled_from(ALGORITHMS),
+)
 def test_base64_hmac_parity(salt, value, key, algorithm):
     assert ss.base64_hmac(salt, value, key, algorithm) == dj.base64_hmac(salt, value, key, algorithm)
 
@@ -569,6 +584,7 @@ def test_get_cookie_signer_is_djangos():
 
 
 # ---- known answers ------------------------------------------------------------------------
+
 
 def _vectors():
     import json

@@ -74,8 +74,10 @@ def test_delay_curve():
 
 @pytest.fixture
 def throttle(db):
-    with override_settings(CACHES={"default": {"BACKEND": LOCMEM, "LOCATION": "throttle"}},
-                           SESSTOK={"LOGIN_FAILURE_LIMIT": 3, "LOGIN_FAILURE_WINDOW": 60}):
+    with override_settings(
+        CACHES={"default": {"BACKEND": LOCMEM, "LOCATION": "throttle"}},
+        SESSTOK={"LOGIN_FAILURE_LIMIT": 3, "LOGIN_FAILURE_WINDOW": 60},
+    ):
         caches["default"].clear()
         yield LoginThrottle()
         caches["default"].clear()
@@ -214,8 +216,9 @@ def either_throttle(request, db):
         yield request.getfixturevalue("throttle")
         return
     request.getfixturevalue("redis_settings")
-    with override_settings(SESSTOK={"LOGIN_THROTTLE_CACHE": "revocation", "LOGIN_FAILURE_LIMIT": 3,
-                                    "LOGIN_FAILURE_WINDOW": 60}):
+    with override_settings(
+        SESSTOK={"LOGIN_THROTTLE_CACHE": "revocation", "LOGIN_FAILURE_LIMIT": 3, "LOGIN_FAILURE_WINDOW": 60}
+    ):
         yield LoginThrottle()
 
 
@@ -231,8 +234,9 @@ def test_one_password_check_at_a_time_past_the_delay_threshold(either_throttle):
     LOGIN_USER_DELAY_AFTER, parallel attempts do not run in parallel."""
     throttle = either_throttle
     alias = "revocation" if "revocation" in caches else "default"
-    with override_settings(SESSTOK={"LOGIN_THROTTLE_CACHE": alias, "LOGIN_USER_DELAY_AFTER": 2,
-                                    "LOGIN_USER_DELAY_MAX": 0}):
+    with override_settings(
+        SESSTOK={"LOGIN_THROTTLE_CACHE": alias, "LOGIN_USER_DELAY_AFTER": 2, "LOGIN_USER_DELAY_MAX": 0}
+    ):
         hasher, answers = race(throttle, [f"192.0.2.{i}" for i in range(1, 41)])
         assert hasher.most <= 3  # the 2 under the threshold, then one at a time
         assert answers.count(401) == hasher.calls and answers.count(429) == 40 - hasher.calls

@@ -35,8 +35,7 @@ def fields(user):
 
 
 @contextlib.contextmanager
-def cache_settings(local_ttl=5, ttl=60, alias="users", backend=LOCMEM, location="users", extra_caches=None,
-                   **more):
+def cache_settings(local_ttl=5, ttl=60, alias="users", backend=LOCMEM, location="users", extra_caches=None, **more):
     """USER_CACHE on, with a fresh shared tier (LocMem survives the database
     rollback between tests; a stale row under a reused pk would be served)."""
     caches_setting = {
@@ -274,8 +273,14 @@ def test_local_ttl_zero_reads_the_version_on_every_request(user, shared_only, st
 def checks_on(local_ttl=5, **more):
     """The user cache with revocation checks on: versions live in the
     revocation store ("rev"), rows in the shared tier ("users")."""
-    with cache_settings(local_ttl=local_ttl, REVOCATION_CACHE="rev", JWT_DENYLIST=True, SESSION_DENYLIST=True,
-                        extra_caches={"rev": {"BACKEND": LOCMEM, "LOCATION": "rev"}}, **more):
+    with cache_settings(
+        local_ttl=local_ttl,
+        REVOCATION_CACHE="rev",
+        JWT_DENYLIST=True,
+        SESSION_DENYLIST=True,
+        extra_caches={"rev": {"BACKEND": LOCMEM, "LOCATION": "rev"}},
+        **more,
+    ):
         try:
             yield
         finally:
@@ -838,33 +843,46 @@ def check_ids(**settings):
 
 
 def test_checks(db):
-    caches_setting = {"default": {"BACKEND": LOCMEM}, "users": {"BACKEND": LOCMEM},
-                      "dummy": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
-                      "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                "LOCATION": "redis://127.0.0.1:1"}}
+    caches_setting = {
+        "default": {"BACKEND": LOCMEM},
+        "users": {"BACKEND": LOCMEM},
+        "dummy": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+        "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1"},
+    }
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "nope"}, MIDDLEWARE=SESSTOK_AUTH) == ["sesstok.E012"]
-    assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "dummy"}, MIDDLEWARE=SESSTOK_AUTH) == ["sesstok.E012"]
-    assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "users"}, MIDDLEWARE=SESSTOK_AUTH) == ["sesstok.W002"]
+    assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "dummy"}, MIDDLEWARE=SESSTOK_AUTH) == [
+        "sesstok.E012"
+    ]
+    assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "users"}, MIDDLEWARE=SESSTOK_AUTH) == [
+        "sesstok.W002"
+    ]
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "users"}, MIDDLEWARE=SESSTOK_AUTH, DEBUG=True) == []
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "redis"}, MIDDLEWARE=SESSTOK_AUTH) == []
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "redis"}) == ["sesstok.W003"]
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE_TTL": 0}) == ["sesstok.E002"]
     assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE_LOCAL_SIZE": "big"}) == ["sesstok.E002"]
     # W002 is about where the versions live: the revocation store when there is one
-    assert check_ids(CACHES=caches_setting, SESSTOK={"USER_CACHE": "users", "REVOCATION_CACHE": "redis"},
-                     MIDDLEWARE=SESSTOK_AUTH) == []
-    assert "sesstok.W002" in check_ids(CACHES=caches_setting, MIDDLEWARE=SESSTOK_AUTH,
-                                       SESSTOK={"USER_CACHE": "redis", "REVOCATION_CACHE": "users"})
+    assert (
+        check_ids(
+            CACHES=caches_setting, SESSTOK={"USER_CACHE": "users", "REVOCATION_CACHE": "redis"}, MIDDLEWARE=SESSTOK_AUTH
+        )
+        == []
+    )
+    assert "sesstok.W002" in check_ids(
+        CACHES=caches_setting, MIDDLEWARE=SESSTOK_AUTH, SESSTOK={"USER_CACHE": "redis", "REVOCATION_CACHE": "users"}
+    )
 
 
 def test_check_large_local_ttl(db):
-    caches_setting = {"default": {"BACKEND": LOCMEM},
-                      "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                "LOCATION": "redis://127.0.0.1:1"}}
+    caches_setting = {
+        "default": {"BACKEND": LOCMEM},
+        "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1"},
+    }
 
     def ids(debug=False, **sesstok):
-        return check_ids(CACHES=caches_setting, MIDDLEWARE=SESSTOK_AUTH, DEBUG=debug,
-                         SESSTOK={"USER_CACHE": "redis", **sesstok})
+        return check_ids(
+            CACHES=caches_setting, MIDDLEWARE=SESSTOK_AUTH, DEBUG=debug, SESSTOK={"USER_CACHE": "redis", **sesstok}
+        )
 
     assert ids(USER_CACHE_LOCAL_TTL=10) == []
     assert ids(USER_CACHE_LOCAL_TTL=10.5) == ["sesstok.W005"]
@@ -906,8 +924,12 @@ def redis_user_cache(request, redis_url, db):
     if request.param == "checks on":
         config.update(REVOCATION_CACHE="revocation", SESSION_DENYLIST=True, JWT_DENYLIST=True)
     users = {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": redis_url, "KEY_PREFIX": prefix}
-    with override_settings(CACHES=redis_caches(redis_url, users=users), SESSTOK=config,
-                           MIDDLEWARE=SESSTOK_AUTH, SESSION_ENGINE="sesstok.sessions.backends.signed_cookies"):
+    with override_settings(
+        CACHES=redis_caches(redis_url, users=users),
+        SESSTOK=config,
+        MIDDLEWARE=SESSTOK_AUTH,
+        SESSION_ENGINE="sesstok.sessions.backends.signed_cookies",
+    ):
         empty()
         try:
             yield request.param
@@ -1053,7 +1075,10 @@ class Worker:
     def __init__(self, url, db, prefix, sesstok):
         script = WORKER.format(root=ROOT, here=HERE, url=url, db=db, prefix=prefix, sesstok=sesstok)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-c", script],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONWARNINGS": "error"},
         )
 
@@ -1132,8 +1157,14 @@ def test_two_processes_checks_on_seen_at_once(redis_url, tmp_path):
     """Revocation checks on: another process's revocation, password change or
     deactivation is seen by the next request while the in-process tier is
     warm (a long USER_CACHE_LOCAL_TTL changes nothing)."""
-    config = {"USER_CACHE": "users", "USER_CACHE_LOCAL_TTL": 30, "USER_CACHE_TTL": 60,
-              "REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True, "SESSION_DENYLIST": True}
+    config = {
+        "USER_CACHE": "users",
+        "USER_CACHE_LOCAL_TTL": 30,
+        "USER_CACHE_TTL": 60,
+        "REVOCATION_CACHE": "revocation",
+        "JWT_DENYLIST": True,
+        "SESSION_DENYLIST": True,
+    }
     with two_workers(redis_url, tmp_path, config) as (a, b):
         _, (pk, plain, access) = a("create", "carol")
         _, (other_pk, other, other_access) = b("create", "dave")

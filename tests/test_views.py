@@ -148,16 +148,24 @@ def test_registration_is_closed_unless_opened(client, db):
 def test_register_html(http):
     page = http.get("/register/")
     assert page.status_code == 200 and b'name="password1"' in page.content
-    response = http.post("/register/", {"username": "bob", "password1": "correct horse 9", "password2": "correct horse 9",
-                                        "csrfmiddlewaretoken": http.csrf()})
+    response = http.post(
+        "/register/",
+        {
+            "username": "bob",
+            "password1": "correct horse 9",
+            "password2": "correct horse 9",
+            "csrfmiddlewaretoken": http.csrf(),
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/me/"
     assert me(http).json()["user"]["username"] == "bob" and me(http).json()["auth"] == "session"
     assert get_user_model().objects.get(username="bob").check_password("correct horse 9")
 
 
 def test_register_html_errors(http, user):
-    response = http.post("/register/", {"username": "ALICE", "password1": "a", "password2": "b",
-                                        "csrfmiddlewaretoken": http.csrf()})
+    response = http.post(
+        "/register/", {"username": "ALICE", "password1": "a", "password2": "b", "csrfmiddlewaretoken": http.csrf()}
+    )
     assert response.status_code == 400
     assert b"already exists" in response.content and b"didn" in response.content  # didn't match
     assert get_user_model().objects.count() == 1
@@ -165,8 +173,9 @@ def test_register_html_errors(http, user):
 
 def test_register_html_needs_csrf(flows, db):
     client = Client(enforce_csrf_checks=True)
-    response = client.post("/register/", {"username": "bob", "password1": "correct horse 9",
-                                          "password2": "correct horse 9"})
+    response = client.post(
+        "/register/", {"username": "bob", "password1": "correct horse 9", "password2": "correct horse 9"}
+    )
     assert response.status_code == 403
     assert not get_user_model().objects.filter(username="bob").exists()
 
@@ -188,9 +197,11 @@ def test_register_json_errors(http, user):
 
 
 def test_register_json_runs_password_validators(http):
-    with override_settings(AUTH_PASSWORD_VALIDATORS=[
-        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}}
-    ]):
+    with override_settings(
+        AUTH_PASSWORD_VALIDATORS=[
+            {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}}
+        ]
+    ):
         response = http.json("/register/", {"username": "bob", "password": "short"})
     assert error(response, 400) == "invalid" and "password" in response.json()["errors"]
 
@@ -250,8 +261,9 @@ def test_browser_login_needs_csrf(flows, user):
 def test_logout_needs_post_and_csrf(flows, user):
     client = Client(enforce_csrf_checks=True)
     client.get("/login/")
-    client.post("/login/", {"username": "alice", "password": PASSWORD,
-                            "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    client.post(
+        "/login/", {"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    )
     assert client.post("/logout/").status_code == 403  # a cross-site form cannot log anyone out
     assert client.get("/logout/").status_code == 200  # GET only asks
     assert client.get("/api/me/").json()["user"]["username"] == "alice"
@@ -289,8 +301,7 @@ def test_api_login(http, user):
     assert body["user"]["username"] == "alice"
     assert me(http, HTTP_AUTHORIZATION=f"Token {body['token']}").json()["auth"] == "token"
     assert me(http, HTTP_AUTHORIZATION=f"Bearer {body['token']}").json()["auth"] == "token"
-    assert me(http, HTTP_AUTHORIZATION=f"Bearer {body['access']}").json() == {
-        "user": body["user"], "auth": "jwt"}
+    assert me(http, HTTP_AUTHORIZATION=f"Bearer {body['access']}").json() == {"user": body["user"], "auth": "jwt"}
     user.refresh_from_db()
     assert user.last_login is not None
 
@@ -501,8 +512,9 @@ def test_api_logout_session_needs_csrf(flows, user):
 
 def test_api_logout_with_header_needs_no_csrf(flows, user):
     client = Client(enforce_csrf_checks=True)
-    body = client.post("/api/login/", {"username": "alice", "password": PASSWORD},
-                       content_type="application/json").json()
+    body = client.post(
+        "/api/login/", {"username": "alice", "password": PASSWORD}, content_type="application/json"
+    ).json()
     assert client.post("/api/logout/", HTTP_AUTHORIZATION=f"Token {body['token']}").status_code == 200
 
 
@@ -516,8 +528,12 @@ def test_api_logout_all(http, user):
     html_login(http)  # and a browser session
     response = http.json("/api/logout-all/", HTTP_AUTHORIZATION=f"Token {first['token']}")
     assert response.status_code == 200
-    assert response.json()["revoked"] == {"api_tokens": True, "refresh_tokens": True, "sessions": False,
-                                          "access_tokens": False}
+    assert response.json()["revoked"] == {
+        "api_tokens": True,
+        "refresh_tokens": True,
+        "sessions": False,
+        "access_tokens": False,
+    }
     for body in (first, second):
         assert error(me(http, HTTP_AUTHORIZATION=f"Token {body['token']}"), 401) == "invalid_token"
         assert error(http.json("/api/token/refresh/", {"refresh": body["refresh"]}), 401) == "token_not_valid"
@@ -548,8 +564,12 @@ def test_api_logout_all_with_denylists(http, user, denylists):
     assert me(browser).json()["auth"] == "session"
     assert me(http, HTTP_AUTHORIZATION=f"Bearer {body['access']}").status_code == 200
     response = http.json("/api/logout-all/", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
-    assert response.json()["revoked"] == {"api_tokens": True, "refresh_tokens": True, "sessions": True,
-                                          "access_tokens": True}
+    assert response.json()["revoked"] == {
+        "api_tokens": True,
+        "refresh_tokens": True,
+        "sessions": True,
+        "access_tokens": True,
+    }
     assert error(me(http, HTTP_AUTHORIZATION=f"Bearer {body['access']}"), 401) == "invalid_token"
     assert error(me(browser), 401) == "not_authenticated"
     assert error(http.json("/api/token/refresh/", {"refresh": body["refresh"]}), 401) == "token_not_valid"
@@ -614,8 +634,9 @@ def test_throttle_per_user_is_only_a_delay(http, user, monkeypatch):
 
     slept = []
     monkeypatch.setattr(sesstok.views.time, "sleep", slept.append)
-    with override_settings(SESSTOK={"LOGIN_FAILURE_LIMIT": 100, "LOGIN_USER_DELAY_AFTER": 2,
-                                    "LOGIN_USER_DELAY_MAX": 0.5}):
+    with override_settings(
+        SESSTOK={"LOGIN_FAILURE_LIMIT": 100, "LOGIN_USER_DELAY_AFTER": 2, "LOGIN_USER_DELAY_MAX": 0.5}
+    ):
         for i in range(6):
             api_login(http, password="wrong", REMOTE_ADDR=f"10.1.0.{i}")
         assert slept == [0.1, 0.2, 0.4, 0.5]

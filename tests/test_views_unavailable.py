@@ -14,23 +14,34 @@ from sesstok.exceptions import StoreUnavailable, store_failure
 from test_views import PASSWORD, error, settings_for
 
 
-@pytest.mark.parametrize("exc, code", [
-    (redis_errors.ConnectionError("refused"), "revocation_unavailable"),
-    (redis_errors.TimeoutError("slow"), "revocation_unavailable"),
-    (redis_errors.OutOfMemoryError("OOM command not allowed"), "revocation_unavailable"),
-    (redis_errors.ReadOnlyError("READONLY"), "revocation_unavailable"),
-    (OperationalError("server closed the connection"), "database_unavailable"),
-    (InterfaceError("connection already closed"), "database_unavailable"),
-    (DatabaseError("no connection"), "database_unavailable"),
-    (StoreUnavailable("database_unavailable"), "database_unavailable"),
-])
+@pytest.mark.parametrize(
+    "exc, code",
+    [
+        (redis_errors.ConnectionError("refused"), "revocation_unavailable"),
+        (redis_errors.TimeoutError("slow"), "revocation_unavailable"),
+        (redis_errors.OutOfMemoryError("OOM command not allowed"), "revocation_unavailable"),
+        (redis_errors.ReadOnlyError("READONLY"), "revocation_unavailable"),
+        (OperationalError("server closed the connection"), "database_unavailable"),
+        (InterfaceError("connection already closed"), "database_unavailable"),
+        (DatabaseError("no connection"), "database_unavailable"),
+        (StoreUnavailable("database_unavailable"), "database_unavailable"),
+    ],
+)
 def test_store_failure_maps_outages(exc, code):
     failure = store_failure(exc)
     assert isinstance(failure, StoreUnavailable) and failure.code == code and failure.status == 503
 
 
-@pytest.mark.parametrize("exc", [DataError("NUL"), IntegrityError("dup"), redis_errors.ResponseError("WRONGTYPE"),
-                                 ValueError("x"), RecursionError()])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        DataError("NUL"),
+        IntegrityError("dup"),
+        redis_errors.ResponseError("WRONGTYPE"),
+        ValueError("x"),
+        RecursionError(),
+    ],
+)
 def test_store_failure_leaves_other_errors(exc):
     assert store_failure(exc) is None  # bad input or a bug: not an outage
 
@@ -48,8 +59,13 @@ def _raise(exc):
     return fail
 
 
-@pytest.mark.parametrize("exc, code", [(redis_errors.ConnectionError("refused"), "revocation_unavailable"),
-                                       (OperationalError("gone"), "database_unavailable")])
+@pytest.mark.parametrize(
+    "exc, code",
+    [
+        (redis_errors.ConnectionError("refused"), "revocation_unavailable"),
+        (OperationalError("gone"), "database_unavailable"),
+    ],
+)
 def test_api_views_answer_json_503(site, monkeypatch, exc, code):
     login = site.post("/api/login/", {"username": "alice", "password": PASSWORD}, content_type="application/json")
     token = login.json()["token"]

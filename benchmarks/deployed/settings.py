@@ -48,8 +48,12 @@ def _database(value, max_age):
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": value, "CONN_MAX_AGE": max_age}
 
 
-DATABASES = {"default": _database(os.environ.get("DEPLOYED_DB", "/tmp/sesstok-deployed.sqlite3"),
-                                  int(os.environ.get("DEPLOYED_CONN_MAX_AGE", "0")))}
+DATABASES = {
+    "default": _database(
+        os.environ.get("DEPLOYED_DB", "/tmp/sesstok-deployed.sqlite3"),
+        int(os.environ.get("DEPLOYED_CONN_MAX_AGE", "0")),
+    )
+}
 
 _redis = os.environ.get("DEPLOYED_USER_CACHE", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -62,7 +66,9 @@ _profile = os.environ.get("DEPLOYED_MIDDLEWARE", "none")
 MIDDLEWARE = []
 if _profile != "none":
     _side, _engine = _profile.split("-", 1)
-    SESSION_ENGINE = f"{'sesstok.sessions.backends' if _side == 'sesstok' else 'django.contrib.sessions.backends'}.{_engine}"
+    SESSION_ENGINE = (
+        f"{'sesstok.sessions.backends' if _side == 'sesstok' else 'django.contrib.sessions.backends'}.{_engine}"
+    )
     MIDDLEWARE = [
         "django.contrib.sessions.middleware.SessionMiddleware",
         f"{'sesstok.middleware' if _side == 'sesstok' else 'django.contrib.auth.middleware'}.AuthenticationMiddleware",
@@ -75,6 +81,9 @@ REST_FRAMEWORK = {
 }
 # the tokens are minted once per run and must outlive it
 SIMPLE_JWT = {"ACCESS_TOKEN_LIFETIME": timedelta(days=1)}
-LOGGING = {"version": 1, "disable_existing_loggers": False,
-           "handlers": {"null": {"class": "logging.NullHandler"}},
-           "loggers": {"django.request": {"handlers": ["null"], "propagate": False}}}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"null": {"class": "logging.NullHandler"}},
+    "loggers": {"django.request": {"handlers": ["null"], "propagate": False}},
+}

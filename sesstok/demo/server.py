@@ -31,34 +31,48 @@ def curl_examples(base):
     q = shlex.quote
     cli = command_name()
     login_body = q(f'{{"username": "{DEMO_USER}", "password": "{DEMO_PASSWORD}"}}')
-    assign = ("eval \"$(python3 -c 'import json; d = json.load(open(\"login.json\")); "
-              "print(*(f\"{k.upper()}={d[k]}\" for k in (\"token\", \"access\", \"refresh\")))')\"")
+    assign = (
+        'eval "$(python3 -c \'import json; d = json.load(open("login.json")); '
+        'print(*(f"{k.upper()}={d[k]}" for k in ("token", "access", "refresh")))\')"'
+    )
     return [
-        ("Register (JSON; the browser form is at /register/)",
-         f"curl -s -X POST {base}/register/ -H 'Content-Type: application/json' \\\n"
-         f"     -d {login_body}"),
-        ("Log in: an opaque token and a JWT access/refresh pair",
-         f"curl -s -X POST {base}/api/login/ -H 'Content-Type: application/json' \\\n"
-         f"     -d {login_body} > login.json\n"
-         f"{assign}   # sets TOKEN, ACCESS, REFRESH"),
-        ("A mobile app or script: the token on each request",
-         f"curl -s {base}/api/me/ -H \"Authorization: Token $TOKEN\""),
-        ("Short-lived JWT access token, renewed with the refresh token",
-         f"curl -s {base}/api/me/ -H \"Authorization: Bearer $ACCESS\"\n"
-         f"curl -s -X POST {base}/api/token/refresh/ -H 'Content-Type: application/json' \\\n"
-         f"     -d \"{{\\\"refresh\\\": \\\"$REFRESH\\\"}}\""),
-        ("Log out this token; log out everywhere",
-         f"curl -s -X POST {base}/api/logout/ -H \"Authorization: Token $TOKEN\"\n"
-         f"curl -s -X POST {base}/api/logout-all/ -H \"Authorization: Bearer $ACCESS\""),
-        ("A browser, by hand: session cookie and CSRF token in a cookie jar",
-         f"curl -s -c jar -b jar {base}/login/ -o /dev/null\n"
-         f"curl -s -c jar -b jar -X POST {base}/login/ -o /dev/null -w '%{{http_code}} %{{redirect_url}}\\n' \\\n"
-         f"     -d csrfmiddlewaretoken=$(awk '$6==\"csrftoken\"{{print $7}}' jar) \\\n"
-         f"     -d username={DEMO_USER} -d password={DEMO_PASSWORD}\n"
-         f"curl -s -b jar {base}/api/me/"),
-        ("Look inside a token or cookie",
-         f"{cli} inspect \"$ACCESS\"\n"
-         f"{cli} inspect \"$(awk '$6==\"sessionid\"{{print $7}}' jar)\""),
+        (
+            "Register (JSON; the browser form is at /register/)",
+            f"curl -s -X POST {base}/register/ -H 'Content-Type: application/json' \\\n     -d {login_body}",
+        ),
+        (
+            "Log in: an opaque token and a JWT access/refresh pair",
+            f"curl -s -X POST {base}/api/login/ -H 'Content-Type: application/json' \\\n"
+            f"     -d {login_body} > login.json\n"
+            f"{assign}   # sets TOKEN, ACCESS, REFRESH",
+        ),
+        (
+            "A mobile app or script: the token on each request",
+            f'curl -s {base}/api/me/ -H "Authorization: Token $TOKEN"',
+        ),
+        (
+            "Short-lived JWT access token, renewed with the refresh token",
+            f'curl -s {base}/api/me/ -H "Authorization: Bearer $ACCESS"\n'
+            f"curl -s -X POST {base}/api/token/refresh/ -H 'Content-Type: application/json' \\\n"
+            f'     -d "{{\\"refresh\\": \\"$REFRESH\\"}}"',
+        ),
+        (
+            "Log out this token; log out everywhere",
+            f'curl -s -X POST {base}/api/logout/ -H "Authorization: Token $TOKEN"\n'
+            f'curl -s -X POST {base}/api/logout-all/ -H "Authorization: Bearer $ACCESS"',
+        ),
+        (
+            "A browser, by hand: session cookie and CSRF token in a cookie jar",
+            f"curl -s -c jar -b jar {base}/login/ -o /dev/null\n"
+            f"curl -s -c jar -b jar -X POST {base}/login/ -o /dev/null -w '%{{http_code}} %{{redirect_url}}\\n' \\\n"
+            f"     -d csrfmiddlewaretoken=$(awk '$6==\"csrftoken\"{{print $7}}' jar) \\\n"
+            f"     -d username={DEMO_USER} -d password={DEMO_PASSWORD}\n"
+            f"curl -s -b jar {base}/api/me/",
+        ),
+        (
+            "Look inside a token or cookie",
+            f'{cli} inspect "$ACCESS"\n{cli} inspect "$(awk \'$6=="sessionid"{{print $7}}\' jar)"',
+        ),
     ]
 
 
@@ -133,8 +147,11 @@ def run(port=8000, db=None, redis_url=None, out=sys.stdout):
     # installed before the banner: whoever reads it may stop us at once
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        out.write(BANNER.format(base=base, pid=os.getpid(), db=db, created=" (created and migrated)" if created else "",
-                                stores=stores))
+        out.write(
+            BANNER.format(
+                base=base, pid=os.getpid(), db=db, created=" (created and migrated)" if created else "", stores=stores
+            )
+        )
         out.write("\nTry it with curl (password validators apply: pick your own, or use this one):\n\n")
         for title, commands in curl_examples(base):
             out.write(f"# {title}\n{commands}\n\n")

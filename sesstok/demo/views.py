@@ -11,8 +11,12 @@ def home(request):
     from .server import curl_examples
 
     base = f"{request.scheme}://{request.get_host()}"
-    return render(request, "sesstok/demo_home.html", {
-        "base": base,
-        "examples": curl_examples(base),
-        "registration_open": sesstok_settings.REGISTRATION_OPEN,
-    })
+    return render(
+        request,
+        "sesstok/demo_home.html",
+        {
+            "base": base,
+            "examples": curl_examples(base),
+            "registration_open": sesstok_settings.REGISTRATION_OPEN,
+        },
+    )

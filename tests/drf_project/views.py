@@ -85,6 +85,4 @@ def views_for(setup):
     from django.utils.module_loading import import_string
 
     classes = [import_string(path) for path in SETUPS[setup]]
-    return tuple(
-        view.as_view(authentication_classes=classes) for view in (ItemList, ItemDetail, Open)
-    )
+    return tuple(view.as_view(authentication_classes=classes) for view in (ItemList, ItemDetail, Open))

@@ -34,9 +34,18 @@ def main(seconds=30.0):
         conn.execute(f'CREATE DATABASE "{name}"')
     redis = RedisServer().start()
     tmp = pathlib.Path(tempfile.mkdtemp())
-    project = Project(tmp, postgres=urlunsplit(urlsplit(dsn)._replace(path="/" + name)), redis=redis.url,
-                      sesstok={"REVOCATION_CACHE": "revocation", "JWT_DENYLIST": True, "SESSION_DENYLIST": True,
-                               "LOGIN_THROTTLE_CACHE": "revocation", "TOKEN_MAX_PER_USER": 5})
+    project = Project(
+        tmp,
+        postgres=urlunsplit(urlsplit(dsn)._replace(path="/" + name)),
+        redis=redis.url,
+        sesstok={
+            "REVOCATION_CACHE": "revocation",
+            "JWT_DENYLIST": True,
+            "SESSION_DENYLIST": True,
+            "LOGIN_THROTTLE_CACHE": "revocation",
+            "TOKEN_MAX_PER_USER": 5,
+        },
+    )
     try:
         project.migrate()
         creds = project.run("""
@@ -56,8 +65,13 @@ def main(seconds=30.0):
         routes = [
             ("GET /api/me/ (JWT)", "GET", "/api/me/", {"Authorization": f"Bearer {creds['access']}"}, None),
             ("GET /api/me/ (token)", "GET", "/api/me/", {"Authorization": f"Token {creds['opaque']}"}, None),
-            ("GET /api/drf/whoami/ (JWT)", "GET", "/api/drf/whoami/", {"Authorization": f"Bearer {creds['access']}"},
-             None),
+            (
+                "GET /api/drf/whoami/ (JWT)",
+                "GET",
+                "/api/drf/whoami/",
+                {"Authorization": f"Bearer {creds['access']}"},
+                None,
+            ),
             ("POST /api/login/", "POST", "/api/login/", {}, {"username": "alice", "password": "pw"}),
             ("POST /api/token/refresh/", "POST", "/api/token/refresh/", {}, {"refresh": creds["refresh"]}),
         ]

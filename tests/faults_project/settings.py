@@ -19,31 +19,53 @@ from drf_project.settings import INSTALLED_APPS, MIDDLEWARE, _load
 if not os.environ.get("FAULTS_SIMPLEJWT_BLACKLIST"):
     INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "rest_framework_simplejwt.token_blacklist"]
 ROOT_URLCONF = "faults_project.urls"
-TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
-              "OPTIONS": {"context_processors": ["django.template.context_processors.request"]}}]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
 MIDDLEWARE = [*MIDDLEWARE, "sesstok.middleware.TokenAuthenticationMiddleware"]
 SESSION_ENGINE = os.environ.get("FAULTS_SESSION_ENGINE", "sesstok.sessions.backends.signed_cookies")
 CSRF_FAILURE_VIEW = "sesstok.views.csrf_failure"
-LOGGING = {"version": 1, "disable_existing_loggers": False,
-           "handlers": {"stderr": {"class": "logging.StreamHandler"}},
-           "root": {"handlers": ["stderr"], "level": "WARNING"}}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+}
 
 _dsn = os.environ.get("FAULTS_POSTGRES_DSN")
 if _dsn:
     _url = urlsplit(_dsn)
-    DATABASES = {"default": {
-        "ENGINE": "django.db.backends.postgresql", "NAME": _url.path.lstrip("/"), "USER": _url.username,
-        "PASSWORD": _url.password or "", "HOST": _url.hostname, "PORT": str(_url.port or 5432),
-    }}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": _url.path.lstrip("/"),
+            "USER": _url.username,
+            "PASSWORD": _url.password or "",
+            "HOST": _url.hostname,
+            "PORT": str(_url.port or 5432),
+        }
+    }
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ.get("FAULTS_SQLITE", ":memory:"),
-                             "OPTIONS": json.loads(os.environ.get("FAULTS_SQLITE_OPTIONS") or "{}")}}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("FAULTS_SQLITE", ":memory:"),
+            "OPTIONS": json.loads(os.environ.get("FAULTS_SQLITE_OPTIONS") or "{}"),
+        }
+    }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 _redis = json.loads(os.environ.get("FAULTS_REDIS") or "null")
 if _redis:
-    CACHES["revocation"] = {"BACKEND": "sesstok.cache.RedisCache", "LOCATION": _redis,
-                            "KEY_PREFIX": os.environ.get("FAULTS_REDIS_PREFIX", "")}
+    CACHES["revocation"] = {
+        "BACKEND": "sesstok.cache.RedisCache",
+        "LOCATION": _redis,
+        "KEY_PREFIX": os.environ.get("FAULTS_REDIS_PREFIX", ""),
+    }
 
 
 SIMPLE_JWT = _load("FAULTS_SIMPLE_JWT")

@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username", help="the user's USERNAME_FIELD value")
-        parser.add_argument("--name", default="default", help="the token's name, unique per user (default: %(default)s)")
+        parser.add_argument(
+            "--name", default="default", help="the token's name, unique per user (default: %(default)s)"
+        )
         parser.add_argument(
             "--expires-in",
             type=int,

@@ -65,8 +65,10 @@ def _session_rows(value):
     data = store.load()  # {} when expired
     if not data:
         return {"session": "expired or empty"}
-    found = {"session": f"found ({len(data)} key(s): {', '.join(sorted(data))})",
-             "expires": store.get_expiry_date().isoformat()}
+    found = {
+        "session": f"found ({len(data)} key(s): {', '.join(sorted(data))})",
+        "expires": store.get_expiry_date().isoformat(),
+    }
     if "_auth_user_id" in data:
         found["user"] = _user(get_user_model()._meta.pk.to_python(data["_auth_user_id"]))
     return found
@@ -95,8 +97,12 @@ class Command(BaseCommand):
             value = (options.get("stdin") or sys.stdin).read(inspect.MAX_VALUE + 2)
         try:
             result = inspect.inspect_value(
-                value, key=settings.SECRET_KEY, salt=salt, cookie=cookie,
-                fallback_keys=settings.SECRET_KEY_FALLBACKS, jwt_key=_jwt_key(),
+                value,
+                key=settings.SECRET_KEY,
+                salt=salt,
+                cookie=cookie,
+                fallback_keys=settings.SECRET_KEY_FALLBACKS,
+                jwt_key=_jwt_key(),
             )
         except inspect.InspectError as e:
             raise CommandError(str(e), returncode=2) from None

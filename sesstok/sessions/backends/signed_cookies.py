@@ -228,8 +228,9 @@ class SessionStore(FastSessionMixin, _django.SessionStore):
                 await revocation.adeny(*denial)
             cutoff = self._cutoff(value) if logout and value else None
             if cutoff is not None:
-                await sync_to_async(denylist.put)(revocation.store(), _cutoff_key(cutoff[0]), cutoff[1],
-                                                  self.get_session_cookie_age() + 1)
+                await sync_to_async(denylist.put)(
+                    revocation.store(), _cutoff_key(cutoff[0]), cutoff[1], self.get_session_cookie_age() + 1
+                )
 
     def delete(self, session_key=None):
         """Clear the session (as Django) and, with SESSION_DENYLIST, deny the
